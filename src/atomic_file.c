@@ -1,0 +1,133 @@
+/* atomic_file.c - temporary file + fsync + rename. */
+#include "config.h"
+
+#include "atomic_file.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int sr_atomic_open(sr_atomic_file *af, const char *path, sr_atomic_mode mode)
+{
+    memset(af, 0, sizeof *af);
+    const char *base = sr_path_base(path);
+    size_t dirlen = (size_t)(base - path);
+    char *tmp = xasprintf("%.*s.%s.tmp-XXXXXX", (int)dirlen, path, base);
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        free(tmp);
+        errno = e;
+        return -1;
+    }
+    /* mkostemp creates 0600; outputs are ordinary files. */
+    mode_t um = umask(0);
+    umask(um);
+    (void)fchmod(fd, 0666 & ~um);
+    af->fp = fdopen(fd, "wb");
+    if (!af->fp) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        free(tmp);
+        errno = e;
+        return -1;
+    }
+    af->path = xstrdup(path);
+    af->tmp_path = tmp;
+    af->mode = mode;
+    return 0;
+}
+
+static void atomic_release(sr_atomic_file *af)
+{
+    free(af->path);
+    free(af->tmp_path);
+    memset(af, 0, sizeof *af);
+}
+
+void sr_atomic_abort(sr_atomic_file *af)
+{
+    if (af->fp)
+        fclose(af->fp);
+    if (af->tmp_path)
+        unlink(af->tmp_path);
+    atomic_release(af);
+}
+
+int sr_atomic_commit(sr_atomic_file *af)
+{
+    int rc = 0, e = 0;
+    if (fflush(af->fp) != 0 || ferror(af->fp) || fsync(fileno(af->fp)) != 0) {
+        e = errno ? errno : EIO;
+        rc = -1;
+    }
+    if (fclose(af->fp) != 0 && rc == 0) {
+        e = errno;
+        rc = -1;
+    }
+    af->fp = NULL;
+    if (rc == 0) {
+        if (af->mode == SR_ATOMIC_NO_REPLACE) {
+            /* link() refuses to overwrite, so a file that appeared meanwhile wins. */
+            if (link(af->tmp_path, af->path) != 0) {
+                e = errno;
+                rc = -1;
+            }
+        } else if (rename(af->tmp_path, af->path) != 0) {
+            e = errno;
+            rc = -1;
+        }
+    }
+    unlink(af->tmp_path);
+    atomic_release(af);
+    if (rc != 0)
+        errno = e;
+    return rc;
+}
+
+int sr_write_file_atomic(const char *path, const void *data, size_t len, sr_atomic_mode mode)
+{
+    sr_atomic_file af;
+    if (sr_atomic_open(&af, path, mode) != 0)
+        return -1;
+    if (len && fwrite(data, 1, len, af.fp) != len) {
+        int e = errno ? errno : EIO;
+        sr_atomic_abort(&af);
+        errno = e;
+        return -1;
+    }
+    return sr_atomic_commit(&af);
+}
+
+int sr_mkdir_p(const char *path, unsigned mode)
+{
+    char *p = xstrdup(path);
+    size_t n = strlen(p);
+    for (size_t i = 1; i <= n; i++) {
+        if (p[i] == '/' || p[i] == '\0') {
+            char c = p[i];
+            p[i] = '\0';
+            if (mkdir(p, (mode_t)mode) != 0 && errno != EEXIST) {
+                int e = errno;
+                free(p);
+                errno = e;
+                return -1;
+            }
+            p[i] = c;
+        }
+    }
+    free(p);
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
+}

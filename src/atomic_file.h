@@ -1,0 +1,40 @@
+/* atomic_file.h - write outputs so that a reader never sees half a file.
+ *
+ * Data goes to a hidden temporary file in the destination's folder, is
+ * flushed to disk, then renamed over the destination.  After a crash or
+ * kill -9 at any instant the destination is either the old file or the new
+ * one; at worst a ".NAME.tmp-*" file is left behind. */
+#ifndef SR_ATOMIC_FILE_H
+#define SR_ATOMIC_FILE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+typedef enum {
+    SR_ATOMIC_REPLACE = 0,   /* replace an existing destination */
+    SR_ATOMIC_NO_REPLACE = 1 /* fail with EEXIST if the destination exists, even
+                                if it appeared while we were writing */
+} sr_atomic_mode;
+
+typedef struct {
+    FILE *fp;
+    char *path;
+    char *tmp_path;
+    sr_atomic_mode mode;
+} sr_atomic_file;
+
+/* Opens the temporary file.  Returns 0, or -1 with errno set. */
+int sr_atomic_open(sr_atomic_file *af, const char *path, sr_atomic_mode mode);
+/* Flushes, syncs and moves the file into place.  Returns 0, or -1 with errno
+ * set (EEXIST for SR_ATOMIC_NO_REPLACE); the temporary file is removed either way. */
+int sr_atomic_commit(sr_atomic_file *af);
+/* Throws the temporary file away. */
+void sr_atomic_abort(sr_atomic_file *af);
+
+/* One-call form.  Returns 0, or -1 with errno set. */
+int sr_write_file_atomic(const char *path, const void *data, size_t len, sr_atomic_mode mode);
+
+/* mkdir -p; returns 0, or -1 with errno set. */
+int sr_mkdir_p(const char *path, unsigned mode);
+
+#endif

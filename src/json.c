@@ -1,0 +1,174 @@
+/* json.c - cJSON with Python's NaN/Infinity extension. */
+#include "config.h"
+
+#include "json.h"
+#include "util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* NaN has no numeric spelling that strtod and cJSON both accept, so it is
+ * carried through the parser as this string and turned back afterwards.
+ * The control bytes cannot occur in a parsed string by accident: they only
+ * come from an escape that no writer of these files produces. */
+#define NAN_MARK "\x01NaN\x01"
+
+static int word_at(const char *p, const char *end, const char *w)
+{
+    size_t n = strlen(w);
+    if ((size_t)(end - p) < n || memcmp(p, w, n) != 0)
+        return 0;
+    /* Must end there: "Infinityx" is not a token. */
+    if (p + n < end) {
+        char c = p[n];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')
+            return 0;
+    }
+    return 1;
+}
+
+/* Rewrites NaN / Infinity / -Infinity outside strings. */
+static char *rewrite_nonfinite(const char *text, size_t len, int *changed, size_t *outlen)
+{
+    sr_buf b;
+    sr_buf_init(&b);
+    const char *p = text, *end = text + len, *run = text;
+    int in_string = 0;
+    *changed = 0;
+    while (p < end) {
+        char c = *p;
+        if (in_string) {
+            if (c == '\\' && p + 1 < end)
+                p += 2;
+            else {
+                if (c == '"')
+                    in_string = 0;
+                p++;
+            }
+            continue;
+        }
+        const char *rep = NULL;
+        size_t skip = 0;
+        if (c == '"') {
+            in_string = 1;
+        } else if (c == 'N' && word_at(p, end, "NaN")) {
+            rep = "\"\\u0001NaN\\u0001\"";
+            skip = 3;
+        } else if (c == 'I' && word_at(p, end, "Infinity")) {
+            rep = "1e99999";
+            skip = 8;
+        } else if (c == '-' && word_at(p, end, "-Infinity")) {
+            rep = "-1e99999";
+            skip = 9;
+        }
+        if (rep) {
+            sr_buf_append(&b, run, (size_t)(p - run));
+            sr_buf_puts(&b, rep);
+            p += skip;
+            run = p;
+            *changed = 1;
+        } else {
+            p++;
+        }
+    }
+    sr_buf_append(&b, run, (size_t)(end - run));
+    *outlen = b.len;
+    return sr_buf_steal(&b);
+}
+
+static void restore_nan(cJSON *item)
+{
+    for (; item; item = item->next) {
+        if (cJSON_IsString(item) && item->valuestring && strcmp(item->valuestring, NAN_MARK) == 0) {
+            cJSON_free(item->valuestring);
+            item->valuestring = NULL;
+            item->type = cJSON_Number | (item->type & cJSON_StringIsConst);
+            item->valuedouble = NAN;
+            item->valueint = 0;
+        }
+        if (item->child)
+            restore_nan(item->child);
+    }
+}
+
+static void position_of(const char *text, const char *at, int *line, int *col)
+{
+    *line = 1;
+    *col = 1;
+    for (const char *p = text; p < at && *p; p++) {
+        if (*p == '\n') {
+            (*line)++;
+            *col = 1;
+        } else {
+            (*col)++;
+        }
+    }
+}
+
+cJSON *sr_json_parse(const char *text, size_t len, char *err, size_t errlen)
+{
+    int changed = 0;
+    size_t srclen = 0;
+    char *src = rewrite_nonfinite(text, len, &changed, &srclen);
+    if (memchr(src, '\0', srclen)) {
+        snprintf(err, errlen, "invalid JSON: NUL byte in the text");
+        free(src);
+        return NULL;
+    }
+    const char *end = NULL;
+    /* The length includes the terminating NUL: cJSON checks for it after the
+     * value to reject trailing text. */
+    cJSON *root = cJSON_ParseWithLengthOpts(src, srclen + 1, &end, 1);
+    if (!root) {
+        int line, col;
+        const char *at = end ? end : src;
+        position_of(src, at, &line, &col);
+        if (srclen == 0 || (size_t)(at - src) >= srclen)
+            snprintf(err, errlen, "invalid JSON: unexpected end of the text at line %d", line);
+        else
+            snprintf(err, errlen, "invalid JSON at line %d, column %d", line, col);
+        free(src);
+        return NULL;
+    }
+    if (changed)
+        restore_nan(root);
+    free(src);
+    return root;
+}
+
+cJSON *sr_json_load(const char *path, char *err, size_t errlen)
+{
+    char *text;
+    size_t len;
+    if (sr_read_file(path, SR_JSON_MAX_BYTES, &text, &len, err, errlen) != 0)
+        return NULL;
+    cJSON *root = sr_json_parse(text, len, err, errlen);
+    free(text);
+    return root;
+}
+
+double sr_json_number(const cJSON *obj, const char *key)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsNumber(it) ? it->valuedouble : NAN;
+}
+
+const char *sr_json_string(const cJSON *obj, const char *key)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(it) ? it->valuestring : NULL;
+}
+
+char *sr_json_print(const cJSON *item)
+{
+    char *s = cJSON_Print(item);
+    if (!s) {
+        fprintf(stderr, "sweepreport: out of memory (printing JSON)\n");
+        abort();
+    }
+    char *out = xasprintf("%s\n", s);
+    cJSON_free(s);
+    return out;
+}

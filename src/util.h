@@ -1,0 +1,57 @@
+/* util.h - memory, strings, paths and whole-file reads shared by every stage. */
+#ifndef SR_UTIL_H
+#define SR_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Allocation that never returns NULL: on exhaustion the program stops with a
+ * one-line message (there is nothing sensible left to do). */
+void *xmalloc(size_t n);
+void *xcalloc(size_t count, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Growable byte string, always NUL-terminated. */
+typedef struct {
+    char *s;
+    size_t len;
+    size_t cap;
+} sr_buf;
+
+void sr_buf_init(sr_buf *b);
+void sr_buf_free(sr_buf *b);
+void sr_buf_append(sr_buf *b, const void *data, size_t n);
+void sr_buf_puts(sr_buf *b, const char *s);
+void sr_buf_printf(sr_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sr_buf_vprintf(sr_buf *b, const char *fmt, va_list ap);
+/* Hands the string to the caller and leaves b empty. */
+char *sr_buf_steal(sr_buf *b);
+
+/* "a" + "/" + "b" (no doubled slash); b absolute is returned as is. */
+char *sr_path_join(const char *a, const char *b);
+/* Last component of a path (pointer into p). */
+const char *sr_path_base(const char *p);
+int sr_str_has_suffix(const char *s, const char *suffix);
+int sr_str_has_prefix(const char *s, const char *prefix);
+
+/* Reads a whole regular file, at most max bytes (a larger file is an error).
+ * On failure returns -1 and writes a reason (without the path) into err. */
+int sr_read_file(const char *path, size_t max, char **out, size_t *len, char *err, size_t errlen);
+
+/* Deterministic pseudo-random numbers (splitmix64), for synthetic data. */
+typedef struct {
+    uint64_t state;
+} sr_rng;
+void sr_rng_seed(sr_rng *r, uint64_t seed);
+uint64_t sr_rng_next(sr_rng *r);
+double sr_rng_uniform(sr_rng *r);            /* [0, 1) */
+double sr_rng_normal(sr_rng *r);             /* mean 0, sd 1 */
+
+/* Natural-order comparison: "sample_2" < "sample_10". */
+int sr_strnatcmp(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,197 @@
+/* test_util.c - JSON reading, atomic writes and string helpers. */
+#include "config.h"
+
+#include "atomic_file.h"
+#include "check_main.h"
+#include "json.h"
+#include "util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static cJSON *parse(const char *text)
+{
+    char err[256];
+    cJSON *j = sr_json_parse(text, strlen(text), err, sizeof err);
+    ck_assert_msg(j != NULL, "parse of %s failed: %s", text, err);
+    return j;
+}
+
+START_TEST(test_json_nonfinite)
+{
+    cJSON *j = parse("{\"a\": NaN, \"b\": Infinity, \"c\": -Infinity, \"d\": [NaN, 1.5],"
+                     " \"s\": \"NaN and Infinity stay text\", \"e\": \"\\\"NaN\"}");
+    ck_assert(isnan(sr_json_number(j, "a")));
+    ck_assert(isinf(sr_json_number(j, "b")) && sr_json_number(j, "b") > 0);
+    ck_assert(isinf(sr_json_number(j, "c")) && sr_json_number(j, "c") < 0);
+    const cJSON *d = cJSON_GetObjectItem(j, "d");
+    ck_assert(isnan(cJSON_GetArrayItem(d, 0)->valuedouble));
+    ck_assert_double_eq(cJSON_GetArrayItem(d, 1)->valuedouble, 1.5);
+    ck_assert_str_eq(sr_json_string(j, "s"), "NaN and Infinity stay text");
+    ck_assert_str_eq(sr_json_string(j, "e"), "\"NaN");
+    /* printing turns them into null: the output is standard JSON */
+    char *out = sr_json_print(j);
+    ck_assert_ptr_null(strstr(out, "NaN,"));
+    ck_assert_ptr_nonnull(strstr(out, "null"));
+    free(out);
+    cJSON_Delete(j);
+}
+END_TEST
+
+START_TEST(test_json_errors)
+{
+    char err[256];
+    static const char *const bad[] = {"", "{", "{\"a\": 1,}", "{\"a\": Nan}", "{\"a\": NaNa}", "{} {}",
+                                      "{\"a\": Infinityx}", "[1, 2"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = '\0';
+        cJSON *j = sr_json_parse(bad[i], strlen(bad[i]), err, sizeof err);
+        ck_assert_msg(j == NULL, "accepted bad JSON: %s", bad[i]);
+        ck_assert_msg(strstr(err, "JSON") != NULL, "no reason for %s: %s", bad[i], err);
+    }
+    /* the line of the error is reported */
+    ck_assert_ptr_null(sr_json_parse("{\n\"a\": 1,\n\"b\": }", 16, err, sizeof err));
+    ck_assert_msg(strstr(err, "line 3") != NULL, "%s", err);
+    /* embedded NUL */
+    ck_assert_ptr_null(sr_json_parse("{\"a\": 1}\0", 9, err, sizeof err));
+}
+END_TEST
+
+START_TEST(test_json_load_missing)
+{
+    char err[256];
+    ck_assert_ptr_null(sr_json_load("/nonexistent/x.json", err, sizeof err));
+    ck_assert_ptr_nonnull(strstr(err, "No such file"));
+}
+END_TEST
+
+START_TEST(test_atomic_write)
+{
+    char *d = test_tmpdir("atomic");
+    char *p = sr_path_join(d, "out.txt");
+    ck_assert_int_eq(sr_write_file_atomic(p, "one", 3, SR_ATOMIC_REPLACE), 0);
+    ck_assert_int_eq(sr_write_file_atomic(p, "two!", 4, SR_ATOMIC_REPLACE), 0);
+    char *text;
+    size_t len;
+    char err[128];
+    ck_assert_int_eq(sr_read_file(p, 100, &text, &len, err, sizeof err), 0);
+    ck_assert_str_eq(text, "two!");
+    free(text);
+    /* NO_REPLACE never overwrites a file that is there */
+    ck_assert_int_eq(sr_write_file_atomic(p, "three", 5, SR_ATOMIC_NO_REPLACE), -1);
+    ck_assert_int_eq(errno, EEXIST);
+    ck_assert_int_eq(sr_read_file(p, 100, &text, &len, err, sizeof err), 0);
+    ck_assert_str_eq(text, "two!");
+    free(text);
+    /* a file that appears while we write wins, and no temporary is left */
+    char *q = sr_path_join(d, "late.txt");
+    sr_atomic_file af;
+    ck_assert_int_eq(sr_atomic_open(&af, q, SR_ATOMIC_NO_REPLACE), 0);
+    fputs("ours", af.fp);
+    ck_assert_int_eq(sr_write_file_atomic(q, "theirs", 6, SR_ATOMIC_REPLACE), 0);
+    ck_assert_int_eq(sr_atomic_commit(&af), -1);
+    ck_assert_int_eq(sr_read_file(q, 100, &text, &len, err, sizeof err), 0);
+    ck_assert_str_eq(text, "theirs");
+    free(text);
+    /* the destination does not exist until commit; abort leaves nothing */
+    char *r = sr_path_join(d, "never.txt");
+    ck_assert_int_eq(sr_atomic_open(&af, r, SR_ATOMIC_REPLACE), 0);
+    struct stat st;
+    ck_assert_int_ne(stat(r, &st), 0);
+    sr_atomic_abort(&af);
+    ck_assert_int_ne(stat(r, &st), 0);
+    /* only the two files remain in the folder */
+    char *cmd = xasprintf("test $(ls -A '%s' | wc -l) -eq 2", d);
+    ck_assert_int_eq(system(cmd), 0);
+    free(cmd);
+    free(r);
+    free(q);
+    free(p);
+    test_rmtree(d);
+    free(d);
+}
+END_TEST
+
+START_TEST(test_mkdir_p)
+{
+    char *d = test_tmpdir("mkdir");
+    char *p = sr_path_join(d, "a/b/c");
+    ck_assert_int_eq(sr_mkdir_p(p, 0755), 0);
+    ck_assert_int_eq(sr_mkdir_p(p, 0755), 0);
+    char *f = sr_path_join(d, "a/file");
+    ck_assert_int_eq(sr_write_file_atomic(f, "x", 1, SR_ATOMIC_REPLACE), 0);
+    char *under = sr_path_join(f, "sub");
+    ck_assert_int_eq(sr_mkdir_p(under, 0755), -1);
+    free(under);
+    free(f);
+    free(p);
+    test_rmtree(d);
+    free(d);
+}
+END_TEST
+
+START_TEST(test_strings)
+{
+    ck_assert_int_lt(sr_strnatcmp("sample_2.png", "sample_10.png"), 0);
+    ck_assert_int_gt(sr_strnatcmp("trial_0010", "trial_0009"), 0);
+    ck_assert_int_eq(sr_strnatcmp("a01", "a1"), 0);
+    ck_assert_int_lt(sr_strnatcmp("a", "b"), 0);
+    ck_assert_int_lt(sr_strnatcmp("a", "a1"), 0);
+    char *j = sr_path_join("/a/b/", "c");
+    ck_assert_str_eq(j, "/a/b/c");
+    free(j);
+    j = sr_path_join("x", "/abs");
+    ck_assert_str_eq(j, "/abs");
+    free(j);
+    ck_assert_str_eq(sr_path_base("/a/b/c.txt"), "c.txt");
+    ck_assert(sr_str_has_suffix("x.safetensors", ".safetensors"));
+    ck_assert(!sr_str_has_suffix("safetensors", ".safetensors"));
+    sr_buf b;
+    sr_buf_init(&b);
+    for (int i = 0; i < 1000; i++)
+        sr_buf_printf(&b, "%d,", i);
+    ck_assert_uint_eq(b.len, strlen(b.s));
+    ck_assert(sr_str_has_suffix(b.s, "998,999,"));
+    sr_buf_free(&b);
+}
+END_TEST
+
+START_TEST(test_rng)
+{
+    sr_rng a, b;
+    sr_rng_seed(&a, 42);
+    sr_rng_seed(&b, 42);
+    for (int i = 0; i < 100; i++)
+        ck_assert_uint_eq(sr_rng_next(&a), sr_rng_next(&b));
+    /* uniform in [0,1) with a sensible mean; normal with sd near 1 */
+    double sum = 0, sq = 0;
+    for (int i = 0; i < 20000; i++) {
+        double u = sr_rng_uniform(&a);
+        ck_assert(u >= 0 && u < 1);
+        sum += u;
+        double z = sr_rng_normal(&b);
+        sq += z * z;
+    }
+    ck_assert(fabs(sum / 20000 - 0.5) < 0.02);
+    ck_assert(fabs(sqrt(sq / 20000) - 1.0) < 0.05);
+}
+END_TEST
+
+Suite *make_suite(void)
+{
+    Suite *s = suite_create("util");
+    TCase *tc = tcase_create("util");
+    tcase_add_test(tc, test_json_nonfinite);
+    tcase_add_test(tc, test_json_errors);
+    tcase_add_test(tc, test_json_load_missing);
+    tcase_add_test(tc, test_atomic_write);
+    tcase_add_test(tc, test_mkdir_p);
+    tcase_add_test(tc, test_strings);
+    tcase_add_test(tc, test_rng);
+    suite_add_tcase(s, tc);
+    return s;
+}
