@@ -1,0 +1,41 @@
+/* metrics_read.h - metrics that evaluators already wrote.
+ *
+ * Three files, several shapes (see FORMATS.md):
+ *   <samples>/metrics.json        {"checkpoint", "metrics": {...}} or flat
+ *   evaluation_summary.json       "checkpoints" as a list of {"name", "metrics"}
+ *                                 or as an object stem -> flat record
+ *   evaluation_state.json         "evaluation_results": {file: record}
+ * Only numbers are metrics; bookkeeping fields (epoch, times) are not. */
+#ifndef SR_METRICS_READ_H
+#define SR_METRICS_READ_H
+
+#include "sweep.h"
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+/* Adds the numeric metrics of one record (nested "metrics" object or flat)
+ * to m, replacing values of the same name. */
+void sr_metrics_from_record(const cJSON *record, sr_metrics *m);
+
+/* Reads a metrics.json.  0, or -1 with a reason (without the path). */
+int sr_read_metrics_file(const char *path, sr_metrics *m, char *err, size_t errlen);
+
+/* Metrics per checkpoint stem, from a per-trial file. */
+typedef struct {
+    char *stem;
+    sr_metrics metrics;
+} sr_metrics_entry;
+
+typedef struct {
+    sr_metrics_entry *items;
+    size_t n;
+    size_t cap;
+} sr_metrics_index;
+
+int sr_read_evaluation_summary(const char *path, sr_metrics_index *idx, char *err, size_t errlen);
+int sr_read_evaluation_state(const char *path, sr_metrics_index *idx, char *err, size_t errlen);
+const sr_metrics *sr_metrics_index_find(const sr_metrics_index *idx, const char *stem);
+void sr_metrics_index_free(sr_metrics_index *idx);
+
+#endif

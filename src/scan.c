@@ -1,0 +1,443 @@
+/* scan.c - walks a sweep folder and builds the sweep model. */
+#include "config.h"
+
+#include "scan.h"
+#include "json.h"
+#include "metrics_read.h"
+#include "safetensors.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ---- small helpers ------------------------------------------------------ */
+
+typedef struct {
+    char **names;
+    size_t n;
+    size_t cap;
+} name_list;
+
+static void names_add(name_list *l, const char *name)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 16;
+        l->names = xrealloc(l->names, l->cap * sizeof *l->names);
+    }
+    l->names[l->n++] = xstrdup(name);
+}
+
+static int cmp_nat(const void *a, const void *b)
+{
+    return sr_strnatcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void names_sort(name_list *l)
+{
+    if (l->n > 1)
+        qsort(l->names, l->n, sizeof *l->names, cmp_nat);
+}
+
+static void names_free(name_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->names[i]);
+    free(l->names);
+    memset(l, 0, sizeof *l);
+}
+
+/* Lists the entries of dir; returns -1 with errno when it cannot be opened. */
+static int list_dir(const char *dir, name_list *out)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        names_add(out, e->d_name);
+    }
+    closedir(d);
+    names_sort(out);
+    return 0;
+}
+
+static int is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Integer value of a metadata string ("12", "12.0"); -1 when absent or not a number. */
+static long meta_long(const sr_safetensors *st, const char *key)
+{
+    const char *v = sr_st_meta(st, key);
+    if (!v || !*v)
+        return -1;
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (errno || end == v || *end != '\0' || !isfinite(d) || d < 0 || d > (double)LONG_MAX)
+        return -1;
+    return (long)d;
+}
+
+static double meta_double(const sr_safetensors *st, const char *key)
+{
+    const char *v = sr_st_meta(st, key);
+    if (!v || !*v)
+        return NAN;
+    char *end;
+    double d = strtod(v, &end);
+    return (end == v || *end != '\0') ? NAN : d;
+}
+
+static char *meta_strdup(const sr_safetensors *st, const char *key)
+{
+    const char *v = sr_st_meta(st, key);
+    return v ? xstrdup(v) : NULL;
+}
+
+/* Which family of adapter the tensor names belong to. */
+static const char *adapter_format(const sr_safetensors *st)
+{
+    size_t lora = 0, loha = 0, lokr = 0, peft = 0;
+    for (size_t i = 0; i < st->n_tensors; i++) {
+        const char *n = st->tensors[i].name;
+        if (strstr(n, ".lora_down.") || strstr(n, ".lora_up."))
+            lora++;
+        else if (strstr(n, ".hada_w"))
+            loha++;
+        else if (strstr(n, ".lokr_w"))
+            lokr++;
+        else if (strstr(n, ".lora_A.") || strstr(n, ".lora_B."))
+            peft++;
+    }
+    if (lora)
+        return "lora";
+    if (loha)
+        return "loha";
+    if (lokr)
+        return "lokr";
+    if (peft)
+        return "peft";
+    return "unknown";
+}
+
+/* ---- one checkpoint ----------------------------------------------------- */
+
+static void read_checkpoint_header(sr_checkpoint *c, sr_problems *problems)
+{
+    sr_safetensors st;
+    sr_st_read(c->path, &st);
+    switch (st.status) {
+    case SR_ST_OK:
+        c->status = SR_CKPT_OK;
+        break;
+    case SR_ST_INCOMPLETE:
+        c->status = SR_CKPT_INCOMPLETE;
+        c->problem = xasprintf("incomplete, still being written or cut: %s", st.problem);
+        break;
+    case SR_ST_INVALID:
+        c->status = SR_CKPT_INVALID;
+        c->problem = xasprintf("not a valid safetensors file: %s", st.problem);
+        break;
+    case SR_ST_IO_ERROR:
+    default:
+        c->status = SR_CKPT_INVALID;
+        c->problem = xasprintf("cannot read: %s", st.problem);
+        break;
+    }
+    if (c->problem)
+        sr_problems_add(problems, c->path, "%s", c->problem);
+    if (c->status == SR_CKPT_OK) {
+        c->format = adapter_format(&st);
+        c->n_tensors = st.n_tensors;
+        c->meta.ss_epoch = meta_long(&st, "ss_epoch");
+        c->meta.ss_steps = meta_long(&st, "ss_steps");
+        c->meta.ss_num_epochs = meta_long(&st, "ss_num_epochs");
+        c->meta.ss_num_batches_per_epoch = meta_long(&st, "ss_num_batches_per_epoch");
+        c->meta.network_dim = meta_long(&st, "ss_network_dim");
+        c->meta.network_alpha = meta_double(&st, "ss_network_alpha");
+        c->meta.output_name = meta_strdup(&st, "ss_output_name");
+        c->meta.base_model = meta_strdup(&st, "ss_base_model_version");
+        c->meta.architecture = meta_strdup(&st, "modelspec.architecture");
+    }
+    sr_st_free(&st);
+}
+
+/* The epoch: from the name, else ss_epoch, else (final model) the number of
+ * epochs trained, from the metadata or the trial's parameters. */
+static void resolve_epoch_and_step(sr_checkpoint *c, const cJSON *params)
+{
+    c->epoch = -1;
+    c->epoch_from = NULL;
+    if (c->name.epoch >= 0) {
+        c->epoch = c->name.epoch;
+        c->epoch_from = "name";
+    } else if (c->meta.ss_epoch >= 0) {
+        c->epoch = c->meta.ss_epoch;
+        c->epoch_from = "ss_epoch";
+    } else if (c->final && c->meta.ss_num_epochs >= 0) {
+        c->epoch = c->meta.ss_num_epochs;
+        c->epoch_from = "ss_num_epochs";
+    } else if (c->final) {
+        double e = sr_json_number(params, "max_train_epochs");
+        if (isfinite(e) && e >= 0 && e < 1e9) {
+            c->epoch = (long)e;
+            c->epoch_from = "max_train_epochs";
+        }
+    }
+    c->step = c->meta.ss_steps >= 0 ? c->meta.ss_steps : c->name.step;
+}
+
+/* sample_*.png files of one folder, relative to the trial. */
+static void collect_samples(sr_checkpoint *c, const char *trial_path, const char *rel_dir)
+{
+    char *dir = sr_path_join(trial_path, rel_dir);
+    name_list l = {0};
+    if (list_dir(dir, &l) == 0) {
+        for (size_t i = 0; i < l.n; i++) {
+            const char *n = l.names[i];
+            if (!sr_str_has_prefix(n, "sample_") || !sr_str_has_suffix(n, ".png"))
+                continue;
+            char *full = sr_path_join(dir, n);
+            int ok = file_exists(full);
+            free(full);
+            if (!ok)
+                continue;
+            c->samples = xrealloc(c->samples, (c->n_samples + 1) * sizeof *c->samples);
+            c->samples[c->n_samples++] = sr_path_join(rel_dir, n);
+        }
+    }
+    names_free(&l);
+    free(dir);
+}
+
+/* Where an evaluator put the checkpoint's samples and metrics.json: the
+ * final model's in evaluation/, the others' in realtime_evaluations/<stem>/
+ * (where the final one can also be found). */
+static void find_samples_and_metrics(sr_checkpoint *c, const char *trial_path, sr_problems *problems)
+{
+    char *candidates[2];
+    size_t nc = 0;
+    if (c->final)
+        candidates[nc++] = xstrdup("evaluation");
+    candidates[nc++] = xasprintf("realtime_evaluations/%s", c->name.stem);
+
+    for (size_t i = 0; i < nc && !c->samples_dir; i++) {
+        char *dir = sr_path_join(trial_path, candidates[i]);
+        char *mfile = sr_path_join(dir, "metrics.json");
+        int has_dir = is_dir(dir);
+        if (has_dir) {
+            collect_samples(c, trial_path, candidates[i]);
+            if (file_exists(mfile)) {
+                char err[256];
+                c->has_metrics_file = 1;
+                if (sr_read_metrics_file(mfile, &c->metrics, err, sizeof err) != 0)
+                    sr_problems_add(problems, mfile, "%s", err);
+            }
+            if (c->n_samples > 0 || c->has_metrics_file)
+                c->samples_dir = xstrdup(candidates[i]);
+        }
+        free(mfile);
+        free(dir);
+    }
+    for (size_t i = 0; i < nc; i++)
+        free(candidates[i]);
+}
+
+static void merge_metrics(sr_metrics *dst, const sr_metrics *src)
+{
+    if (!src)
+        return;
+    for (size_t i = 0; i < src->n; i++) {
+        double v;
+        /* metrics.json wins over the per-trial summaries */
+        if (!sr_metrics_get(dst, src->items[i].name, &v))
+            sr_metrics_set(dst, src->items[i].name, src->items[i].value);
+    }
+}
+
+/* ---- one trial ---------------------------------------------------------- */
+
+typedef struct {
+    sr_metrics_index summary;
+    sr_metrics_index state;
+} trial_records;
+
+static void read_trial_records(const char *trial_path, trial_records *r, sr_problems *problems)
+{
+    static const char *const files[] = {"realtime_evaluations/evaluation_summary.json",
+                                        "realtime_evaluations/evaluation_state.json"};
+    for (int i = 0; i < 2; i++) {
+        char *p = sr_path_join(trial_path, files[i]);
+        if (file_exists(p)) {
+            char err[256];
+            int rc = i == 0 ? sr_read_evaluation_summary(p, &r->summary, err, sizeof err)
+                            : sr_read_evaluation_state(p, &r->state, err, sizeof err);
+            if (rc != 0)
+                sr_problems_add(problems, p, "%s", err);
+        }
+        free(p);
+    }
+}
+
+static void read_params(sr_trial *t, sr_problems *problems)
+{
+    char *p = sr_path_join(t->path, "params.json");
+    struct stat st;
+    if (stat(p, &st) != 0) {
+        if (errno == ENOENT)
+            sr_problems_add(problems, p, "missing: the trial has no hyperparameters");
+        else
+            sr_problems_add(problems, p, "cannot read: %s", strerror(errno));
+    } else {
+        char err[256];
+        cJSON *j = sr_json_load(p, err, sizeof err);
+        if (!j)
+            sr_problems_add(problems, p, "%s", err);
+        else if (!cJSON_IsObject(j)) {
+            sr_problems_add(problems, p, "expected a JSON object of hyperparameters");
+            cJSON_Delete(j);
+        } else
+            t->params = j;
+    }
+    free(p);
+}
+
+static int ckpt_order(const void *pa, const void *pb)
+{
+    const sr_checkpoint *a = pa, *b = pb;
+    if (a->final != b->final)
+        return a->final ? 1 : -1;
+    long ea = a->epoch < 0 ? LONG_MAX : a->epoch, eb = b->epoch < 0 ? LONG_MAX : b->epoch;
+    if (ea != eb)
+        return ea < eb ? -1 : 1;
+    long sa = a->step < 0 ? LONG_MAX : a->step, sb = b->step < 0 ? LONG_MAX : b->step;
+    if (sa != sb)
+        return sa < sb ? -1 : 1;
+    return sr_strnatcmp(a->file, b->file);
+}
+
+static void scan_trial(sr_trial *t, sr_problems *problems)
+{
+    read_params(t, problems);
+    name_list entries = {0};
+    if (list_dir(t->path, &entries) != 0) {
+        sr_problems_add(problems, t->path, "cannot list the trial folder: %s", strerror(errno));
+        return;
+    }
+    trial_records rec;
+    memset(&rec, 0, sizeof rec);
+    read_trial_records(t->path, &rec, problems);
+
+    for (size_t i = 0; i < entries.n; i++) {
+        const char *name = entries.names[i];
+        sr_ckpt_name cn;
+        if (sr_ckpt_parse_name(name, &cn) != 0)
+            continue;
+        char *path = sr_path_join(t->path, name);
+        struct stat st;
+        if (stat(path, &st) != 0) {
+            sr_problems_add(problems, path, "cannot read: %s", strerror(errno));
+            free(path);
+            sr_ckpt_name_free(&cn);
+            continue;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            sr_problems_add(problems, path, "not a regular file, so not a checkpoint");
+            free(path);
+            sr_ckpt_name_free(&cn);
+            continue;
+        }
+        t->ckpts = xrealloc(t->ckpts, (t->n_ckpts + 1) * sizeof *t->ckpts);
+        sr_checkpoint *c = &t->ckpts[t->n_ckpts++];
+        memset(c, 0, sizeof *c);
+        c->file = xstrdup(name);
+        c->path = path;
+        c->name = cn;
+        c->final = cn.kind == SR_CKPT_FINAL;
+        c->size = (uint64_t)st.st_size;
+        c->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+        c->meta.ss_epoch = c->meta.ss_steps = c->meta.ss_num_epochs = -1;
+        c->meta.ss_num_batches_per_epoch = c->meta.network_dim = -1;
+        c->meta.network_alpha = NAN;
+        read_checkpoint_header(c, problems);
+        resolve_epoch_and_step(c, t->params);
+        find_samples_and_metrics(c, t->path, problems);
+        merge_metrics(&c->metrics, sr_metrics_index_find(&rec.summary, cn.stem));
+        merge_metrics(&c->metrics, sr_metrics_index_find(&rec.state, cn.stem));
+    }
+    if (t->n_ckpts > 1)
+        qsort(t->ckpts, t->n_ckpts, sizeof *t->ckpts, ckpt_order);
+    if (t->n_ckpts == 0)
+        sr_problems_add(problems, t->path, "no checkpoint in this trial");
+    sr_metrics_index_free(&rec.summary);
+    sr_metrics_index_free(&rec.state);
+    names_free(&entries);
+}
+
+/* ---- the sweep ---------------------------------------------------------- */
+
+int sr_scan(const char *sweep_path, sr_sweep *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    struct stat st;
+    if (stat(sweep_path, &st) != 0) {
+        snprintf(err, errlen, "%s: cannot open the sweep folder: %s", sweep_path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a folder", sweep_path);
+        return -1;
+    }
+    name_list entries = {0};
+    if (list_dir(sweep_path, &entries) != 0) {
+        snprintf(err, errlen, "%s: cannot list the sweep folder: %s", sweep_path, strerror(errno));
+        return -1;
+    }
+    char *real = realpath(sweep_path, NULL);
+    out->path = real ? xstrdup(real) : xstrdup(sweep_path);
+    free(real);
+    sr_problems_init(&out->problems);
+
+    for (size_t i = 0; i < entries.n; i++) {
+        const char *name = entries.names[i];
+        if (!sr_str_has_prefix(name, "trial_"))
+            continue;
+        char *path = sr_path_join(out->path, name);
+        if (stat(path, &st) != 0) {
+            sr_problems_add(&out->problems, path, "cannot open: %s", strerror(errno));
+            free(path);
+            continue;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            free(path);
+            continue;
+        }
+        out->trials = xrealloc(out->trials, (out->n_trials + 1) * sizeof *out->trials);
+        sr_trial *t = &out->trials[out->n_trials++];
+        memset(t, 0, sizeof *t);
+        t->name = xstrdup(name);
+        t->path = path;
+        scan_trial(t, &out->problems);
+    }
+    if (out->n_trials == 0)
+        sr_problems_add(&out->problems, out->path, "no trial_* folder in this sweep");
+    names_free(&entries);
+    return 0;
+}

@@ -1,0 +1,17 @@
+/* scan.h - the first stage: find every trial, checkpoint, sample and metric.
+ *
+ * Reads only what it needs: directory listings, small JSON files and the
+ * headers of checkpoints (never their tensor data).  Bad things inside the
+ * sweep become problems; only a missing or unreadable sweep folder fails. */
+#ifndef SR_SCAN_H
+#define SR_SCAN_H
+
+#include "sweep.h"
+
+#include <stddef.h>
+
+/* Returns 0 with *out filled (free with sr_sweep_free), or -1 with a
+ * one-line reason in err when the sweep folder itself cannot be read. */
+int sr_scan(const char *sweep_path, sr_sweep *out, char *err, size_t errlen);
+
+#endif

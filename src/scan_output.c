@@ -1,0 +1,166 @@
+/* scan_output.c - renders the sweep model as JSON or as text tables. */
+#include "config.h"
+
+#include "scan_output.h"
+#include "util.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static cJSON *number_or_null(double v)
+{
+    return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+}
+
+static cJSON *long_or_null(long v)
+{
+    return v >= 0 ? cJSON_CreateNumber((double)v) : cJSON_CreateNull();
+}
+
+static cJSON *checkpoint_json(const sr_checkpoint *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "file", c->file);
+    cJSON_AddStringToObject(o, "path", c->path);
+    cJSON_AddItemToObject(o, "epoch", long_or_null(c->epoch));
+    cJSON_AddItemToObject(o, "step", long_or_null(c->step));
+    cJSON_AddBoolToObject(o, "final", c->final);
+    cJSON_AddStringToObject(o, "kind", sr_ckpt_kind_name(c->name.kind));
+    cJSON_AddStringToObject(o, "status", sr_ckpt_status_name(c->status));
+    if (c->problem)
+        cJSON_AddStringToObject(o, "problem", c->problem);
+    cJSON_AddNumberToObject(o, "size", (double)c->size);
+    if (c->format)
+        cJSON_AddStringToObject(o, "format", c->format);
+    cJSON *m = cJSON_AddObjectToObject(o, "metrics");
+    for (size_t i = 0; i < c->metrics.n; i++)
+        cJSON_AddItemToObject(m, c->metrics.items[i].name, number_or_null(c->metrics.items[i].value));
+    cJSON *samples = cJSON_AddArrayToObject(o, "samples");
+    for (size_t i = 0; i < c->n_samples; i++)
+        cJSON_AddItemToArray(samples, cJSON_CreateString(c->samples[i]));
+    return o;
+}
+
+static cJSON *trial_json(const sr_trial *t)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", t->name);
+    cJSON_AddStringToObject(o, "path", t->path);
+    cJSON_AddStringToObject(o, "state", "UNKNOWN");
+    cJSON_AddNullToObject(o, "optuna_number");
+    cJSON_AddNullToObject(o, "value");
+    cJSON_AddItemToObject(o, "params", t->params ? cJSON_Duplicate(t->params, 1) : cJSON_CreateObject());
+    cJSON *cks = cJSON_AddArrayToObject(o, "checkpoints");
+    for (size_t i = 0; i < t->n_ckpts; i++)
+        cJSON_AddItemToArray(cks, checkpoint_json(&t->ckpts[i]));
+    return o;
+}
+
+cJSON *sr_scan_to_json(const sr_sweep *s)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON *tool = cJSON_AddObjectToObject(root, "tool");
+    cJSON_AddStringToObject(tool, "name", PACKAGE_NAME);
+    cJSON_AddStringToObject(tool, "version", PACKAGE_VERSION);
+    cJSON *sweep = cJSON_AddObjectToObject(root, "sweep");
+    cJSON_AddStringToObject(sweep, "path", s->path);
+    cJSON_AddNullToObject(sweep, "study");
+    cJSON *trials = cJSON_AddArrayToObject(root, "trials");
+    for (size_t i = 0; i < s->n_trials; i++)
+        cJSON_AddItemToArray(trials, trial_json(&s->trials[i]));
+    cJSON *problems = cJSON_AddArrayToObject(root, "problems");
+    for (size_t i = 0; i < s->problems.n; i++) {
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddStringToObject(p, "path", s->problems.items[i].path);
+        cJSON_AddStringToObject(p, "problem", s->problems.items[i].problem);
+        cJSON_AddItemToArray(problems, p);
+    }
+    return root;
+}
+
+void sr_format_size(uint64_t bytes, char *buf, size_t len)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = (double)bytes;
+    size_t u = 0;
+    while (v >= 1024.0 && u + 1 < sizeof units / sizeof units[0]) {
+        v /= 1024.0;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, len, "%llu B", (unsigned long long)bytes);
+    else
+        snprintf(buf, len, "%.1f %s", v, units[u]);
+}
+
+/* "learning_rate=0.0001 network_dim=16 ..." on one line. */
+static void print_params(const cJSON *params, FILE *out)
+{
+    const cJSON *it;
+    int first = 1;
+    cJSON_ArrayForEach(it, params)
+    {
+        if (!it->string)
+            continue;
+        fputs(first ? "  " : " ", out);
+        first = 0;
+        if (cJSON_IsNumber(it))
+            fprintf(out, "%s=%.6g", it->string, it->valuedouble);
+        else if (cJSON_IsString(it))
+            fprintf(out, "%s=%s", it->string, it->valuestring);
+        else if (cJSON_IsBool(it))
+            fprintf(out, "%s=%s", it->string, cJSON_IsTrue(it) ? "true" : "false");
+        else
+            fprintf(out, "%s=...", it->string);
+    }
+    fputc('\n', out);
+}
+
+static void print_trial(const sr_trial *t, FILE *out)
+{
+    size_t ok = 0;
+    for (size_t i = 0; i < t->n_ckpts; i++)
+        ok += t->ckpts[i].status == SR_CKPT_OK;
+    fprintf(out, "%s  %zu checkpoint%s (%zu ok)\n", t->name, t->n_ckpts, t->n_ckpts == 1 ? "" : "s", ok);
+    if (t->params)
+        print_params(t->params, out);
+    if (t->n_ckpts == 0) {
+        fputc('\n', out);
+        return;
+    }
+    fprintf(out, "  %5s %8s  %-5s  %-10s  %9s  %7s  %7s  %s\n", "EPOCH", "STEP", "KIND", "STATUS", "SIZE",
+            "SAMPLES", "METRICS", "FILE");
+    for (size_t i = 0; i < t->n_ckpts; i++) {
+        const sr_checkpoint *c = &t->ckpts[i];
+        char epoch[24], step[24], size[24];
+        if (c->epoch >= 0)
+            snprintf(epoch, sizeof epoch, "%ld", c->epoch);
+        else
+            snprintf(epoch, sizeof epoch, "-");
+        if (c->step >= 0)
+            snprintf(step, sizeof step, "%ld", c->step);
+        else
+            snprintf(step, sizeof step, "-");
+        sr_format_size(c->size, size, sizeof size);
+        fprintf(out, "  %5s %8s  %-5s  %-10s  %9s  %7zu  %7zu  %s\n", epoch, step, sr_ckpt_kind_name(c->name.kind),
+                sr_ckpt_status_name(c->status), size, c->n_samples, c->metrics.n, c->file);
+    }
+    fputc('\n', out);
+}
+
+void sr_scan_print_text(const sr_sweep *s, FILE *out)
+{
+    size_t n_ckpts = sr_sweep_count_checkpoints(s);
+    fprintf(out, "sweep %s: %zu trial%s, %zu checkpoint%s\n\n", s->path, s->n_trials, s->n_trials == 1 ? "" : "s",
+            n_ckpts, n_ckpts == 1 ? "" : "s");
+    for (size_t i = 0; i < s->n_trials; i++)
+        print_trial(&s->trials[i], out);
+    if (s->problems.n) {
+        fprintf(out, "problems (%zu):\n", s->problems.n);
+        for (size_t i = 0; i < s->problems.n; i++)
+            fprintf(out, "  %s: %s\n", s->problems.items[i].path, s->problems.items[i].problem);
+    } else {
+        fprintf(out, "no problems\n");
+    }
+}

@@ -1,0 +1,93 @@
+/* sweep.h - the sweep model: what the scan found, in one plain structure.
+ *
+ * Data flows one way: scan fills this model; measurement, analysis and the
+ * renderers read it (and add their own results beside it). */
+#ifndef SR_SWEEP_H
+#define SR_SWEEP_H
+
+#include "ckpt_name.h"
+#include "problems.h"
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A flat set of named numbers, kept sorted by name. */
+typedef struct {
+    char *name;
+    double value;
+} sr_metric;
+
+typedef struct {
+    sr_metric *items;
+    size_t n;
+    size_t cap;
+} sr_metrics;
+
+void sr_metrics_set(sr_metrics *m, const char *name, double value);
+/* Returns 1 and stores the value when present, else 0. */
+int sr_metrics_get(const sr_metrics *m, const char *name, double *value);
+void sr_metrics_free(sr_metrics *m);
+
+typedef enum {
+    SR_CKPT_OK,
+    SR_CKPT_INCOMPLETE, /* shorter than its header promises: being written or cut */
+    SR_CKPT_INVALID     /* unreadable or not a valid safetensors file */
+} sr_ckpt_status;
+
+const char *sr_ckpt_status_name(sr_ckpt_status s);
+
+/* The kohya metadata the later stages use (absent fields: -1 / NULL). */
+typedef struct {
+    long ss_epoch;
+    long ss_steps;
+    long ss_num_epochs;
+    long ss_num_batches_per_epoch;
+    long network_dim;
+    double network_alpha;   /* NAN when absent or "Dynamic" */
+    char *output_name;
+    char *base_model;       /* ss_base_model_version */
+    char *architecture;     /* modelspec.architecture */
+} sr_ckpt_meta;
+
+typedef struct {
+    char *file;              /* file name, e.g. lora_trial_1-000002.safetensors */
+    char *path;              /* full path */
+    sr_ckpt_name name;       /* what the name says */
+    int final;               /* the final model of the trial */
+    long epoch;              /* -1 when unknown */
+    const char *epoch_from;  /* "name", "ss_epoch", "ss_num_epochs", "max_train_epochs" or NULL */
+    long step;               /* -1 when unknown */
+    sr_ckpt_status status;
+    char *problem;           /* why, when not ok */
+    uint64_t size;
+    int64_t mtime_ns;
+    const char *format;      /* "lora", "loha", "lokr", "peft", "unknown" (NULL when not ok) */
+    size_t n_tensors;
+    sr_ckpt_meta meta;
+    sr_metrics metrics;      /* every numeric metric known, merged */
+    int has_metrics_file;    /* a metrics.json exists beside the samples */
+    char *samples_dir;       /* relative to the trial, NULL when none */
+    char **samples;          /* relative to the trial, natural order */
+    size_t n_samples;
+} sr_checkpoint;
+
+typedef struct {
+    char *name;              /* trial_0001 */
+    char *path;
+    cJSON *params;           /* params.json (an object), or NULL */
+    sr_checkpoint *ckpts;    /* sorted by epoch, then step, final last */
+    size_t n_ckpts;
+} sr_trial;
+
+typedef struct {
+    char *path;              /* absolute when it could be resolved */
+    sr_trial *trials;        /* natural order of names */
+    size_t n_trials;
+    sr_problems problems;
+} sr_sweep;
+
+void sr_sweep_free(sr_sweep *s);
+size_t sr_sweep_count_checkpoints(const sr_sweep *s);
+
+#endif

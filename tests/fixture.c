@@ -1,0 +1,128 @@
+/* fixture.c - hand-made sweep folders for tests. */
+#include "config.h"
+
+#include "fixture.h"
+#include "atomic_file.h"
+#include "util.h"
+
+#include <check.h>
+#include <png.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void make_parent(const char *path)
+{
+    char *p = xstrdup(path);
+    char *slash = strrchr(p, '/');
+    if (slash) {
+        *slash = '\0';
+        ck_assert_msg(sr_mkdir_p(p, 0755) == 0, "mkdir -p %s", p);
+    }
+    free(p);
+}
+
+static void write_bytes(const char *path, const void *data, size_t len)
+{
+    make_parent(path);
+    FILE *f = fopen(path, "wb");
+    ck_assert_msg(f != NULL, "cannot create %s", path);
+    ck_assert(fwrite(data, 1, len, f) == len);
+    ck_assert(fclose(f) == 0);
+}
+
+void fx_write(const char *dir, const char *rel, const char *text)
+{
+    char *path = sr_path_join(dir, rel);
+    write_bytes(path, text, strlen(text));
+    free(path);
+}
+
+/* Two modules of rank 2: down [2,4] and up [4,2] each, plus alpha. */
+static char *lora_bytes(const char *const *meta, size_t *len)
+{
+    static const char *const modules[] = {"lora_unet_mid_block_attentions_0_proj_in",
+                                          "lora_te_text_model_encoder_layers_0_mlp_fc1"};
+    sr_buf h;
+    sr_buf_init(&h);
+    sr_buf_puts(&h, "{");
+    if (meta) {
+        sr_buf_puts(&h, "\"__metadata__\":{");
+        for (size_t i = 0; meta[i]; i += 2)
+            sr_buf_printf(&h, "%s\"%s\":\"%s\"", i ? "," : "", meta[i], meta[i + 1]);
+        sr_buf_puts(&h, "},");
+    }
+    uint64_t off = 0;
+    for (size_t m = 0; m < 2; m++) {
+        sr_buf_printf(&h, "%s\"%s.alpha\":{\"dtype\":\"F16\",\"shape\":[],\"data_offsets\":[%llu,%llu]}",
+                      m ? "," : "", modules[m], (unsigned long long)off, (unsigned long long)off + 2);
+        off += 2;
+        sr_buf_printf(&h, ",\"%s.lora_down.weight\":{\"dtype\":\"F16\",\"shape\":[2,4],\"data_offsets\":[%llu,%llu]}",
+                      modules[m], (unsigned long long)off, (unsigned long long)off + 16);
+        off += 16;
+        sr_buf_printf(&h, ",\"%s.lora_up.weight\":{\"dtype\":\"F16\",\"shape\":[4,2],\"data_offsets\":[%llu,%llu]}",
+                      modules[m], (unsigned long long)off, (unsigned long long)off + 16);
+        off += 16;
+    }
+    sr_buf_puts(&h, "}");
+    while (h.len % 8)
+        sr_buf_puts(&h, " ");
+    size_t total = 8 + h.len + off;
+    char *out = xcalloc(1, total);
+    uint64_t n = h.len;
+    for (int i = 0; i < 8; i++)
+        out[i] = (char)((n >> (8 * i)) & 0xff);
+    memcpy(out + 8, h.s, h.len);
+    /* fp16 values: alpha = 1.0 (0x3c00), weights 0.5 (0x3800) */
+    for (size_t i = 8 + h.len; i + 1 < total; i += 2) {
+        out[i] = 0x00;
+        out[i + 1] = 0x38;
+    }
+    sr_buf_free(&h);
+    *len = total;
+    return out;
+}
+
+size_t fx_write_lora(const char *dir, const char *rel, const char *const *meta)
+{
+    size_t len;
+    char *bytes = lora_bytes(meta, &len);
+    char *path = sr_path_join(dir, rel);
+    write_bytes(path, bytes, len);
+    free(path);
+    free(bytes);
+    return len;
+}
+
+void fx_write_lora_truncated(const char *dir, const char *rel, size_t keep)
+{
+    size_t len;
+    char *bytes = lora_bytes(NULL, &len);
+    ck_assert(keep < len);
+    char *path = sr_path_join(dir, rel);
+    write_bytes(path, bytes, keep);
+    free(path);
+    free(bytes);
+}
+
+void fx_write_png(const char *dir, const char *rel, int w, int h, unsigned char r, unsigned char g, unsigned char b)
+{
+    char *path = sr_path_join(dir, rel);
+    make_parent(path);
+    png_image img;
+    memset(&img, 0, sizeof img);
+    img.version = PNG_IMAGE_VERSION;
+    img.width = (png_uint_32)w;
+    img.height = (png_uint_32)h;
+    img.format = PNG_FORMAT_RGB;
+    unsigned char *px = xmalloc((size_t)w * (size_t)h * 3);
+    for (size_t i = 0; i < (size_t)w * (size_t)h; i++) {
+        px[3 * i] = r;
+        px[3 * i + 1] = g;
+        px[3 * i + 2] = b;
+    }
+    ck_assert_msg(png_image_write_to_file(&img, path, 0, px, 0, NULL), "png write %s", path);
+    free(px);
+    free(path);
+}
