@@ -1,0 +1,26 @@
+/* png_io.h - 8-bit RGB PNG files through libpng.
+ *
+ * The writer is deterministic (no time chunk, fixed settings) and atomic.
+ * The reader accepts any valid PNG and always returns tightly packed RGB8:
+ * palette and low bit depths are expanded, 16-bit samples keep their high
+ * byte, gray becomes RGB and an alpha channel (or tRNS) is dropped without
+ * compositing. */
+#ifndef SR_PNG_IO_H
+#define SR_PNG_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Largest image accepted by the reader (and the writer). */
+#define SR_PNG_MAX_SIDE (1 << 14)
+#define SR_PNG_MAX_PIXELS (64ULL << 20)
+
+/* Writes w*h RGB pixels (3 bytes each, rows packed, top row first).
+ * Returns 0, or -1 with a one-line reason in err. */
+int sr_png_write_rgb8(const char *path, const uint8_t *rgb, int w, int h, char *err, size_t errlen);
+
+/* Decodes a PNG to a new buffer of w*h*3 bytes (the caller frees *rgb).
+ * Returns 0, or -1 with a one-line reason in err (*rgb is then NULL). */
+int sr_png_read_rgb8(const char *path, uint8_t **rgb, int *w, int *h, char *err, size_t errlen);
+
+#endif
