@@ -1,0 +1,29 @@
+/* cli.h - the subcommands of the sweepreport program. */
+#ifndef SR_CLI_H
+#define SR_CLI_H
+
+/* Exit codes, documented in --help and the manual page. */
+enum {
+    SR_EXIT_OK = 0,
+    SR_EXIT_FATAL = 1,
+    SR_EXIT_USAGE = 2,
+    SR_EXIT_LOCKED = 3
+};
+
+/* Each command gets argv with argv[0] = the command name. */
+int cmd_scan(int argc, char **argv);
+int cmd_synth(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_render(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+
+/* "sweepreport: CMD: message" on stderr. */
+void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "Try 'sweepreport CMD --help'." and returns SR_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Parses a positive int option value; returns 0 or -1. */
+int cli_parse_int(const char *s, int min, int max, int *out);
+
+#endif

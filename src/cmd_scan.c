@@ -1,0 +1,84 @@
+/* cmd_scan.c - sweepreport scan: what is in a sweep folder. */
+#include "config.h"
+
+#include "cli.h"
+#include "json.h"
+#include "scan.h"
+#include "scan_output.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static void scan_help(void)
+{
+    printf("Usage: sweepreport scan [--json] [-q] SWEEP\n"
+           "\n"
+           "Finds every trial_* folder of SWEEP and in it the hyperparameters, every\n"
+           "checkpoint (kohya epoch, step and final names), its samples and the metrics\n"
+           "evaluators already wrote.  Reads only checkpoint headers, never tensor data.\n"
+           "\n"
+           "  --json       print the scan as JSON (the format scripts rely on)\n"
+           "  -q, --quiet  with --json: do not repeat problems on stderr\n"
+           "  -h, --help   show this help\n"
+           "\n"
+           "Problems inside the sweep (broken files, half-written checkpoints) are\n"
+           "listed and the scan goes on.  Exit status: 0 ok, 1 the sweep folder cannot\n"
+           "be read, 2 usage error.\n");
+}
+
+int cmd_scan(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int json = 0, quiet = 0, c;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j':
+            json = 1;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'h':
+            scan_help();
+            return SR_EXIT_OK;
+        default:
+            return cli_usage_error("scan", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (argc - optind != 1)
+        return cli_usage_error("scan", argc - optind == 0 ? "missing the SWEEP folder" : "too many arguments");
+
+    sr_sweep sweep;
+    char err[512];
+    if (sr_scan(argv[optind], &sweep, err, sizeof err) != 0) {
+        cli_error("scan", "%s", err);
+        return SR_EXIT_FATAL;
+    }
+    if (json) {
+        cJSON *doc = sr_scan_to_json(&sweep);
+        char *text = sr_json_print(doc);
+        fputs(text, stdout);
+        free(text);
+        cJSON_Delete(doc);
+        if (!quiet)
+            for (size_t i = 0; i < sweep.problems.n; i++)
+                fprintf(stderr, "sweepreport: %s: %s\n", sweep.problems.items[i].path,
+                        sweep.problems.items[i].problem);
+    } else {
+        sr_scan_print_text(&sweep, stdout);
+    }
+    sr_sweep_free(&sweep);
+    if (fflush(stdout) != 0) {
+        cli_error("scan", "cannot write the output");
+        return SR_EXIT_FATAL;
+    }
+    return SR_EXIT_OK;
+}

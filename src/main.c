@@ -1,0 +1,104 @@
+/* main.c - the sweepreport command line: global options and dispatch. */
+#include "config.h"
+
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <limits.h>
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"run", cmd_run, "scan, evaluate and render in one go (the nightly job)"},
+    {"scan", cmd_scan, "list every trial, checkpoint, sample and metric"},
+    {"eval", cmd_eval, "measure every checkpoint that lacks metrics"},
+    {"render", cmd_render, "write the HTML site, the PDF and summary.json"},
+    {"inspect", cmd_inspect, "show one checkpoint file in detail"},
+    {"demo", cmd_demo, "build a synthetic sweep and report on it"},
+    {"synth", cmd_synth, "write a synthetic sweep (for demos, tests, benchmarks)"},
+};
+
+static void print_help(FILE *out)
+{
+    fprintf(out,
+            "Usage: sweepreport [--version] [--help] COMMAND [OPTIONS] ARGS\n"
+            "\n"
+            "Reports on a hyperparameter sweep of LoRA fine-tunes: finds every trial and\n"
+            "checkpoint, measures what lacks metrics, scores, charts and recommends.\n"
+            "\n"
+            "Commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out,
+            "\n"
+            "Run 'sweepreport COMMAND --help' for the options of a command.\n"
+            "\n"
+            "Exit status: 0 ok, 1 fatal error, 2 usage error, 3 sweep locked by another run.\n");
+}
+
+void cli_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "sweepreport: %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "sweepreport: %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'sweepreport %s --help'.\n", cmd);
+    return SR_EXIT_USAGE;
+}
+
+int cli_parse_int(const char *s, int min, int max, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end != '\0' || v < min || v > max)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_help(stderr);
+        return SR_EXIT_USAGE;
+    }
+    const char *arg = argv[1];
+    if (strcmp(arg, "--version") == 0 || strcmp(arg, "-V") == 0) {
+        printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+        return SR_EXIT_OK;
+    }
+    if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0 || strcmp(arg, "help") == 0) {
+        print_help(stdout);
+        return SR_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(arg, commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    }
+    if (arg[0] == '-')
+        fprintf(stderr, "sweepreport: unknown option '%s'\n", arg);
+    else
+        fprintf(stderr, "sweepreport: unknown command '%s'\n", arg);
+    fprintf(stderr, "Try 'sweepreport --help'.\n");
+    return SR_EXIT_USAGE;
+}
