@@ -434,8 +434,20 @@ int sr_scan(const char *sweep_path, sr_sweep *out, char *err, size_t errlen)
         memset(t, 0, sizeof *t);
         t->name = xstrdup(name);
         t->path = path;
-        scan_trial(t, &out->problems);
     }
+    /* Trials are independent: scan them in parallel, each with its own list
+     * of problems, then keep the problems in the order of the trials. */
+    sr_problems *per_trial = xcalloc(out->n_trials, sizeof *per_trial);
+    long n = (long)out->n_trials;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (long i = 0; i < n; i++)
+        scan_trial(&out->trials[i], &per_trial[i]);
+    for (size_t i = 0; i < out->n_trials; i++) {
+        for (size_t j = 0; j < per_trial[i].n; j++)
+            sr_problems_add(&out->problems, per_trial[i].items[j].path, "%s", per_trial[i].items[j].problem);
+        sr_problems_free(&per_trial[i]);
+    }
+    free(per_trial);
     if (out->n_trials == 0)
         sr_problems_add(&out->problems, out->path, "no trial_* folder in this sweep");
     names_free(&entries);
