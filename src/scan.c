@@ -3,6 +3,7 @@
 
 #include "scan.h"
 #include "json.h"
+#include "kohya_samples.h"
 #include "metrics_read.h"
 #include "safetensors.h"
 #include "util.h"
@@ -272,6 +273,79 @@ static void merge_metrics(sr_metrics *dst, const sr_metrics *src)
     }
 }
 
+/* ---- kohya's training-time samples ----------------------------------------- */
+
+typedef struct {
+    char *rel;          /* sample/<name> */
+    sr_kohya_sample s;
+} training_sample;
+
+static int training_sample_order(const void *pa, const void *pb)
+{
+    const training_sample *a = pa, *b = pb;
+    if (a->s.prompt != b->s.prompt)
+        return a->s.prompt < b->s.prompt ? -1 : 1;
+    return strcmp(a->rel, b->rel);
+}
+
+static int sample_belongs_to(const sr_kohya_sample *s, const sr_checkpoint *c)
+{
+    if (s->output_name[0] && strcmp(s->output_name, c->name.output_name) != 0 &&
+        !(c->meta.output_name && strcmp(s->output_name, c->meta.output_name) == 0))
+        return 0;
+    if (s->epoch >= 0)
+        return c->name.kind != SR_CKPT_STEP && c->epoch == s->epoch;
+    return c->step >= 0 && c->step == s->step;
+}
+
+/* Samples kohya rendered while training (<trial>/sample/) become the samples
+ * of the checkpoint saved at the same epoch or step, when an evaluator left
+ * none for it.  e000000 images (before training) belong to the trial. */
+static void attach_training_samples(sr_trial *t)
+{
+    char *dir = sr_path_join(t->path, "sample");
+    name_list l = {0};
+    if (list_dir(dir, &l) != 0) {
+        free(dir);
+        return;
+    }
+    training_sample *ts = xcalloc(l.n, sizeof *ts);
+    size_t n = 0;
+    for (size_t i = 0; i < l.n; i++) {
+        if (sr_kohya_sample_parse(l.names[i], &ts[n].s) != 0)
+            continue;
+        ts[n++].rel = sr_path_join("sample", l.names[i]);
+    }
+    if (n > 1)
+        qsort(ts, n, sizeof *ts, training_sample_order);
+    for (size_t i = 0; i < n; i++) {
+        if (ts[i].s.epoch == 0) {
+            t->baseline_samples = xrealloc(t->baseline_samples, (t->n_baseline_samples + 1) * sizeof(char *));
+            t->baseline_samples[t->n_baseline_samples++] = xstrdup(ts[i].rel);
+            continue;
+        }
+        for (size_t j = 0; j < t->n_ckpts; j++) {
+            sr_checkpoint *c = &t->ckpts[j];
+            if (c->status != SR_CKPT_OK || (c->n_samples && !c->samples_from_training) ||
+                !sample_belongs_to(&ts[i].s, c))
+                continue;
+            c->samples = xrealloc(c->samples, (c->n_samples + 1) * sizeof *c->samples);
+            c->samples[c->n_samples++] = xstrdup(ts[i].rel);
+            c->samples_from_training = 1;
+            if (!c->samples_dir)
+                c->samples_dir = xstrdup("sample");
+            break;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        free(ts[i].rel);
+        sr_kohya_sample_free(&ts[i].s);
+    }
+    free(ts);
+    names_free(&l);
+    free(dir);
+}
+
 /* ---- one trial ---------------------------------------------------------- */
 
 typedef struct {
@@ -382,6 +456,7 @@ static void scan_trial(sr_trial *t, sr_problems *problems)
         merge_metrics(&c->metrics, sr_metrics_index_find(&rec.summary, cn.stem));
         merge_metrics(&c->metrics, sr_metrics_index_find(&rec.state, cn.stem));
     }
+    attach_training_samples(t);
     if (t->n_ckpts > 1)
         qsort(t->ckpts, t->n_ckpts, sizeof *t->ckpts, ckpt_order);
     if (t->n_ckpts == 0)

@@ -39,6 +39,7 @@ static cJSON *checkpoint_json(const sr_checkpoint *c)
     cJSON *samples = cJSON_AddArrayToObject(o, "samples");
     for (size_t i = 0; i < c->n_samples; i++)
         cJSON_AddItemToArray(samples, cJSON_CreateString(c->samples[i]));
+    cJSON_AddStringToObject(o, "samples_from", !c->n_samples ? "none" : c->samples_from_training ? "training" : "evaluation");
     return o;
 }
 
@@ -51,6 +52,9 @@ static cJSON *trial_json(const sr_trial *t)
     cJSON_AddNullToObject(o, "optuna_number");
     cJSON_AddNullToObject(o, "value");
     cJSON_AddItemToObject(o, "params", t->params ? cJSON_Duplicate(t->params, 1) : cJSON_CreateObject());
+    cJSON *base = cJSON_AddArrayToObject(o, "baseline_samples");
+    for (size_t i = 0; i < t->n_baseline_samples; i++)
+        cJSON_AddItemToArray(base, cJSON_CreateString(t->baseline_samples[i]));
     cJSON *cks = cJSON_AddArrayToObject(o, "checkpoints");
     for (size_t i = 0; i < t->n_ckpts; i++)
         cJSON_AddItemToArray(cks, checkpoint_json(&t->ckpts[i]));

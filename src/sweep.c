@@ -91,6 +91,9 @@ void sr_sweep_free(sr_sweep *s)
         for (size_t j = 0; j < t->n_ckpts; j++)
             checkpoint_free(&t->ckpts[j]);
         free(t->ckpts);
+        for (size_t j = 0; j < t->n_baseline_samples; j++)
+            free(t->baseline_samples[j]);
+        free(t->baseline_samples);
         free(t->name);
         free(t->path);
         cJSON_Delete(t->params);

@@ -70,6 +70,7 @@ typedef struct {
     char *samples_dir;       /* relative to the trial, NULL when none */
     char **samples;          /* relative to the trial, natural order */
     size_t n_samples;
+    int samples_from_training; /* kohya's sample/ images, not an evaluator's */
 } sr_checkpoint;
 
 typedef struct {
@@ -78,6 +79,8 @@ typedef struct {
     cJSON *params;           /* params.json (an object), or NULL */
     sr_checkpoint *ckpts;    /* sorted by epoch, then step, final last */
     size_t n_ckpts;
+    char **baseline_samples; /* kohya's e000000 images: before training */
+    size_t n_baseline_samples;
 } sr_trial;
 
 typedef struct {

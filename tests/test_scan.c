@@ -213,6 +213,54 @@ START_TEST(test_samples_and_metrics)
 }
 END_TEST
 
+/* ---- kohya's training-time samples ---------------------------------------- */
+
+START_TEST(test_training_samples)
+{
+    char *d = test_tmpdir("kohya");
+    const char *m4[] = {"ss_output_name", "style", "ss_steps", "400", NULL};
+    const char *ms[] = {"ss_output_name", "style", "ss_steps", "600", "ss_epoch", "6", NULL};
+    const char *mf[] = {"ss_output_name", "style", "ss_steps", "800", NULL};
+    fx_write(d, "trial_0001/params.json", "{\"max_train_epochs\": 8}");
+    fx_write_lora(d, "trial_0001/style-000004.safetensors", m4);
+    fx_write_lora(d, "trial_0001/style-step00000600.safetensors", ms);
+    fx_write_lora(d, "trial_0001/style.safetensors", mf);
+    /* before training, epoch 4 (both name orders), step 600, the last epoch */
+    fx_write_png(d, "trial_0001/sample/style_e000000_00_20251115080000.png", 2, 2, 0, 0, 0);
+    fx_write_png(d, "trial_0001/sample/style_e000004_01_20251115090000_42.png", 2, 2, 0, 0, 0);
+    fx_write_png(d, "trial_0001/sample/style_20251115090000_e000004_00.png", 2, 2, 0, 0, 0);
+    fx_write_png(d, "trial_0001/sample/style_000600_00_20251115093000.png", 2, 2, 0, 0, 0);
+    fx_write_png(d, "trial_0001/sample/style_e000008_00_20251115100000.png", 2, 2, 0, 0, 0);
+    /* another output name and an epoch without a checkpoint are not attached */
+    fx_write_png(d, "trial_0001/sample/other_e000004_00_20251115090000.png", 2, 2, 0, 0, 0);
+    fx_write_png(d, "trial_0001/sample/style_e000002_00_20251115085000.png", 2, 2, 0, 0, 0);
+    /* the final model's evaluation samples win over training samples */
+    fx_write_png(d, "trial_0001/evaluation/sample_00.png", 2, 2, 0, 0, 0);
+
+    sr_sweep s;
+    scan_ok(d, &s);
+    const sr_trial *t = find_trial(&s, "trial_0001");
+    ck_assert_uint_eq(t->n_baseline_samples, 1);
+    ck_assert_str_eq(t->baseline_samples[0], "sample/style_e000000_00_20251115080000.png");
+    const sr_checkpoint *c = find_ckpt(t, "style-000004.safetensors");
+    ck_assert_uint_eq(c->n_samples, 2);
+    ck_assert(c->samples_from_training);
+    /* ordered by prompt index */
+    ck_assert_str_eq(c->samples[0], "sample/style_20251115090000_e000004_00.png");
+    ck_assert_str_eq(c->samples[1], "sample/style_e000004_01_20251115090000_42.png");
+    c = find_ckpt(t, "style-step00000600.safetensors");
+    ck_assert_uint_eq(c->n_samples, 1);
+    ck_assert_str_eq(c->samples[0], "sample/style_000600_00_20251115093000.png");
+    c = find_ckpt(t, "style.safetensors");
+    ck_assert_uint_eq(c->n_samples, 1);
+    ck_assert(!c->samples_from_training);
+    ck_assert_str_eq(c->samples[0], "evaluation/sample_00.png");
+    sr_sweep_free(&s);
+    test_rmtree(d);
+    free(d);
+}
+END_TEST
+
 /* ---- bad input never stops the scan -------------------------------------- */
 
 START_TEST(test_bad_input)
@@ -434,6 +482,7 @@ Suite *make_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_name_forms);
     tcase_add_test(tc, test_samples_and_metrics);
+    tcase_add_test(tc, test_training_samples);
     tcase_add_test(tc, test_bad_input);
     tcase_add_test(tc, test_missing_sweep);
     tcase_add_test(tc, test_json_contract);
