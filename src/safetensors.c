@@ -1466,6 +1466,7 @@ static int read_header_bytes(int fd, uint64_t size, sr_safetensors *st)
         return io_failure(st, "cannot read", err);
     }
     int rc = sr_st_parse(buf, 8 + got, got < n ? 8 + got : size, st);
+    st->header_hash = sr_hash64(buf, 8 + got);
     free(buf);
     return rc;
 }

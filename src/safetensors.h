@@ -63,6 +63,7 @@ typedef struct {
     uint64_t file_size;
     uint64_t header_len; /* N */
     uint64_t data_start; /* 8 + N */
+    uint64_t header_hash; /* sr_hash64 of the bytes read (length + header); set by sr_st_read */
     size_t n_tensors;
     sr_st_tensor *tensors;      /* sorted by (begin, end) */
     size_t n_meta;

@@ -6,6 +6,7 @@
 #include "kohya_samples.h"
 #include "metrics_read.h"
 #include "safetensors.h"
+#include "store.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -164,6 +165,7 @@ static void read_checkpoint_header(sr_checkpoint *c, sr_problems *problems)
     }
     if (c->problem)
         sr_problems_add(problems, c->path, "%s", c->problem);
+    c->header_hash = st.header_hash;
     if (c->status == SR_CKPT_OK) {
         c->format = adapter_format(&st);
         c->n_tensors = st.n_tensors;
@@ -407,7 +409,30 @@ static int ckpt_order(const void *pa, const void *pb)
     return sr_strnatcmp(a->file, b->file);
 }
 
-static void scan_trial(sr_trial *t, sr_problems *problems)
+/* sweepreport's own earlier measurements of this very file and samples. */
+static void merge_stored(sr_checkpoint *c, const char *sweep_path, const char *trial_path, sr_problems *problems)
+{
+    sr_measurement m;
+    char err[256];
+    int rc = sr_store_load(sweep_path, c->rel_path, c, trial_path, &m, err, sizeof err);
+    if (rc < 0) {
+        char *p = sr_store_record_path(sweep_path, c->rel_path);
+        sr_problems_add(problems, p, "%s (it will be measured again)", err);
+        free(p);
+        return;
+    }
+    if (rc == 0)
+        return;
+    c->has_stored_weights = m.has_weights;
+    c->has_stored_images = m.has_images;
+    if (m.has_weights)
+        merge_metrics(&c->metrics, &m.weights);
+    if (m.has_images)
+        merge_metrics(&c->metrics, &m.images);
+    sr_measurement_free(&m);
+}
+
+static void scan_trial(sr_trial *t, const char *sweep_path, sr_problems *problems)
 {
     read_params(t, problems);
     name_list entries = {0};
@@ -443,6 +468,7 @@ static void scan_trial(sr_trial *t, sr_problems *problems)
         memset(c, 0, sizeof *c);
         c->file = xstrdup(name);
         c->path = path;
+        c->rel_path = xasprintf("%s/%s", t->name, name);
         c->name = cn;
         c->final = cn.kind == SR_CKPT_FINAL;
         c->size = (uint64_t)st.st_size;
@@ -457,6 +483,9 @@ static void scan_trial(sr_trial *t, sr_problems *problems)
         merge_metrics(&c->metrics, sr_metrics_index_find(&rec.state, cn.stem));
     }
     attach_training_samples(t);
+    for (size_t i = 0; i < t->n_ckpts; i++)
+        if (t->ckpts[i].status == SR_CKPT_OK)
+            merge_stored(&t->ckpts[i], sweep_path, t->path, problems);
     if (t->n_ckpts > 1)
         qsort(t->ckpts, t->n_ckpts, sizeof *t->ckpts, ckpt_order);
     if (t->n_ckpts == 0)
@@ -516,7 +545,7 @@ int sr_scan(const char *sweep_path, sr_sweep *out, char *err, size_t errlen)
     long n = (long)out->n_trials;
 #pragma omp parallel for schedule(dynamic, 1)
     for (long i = 0; i < n; i++)
-        scan_trial(&out->trials[i], &per_trial[i]);
+        scan_trial(&out->trials[i], out->path, &per_trial[i]);
     for (size_t i = 0; i < out->n_trials; i++) {
         for (size_t j = 0; j < per_trial[i].n; j++)
             sr_problems_add(&out->problems, per_trial[i].items[j].path, "%s", per_trial[i].items[j].problem);

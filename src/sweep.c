@@ -72,6 +72,7 @@ static void checkpoint_free(sr_checkpoint *c)
 {
     free(c->file);
     free(c->path);
+    free(c->rel_path);
     sr_ckpt_name_free(&c->name);
     free(c->problem);
     free(c->meta.output_name);

@@ -62,6 +62,8 @@ typedef struct {
     char *problem;           /* why, when not ok */
     uint64_t size;
     int64_t mtime_ns;
+    uint64_t header_hash;    /* fingerprint of the header bytes (0 when unreadable) */
+    char *rel_path;          /* relative to the sweep: trial_0001/file.safetensors */
     const char *format;      /* "lora", "loha", "lokr", "peft", "unknown" (NULL when not ok) */
     size_t n_tensors;
     sr_ckpt_meta meta;
@@ -71,6 +73,8 @@ typedef struct {
     char **samples;          /* relative to the trial, natural order */
     size_t n_samples;
     int samples_from_training; /* kohya's sample/ images, not an evaluator's */
+    int has_stored_weights;  /* sweepreport's store holds this file's weight metrics */
+    int has_stored_images;   /* ... and image metrics for exactly these samples */
 } sr_checkpoint;
 
 typedef struct {

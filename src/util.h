@@ -51,6 +51,9 @@ uint64_t sr_rng_next(sr_rng *r);
 double sr_rng_uniform(sr_rng *r);            /* [0, 1) */
 double sr_rng_normal(sr_rng *r);             /* mean 0, sd 1 */
 
+/* 64-bit FNV-1a: a stable fingerprint of bytes (not cryptographic). */
+uint64_t sr_hash64(const void *data, size_t len);
+
 /* Natural-order comparison: "sample_2" < "sample_10". */
 int sr_strnatcmp(const char *a, const char *b);
 
