@@ -5,8 +5,11 @@
 #include "json.h"
 #include "kohya_samples.h"
 #include "metrics_read.h"
+#include "optuna.h"
+#include "optuna_join.h"
 #include "safetensors.h"
 #include "store.h"
+#include "tfevents.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -432,6 +435,23 @@ static void merge_stored(sr_checkpoint *c, const char *sweep_path, const char *t
     sr_measurement_free(&m);
 }
 
+/* Optimizer steps per epoch, to put TensorBoard's steps on the epoch axis:
+ * ss_steps / ss_epoch of a saved checkpoint. */
+static double steps_per_epoch(const sr_trial *t)
+{
+    for (size_t i = 0; i < t->n_ckpts; i++) {
+        const sr_checkpoint *c = &t->ckpts[i];
+        if (c->status == SR_CKPT_OK && c->meta.ss_steps > 0 && c->meta.ss_epoch > 0)
+            return (double)c->meta.ss_steps / (double)c->meta.ss_epoch;
+    }
+    for (size_t i = 0; i < t->n_ckpts; i++) {
+        const sr_checkpoint *c = &t->ckpts[i];
+        if (c->status == SR_CKPT_OK && c->step > 0 && c->epoch > 0)
+            return (double)c->step / (double)c->epoch;
+    }
+    return 0;
+}
+
 static void scan_trial(sr_trial *t, const char *sweep_path, sr_problems *problems)
 {
     read_params(t, problems);
@@ -490,6 +510,8 @@ static void scan_trial(sr_trial *t, const char *sweep_path, sr_problems *problem
         qsort(t->ckpts, t->n_ckpts, sizeof *t->ckpts, ckpt_order);
     if (t->n_ckpts == 0)
         sr_problems_add(problems, t->path, "no checkpoint in this trial");
+    t->steps_per_epoch = steps_per_epoch(t);
+    sr_tfevents_read_trial(t->path, &t->scalars, problems);
     sr_metrics_index_free(&rec.summary);
     sr_metrics_index_free(&rec.state);
     names_free(&entries);
@@ -497,7 +519,59 @@ static void scan_trial(sr_trial *t, const char *sweep_path, sr_problems *problem
 
 /* ---- the sweep ---------------------------------------------------------- */
 
+/* The Optuna study: the storage given, else SWEEP/optuna_study.db, else the
+ * JSON files the seed pipeline writes into results/. */
+static void load_study(sr_sweep *s, const sr_scan_opts *opts)
+{
+    char err[512];
+    sr_study *study = xcalloc(1, sizeof *study);
+    char *db = opts->study_path ? xstrdup(opts->study_path) : sr_path_join(s->path, "optuna_study.db");
+    int loaded = 0;
+    if (file_exists(db)) {
+        if (sr_study_load_sqlite(db, opts->study_name, study, &s->problems, err, sizeof err) == 0)
+            loaded = 1;
+        else
+            sr_problems_add(&s->problems, db, "%s", err);
+    } else if (opts->study_path) {
+        sr_problems_add(&s->problems, db, "no such Optuna storage");
+    }
+    if (!loaded) {
+        char *results = sr_path_join(s->path, "results/all_trials.json");
+        if (file_exists(results)) {
+            if (sr_study_load_results(s->path, study, &s->problems, err, sizeof err) == 0)
+                loaded = 1;
+            else
+                sr_problems_add(&s->problems, results, "%s", err);
+        }
+        free(results);
+    }
+    free(db);
+    if (!loaded) {
+        free(study);
+        return;
+    }
+    s->study = study;
+    sr_join_folder *folders = xcalloc(s->n_trials, sizeof *folders);
+    for (size_t i = 0; i < s->n_trials; i++) {
+        folders[i].name = s->trials[i].name;
+        folders[i].params = s->trials[i].params;
+    }
+    sr_join j;
+    sr_study_join(study, folders, s->n_trials, &j, &s->problems, s->path);
+    for (size_t i = 0; i < s->n_trials; i++)
+        if (j.trial_of_folder[i] >= 0)
+            s->trials[i].optuna = &study->trials[j.trial_of_folder[i]];
+    sr_join_free(&j);
+    free(folders);
+}
+
 int sr_scan(const char *sweep_path, sr_sweep *out, char *err, size_t errlen)
+{
+    sr_scan_opts opts = {NULL, NULL};
+    return sr_scan_with(sweep_path, &opts, out, err, errlen);
+}
+
+int sr_scan_with(const char *sweep_path, const sr_scan_opts *opts, sr_sweep *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     struct stat st;
@@ -554,6 +628,7 @@ int sr_scan(const char *sweep_path, sr_sweep *out, char *err, size_t errlen)
     free(per_trial);
     if (out->n_trials == 0)
         sr_problems_add(&out->problems, out->path, "no trial_* folder in this sweep");
+    load_study(out, opts);
     names_free(&entries);
     return 0;
 }

@@ -10,8 +10,15 @@
 
 #include <stddef.h>
 
+typedef struct {
+    const char *study_path;  /* Optuna storage; NULL: SWEEP/optuna_study.db when present */
+    const char *study_name;  /* NULL: the only study in the storage */
+} sr_scan_opts;
+
 /* Returns 0 with *out filled (free with sr_sweep_free), or -1 with a
  * one-line reason in err when the sweep folder itself cannot be read. */
+int sr_scan_with(const char *sweep_path, const sr_scan_opts *opts, sr_sweep *out, char *err, size_t errlen);
+/* The same with default options. */
 int sr_scan(const char *sweep_path, sr_sweep *out, char *err, size_t errlen);
 
 #endif

@@ -43,15 +43,72 @@ static cJSON *checkpoint_json(const sr_checkpoint *c)
     return o;
 }
 
+/* params.json, completed by what Optuna knows (params.json wins: it is what
+ * the training actually used). */
+static cJSON *merged_params(const sr_trial *t)
+{
+    cJSON *p = t->params ? cJSON_Duplicate(t->params, 1) : cJSON_CreateObject();
+    if (t->optuna && t->optuna->params) {
+        const cJSON *it;
+        cJSON_ArrayForEach(it, t->optuna->params)
+        {
+            if (it->string && !cJSON_GetObjectItemCaseSensitive(p, it->string))
+                cJSON_AddItemToObject(p, it->string, cJSON_Duplicate(it, 1));
+        }
+    }
+    return p;
+}
+
+static cJSON *string_or_null(const char *s)
+{
+    return s ? cJSON_CreateString(s) : cJSON_CreateNull();
+}
+
+static cJSON *tensorboard_json(const sr_trial *t)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "steps_per_epoch", t->steps_per_epoch > 0 ? cJSON_CreateNumber(t->steps_per_epoch)
+                                                                       : cJSON_CreateNull());
+    cJSON *series = cJSON_AddObjectToObject(o, "series");
+    for (size_t i = 0; i < t->scalars.n; i++) {
+        const sr_scalar_series *ss = &t->scalars.items[i];
+        cJSON *one = cJSON_AddObjectToObject(series, ss->tag);
+        cJSON *steps = cJSON_AddArrayToObject(one, "step");
+        cJSON *epochs = cJSON_AddArrayToObject(one, "epoch");
+        cJSON *values = cJSON_AddArrayToObject(one, "value");
+        for (size_t k = 0; k < ss->n; k++) {
+            cJSON_AddItemToArray(steps, cJSON_CreateNumber((double)ss->steps[k]));
+            cJSON_AddItemToArray(epochs, t->steps_per_epoch > 0
+                                             ? cJSON_CreateNumber((double)ss->steps[k] / t->steps_per_epoch)
+                                             : cJSON_CreateNull());
+            cJSON_AddItemToArray(values, number_or_null(ss->values[k]));
+        }
+    }
+    return o;
+}
+
 static cJSON *trial_json(const sr_trial *t)
 {
+    const sr_optuna_trial *ot = t->optuna;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "name", t->name);
     cJSON_AddStringToObject(o, "path", t->path);
-    cJSON_AddStringToObject(o, "state", "UNKNOWN");
-    cJSON_AddNullToObject(o, "optuna_number");
-    cJSON_AddNullToObject(o, "value");
-    cJSON_AddItemToObject(o, "params", t->params ? cJSON_Duplicate(t->params, 1) : cJSON_CreateObject());
+    cJSON_AddStringToObject(o, "state", ot ? ot->state : "UNKNOWN");
+    cJSON_AddItemToObject(o, "optuna_number", ot ? cJSON_CreateNumber(ot->number) : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "value", ot && ot->has_value ? number_or_null(ot->value) : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "params", merged_params(t));
+    cJSON_AddItemToObject(o, "user_attrs",
+                          ot && ot->user_attrs ? cJSON_Duplicate(ot->user_attrs, 1) : cJSON_CreateObject());
+    cJSON *iv = cJSON_AddArrayToObject(o, "intermediate_values");
+    for (size_t i = 0; ot && i < ot->n_intermediate; i++) {
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddNumberToObject(p, "step", (double)ot->intermediate[i].step);
+        cJSON_AddItemToObject(p, "value", number_or_null(ot->intermediate[i].value));
+        cJSON_AddItemToArray(iv, p);
+    }
+    cJSON_AddItemToObject(o, "datetime_start", string_or_null(ot ? ot->datetime_start : NULL));
+    cJSON_AddItemToObject(o, "datetime_complete", string_or_null(ot ? ot->datetime_complete : NULL));
+    cJSON_AddItemToObject(o, "tensorboard", tensorboard_json(t));
     cJSON *base = cJSON_AddArrayToObject(o, "baseline_samples");
     for (size_t i = 0; i < t->n_baseline_samples; i++)
         cJSON_AddItemToArray(base, cJSON_CreateString(t->baseline_samples[i]));
@@ -69,7 +126,15 @@ cJSON *sr_scan_to_json(const sr_sweep *s)
     cJSON_AddStringToObject(tool, "version", PACKAGE_VERSION);
     cJSON *sweep = cJSON_AddObjectToObject(root, "sweep");
     cJSON_AddStringToObject(sweep, "path", s->path);
-    cJSON_AddNullToObject(sweep, "study");
+    if (s->study) {
+        cJSON *st = cJSON_AddObjectToObject(sweep, "study");
+        cJSON_AddStringToObject(st, "name", s->study->name);
+        cJSON_AddStringToObject(st, "direction", s->study->direction);
+        cJSON_AddStringToObject(st, "source", s->study->source);
+        cJSON_AddNumberToObject(st, "trials", (double)s->study->n_trials);
+    } else {
+        cJSON_AddNullToObject(sweep, "study");
+    }
     cJSON *trials = cJSON_AddArrayToObject(root, "trials");
     for (size_t i = 0; i < s->n_trials; i++)
         cJSON_AddItemToArray(trials, trial_json(&s->trials[i]));
@@ -126,7 +191,13 @@ static void print_trial(const sr_trial *t, FILE *out)
     size_t ok = 0;
     for (size_t i = 0; i < t->n_ckpts; i++)
         ok += t->ckpts[i].status == SR_CKPT_OK;
-    fprintf(out, "%s  %zu checkpoint%s (%zu ok)\n", t->name, t->n_ckpts, t->n_ckpts == 1 ? "" : "s", ok);
+    fprintf(out, "%s  %zu checkpoint%s (%zu ok)", t->name, t->n_ckpts, t->n_ckpts == 1 ? "" : "s", ok);
+    if (t->optuna) {
+        fprintf(out, "  optuna trial %d, %s", t->optuna->number, t->optuna->state);
+        if (t->optuna->has_value)
+            fprintf(out, ", value %.6g", t->optuna->value);
+    }
+    fputc('\n', out);
     if (t->params)
         print_params(t->params, out);
     if (t->n_ckpts == 0) {
@@ -156,8 +227,12 @@ static void print_trial(const sr_trial *t, FILE *out)
 void sr_scan_print_text(const sr_sweep *s, FILE *out)
 {
     size_t n_ckpts = sr_sweep_count_checkpoints(s);
-    fprintf(out, "sweep %s: %zu trial%s, %zu checkpoint%s\n\n", s->path, s->n_trials, s->n_trials == 1 ? "" : "s",
+    fprintf(out, "sweep %s: %zu trial%s, %zu checkpoint%s\n", s->path, s->n_trials, s->n_trials == 1 ? "" : "s",
             n_ckpts, n_ckpts == 1 ? "" : "s");
+    if (s->study)
+        fprintf(out, "study %s (%s), %zu Optuna trials, from %s\n", s->study->name, s->study->direction,
+                s->study->n_trials, s->study->source);
+    fputc('\n', out);
     for (size_t i = 0; i < s->n_trials; i++)
         print_trial(&s->trials[i], out);
     if (s->problems.n) {

@@ -98,8 +98,13 @@ void sr_sweep_free(sr_sweep *s)
         free(t->name);
         free(t->path);
         cJSON_Delete(t->params);
+        sr_scalars_free(&t->scalars);
     }
     free(s->trials);
+    if (s->study) {
+        sr_study_free(s->study);
+        free(s->study);
+    }
     free(s->path);
     sr_problems_free(&s->problems);
     memset(s, 0, sizeof *s);

@@ -6,7 +6,9 @@
 #define SR_SWEEP_H
 
 #include "ckpt_name.h"
+#include "optuna.h"
 #include "problems.h"
+#include "tfevents.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
@@ -85,12 +87,16 @@ typedef struct {
     size_t n_ckpts;
     char **baseline_samples; /* kohya's e000000 images: before training */
     size_t n_baseline_samples;
+    const sr_optuna_trial *optuna; /* the joined Optuna trial (in sweep->study), or NULL */
+    sr_scalars scalars;      /* TensorBoard series of the loss and lr tags */
+    double steps_per_epoch;  /* from the checkpoints' metadata; 0 when unknown */
 } sr_trial;
 
 typedef struct {
     char *path;              /* absolute when it could be resolved */
     sr_trial *trials;        /* natural order of names */
     size_t n_trials;
+    sr_study *study;         /* the Optuna study, or NULL */
     sr_problems problems;
 } sr_sweep;
 

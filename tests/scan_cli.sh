@@ -28,12 +28,17 @@ doc = json.load(open(sys.argv[1]))
 sweep = sys.argv[2]
 assert doc["tool"]["name"] == "sweepreport", doc["tool"]
 assert doc["sweep"]["path"] == os.path.realpath(sweep)
-assert doc["sweep"]["study"] is None
+study = doc["sweep"]["study"]
+assert study["direction"] in ("MINIMIZE", "MAXIMIZE"), study
 names = [t["name"] for t in doc["trials"]]
 assert names == sorted(d for d in os.listdir(sweep) if d.startswith("trial_")), names
 for t in doc["trials"]:
-    for key in ("name", "path", "state", "optuna_number", "value", "params", "checkpoints"):
+    for key in ("name", "path", "state", "optuna_number", "value", "params", "checkpoints",
+                "user_attrs", "intermediate_values", "datetime_start", "datetime_complete"):
         assert key in t, key
+    assert t["state"] in ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING"), t["state"]
+    # synth numbers its folders from 1 and its Optuna trials from 0
+    assert t["optuna_number"] == int(t["name"].split("_")[1]) - 1, (t["name"], t["optuna_number"])
     files = sorted(f for f in os.listdir(t["path"]) if f.endswith(".safetensors"))
     assert sorted(c["file"] for c in t["checkpoints"]) == files, (files, t["checkpoints"])
     for c in t["checkpoints"]:

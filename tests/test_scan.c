@@ -8,6 +8,7 @@
 #include "scan.h"
 #include "scan_output.h"
 #include "synth.h"
+#include "tfevents_write.h"
 #include "util.h"
 
 #include <math.h>
@@ -415,6 +416,141 @@ START_TEST(test_json_contract)
 }
 END_TEST
 
+/* ---- the Optuna study and TensorBoard logs ----------------------------------- */
+
+static void copy_file(const char *from, const char *to)
+{
+    char *text;
+    size_t len;
+    char err[256];
+    ck_assert_msg(sr_read_file(from, 1 << 24, &text, &len, err, sizeof err) == 0, "%s: %s", from, err);
+    ck_assert_int_eq(sr_write_file_atomic(to, text, len, SR_ATOMIC_REPLACE), 0);
+    free(text);
+}
+
+START_TEST(test_study_join)
+{
+    char *d = test_tmpdir("study");
+    /* the parameters of trials 0 and 1 of a study written by real Optuna */
+    fx_write(d, "trial_0001/params.json",
+             "{\"network_dim\": 128, \"network_alpha_ratio\": 0.65, \"learning_rate\": 6.685248281577156e-05,"
+             " \"text_encoder_lr\": 3.981745519903627e-05, \"optimizer_type\": \"AdamW8bit\","
+             " \"lr_scheduler\": \"cosine_with_restarts\", \"gradient_accumulation_steps\": 2}");
+    fx_write(d, "trial_0002/params.json",
+             "{\"network_dim\": 128, \"network_alpha_ratio\": 0.45, \"learning_rate\": 7.734587456630253e-05,"
+             " \"optimizer_type\": \"AdamW\", \"lr_warmup_steps\": 200}");
+    /* a folder whose parameters no trial has */
+    fx_write(d, "trial_0003/params.json", "{\"learning_rate\": 0.5, \"network_dim\": 3}");
+    for (int i = 1; i <= 3; i++) {
+        char *rel = xasprintf("trial_%04d/lora_trial_%d-000002.safetensors", i, i);
+        fx_write_lora(d, rel, NULL);
+        free(rel);
+    }
+    char *src = test_srcpath("tests/data/optuna/optuna_study.db");
+    char *db = sr_path_join(d, "optuna_study.db");
+    copy_file(src, db);
+
+    sr_sweep s;
+    scan_ok(d, &s);
+    ck_assert_ptr_nonnull(s.study);
+    ck_assert_ptr_nonnull(find_trial(&s, "trial_0001")->optuna);
+    ck_assert_int_eq(find_trial(&s, "trial_0001")->optuna->number, 0);
+    ck_assert_str_eq(find_trial(&s, "trial_0001")->optuna->state, "COMPLETE");
+    ck_assert_int_eq(find_trial(&s, "trial_0002")->optuna->number, 1);
+    ck_assert_ptr_null(find_trial(&s, "trial_0003")->optuna);
+    ck_assert_int_ge(count_problems(&s, "trial_0003", NULL), 1);
+
+    cJSON *doc = sr_scan_to_json(&s);
+    const cJSON *study = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "sweep"), "study");
+    ck_assert_str_eq(sr_json_string(study, "direction"), s.study->direction);
+    const cJSON *t1 = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "trials"), 0);
+    ck_assert_str_eq(sr_json_string(t1, "state"), "COMPLETE");
+    ck_assert_double_eq(sr_json_number(t1, "optuna_number"), 0);
+    ck_assert_double_eq_tol(sr_json_number(t1, "value"), 0.7168524828157716, 1e-15);
+    /* Optuna's parameters complete params.json */
+    const cJSON *params = cJSON_GetObjectItem(t1, "params");
+    ck_assert_double_eq(sr_json_number(params, "lr_warmup_steps"), 100);
+    ck_assert_double_eq(sr_json_number(params, "gradient_accumulation_steps"), 2);
+    /* user attributes with NaN are kept (and printed as null) */
+    const cJSON *ua = cJSON_GetObjectItem(t1, "user_attrs");
+    ck_assert_double_eq(sr_json_number(ua, "mean_brightness"), 0.5);
+    ck_assert(isnan(sr_json_number(ua, "lpips_diversity")));
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(t1, "intermediate_values")), 3);
+    ck_assert_ptr_nonnull(sr_json_string(t1, "datetime_start"));
+    const cJSON *t3 = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "trials"), 2);
+    ck_assert_str_eq(sr_json_string(t3, "state"), "UNKNOWN");
+    cJSON_Delete(doc);
+    sr_sweep_free(&s);
+
+    /* --study-name with a name that does not exist: a problem, not a failure */
+    sr_scan_opts opts = {NULL, "no such study"};
+    char err[256];
+    ck_assert_int_eq(sr_scan_with(d, &opts, &s, err, sizeof err), 0);
+    ck_assert_ptr_null(s.study);
+    ck_assert_int_ge(count_problems(&s, "optuna_study.db", NULL), 1);
+    sr_sweep_free(&s);
+
+    /* a corrupt database is reported and the scan goes on */
+    ck_assert_int_eq(sr_write_file_atomic(db, "SQLite format 3\0garbage", 24, SR_ATOMIC_REPLACE), 0);
+    scan_ok(d, &s);
+    ck_assert_ptr_null(s.study);
+    ck_assert_int_eq(count_problems(&s, "optuna_study.db", NULL), 1);
+    ck_assert_uint_eq(s.n_trials, 3);
+    sr_sweep_free(&s);
+    free(db);
+    free(src);
+    test_rmtree(d);
+    free(d);
+}
+END_TEST
+
+START_TEST(test_tensorboard_in_trial)
+{
+    char *d = test_tmpdir("tb");
+    const char *meta[] = {"ss_epoch", "2", "ss_steps", "50", NULL};
+    fx_write(d, "trial_0001/params.json", "{}");
+    fx_write_lora(d, "trial_0001/l-000002.safetensors", meta);
+    char *dir = sr_path_join(d, "trial_0001/logs/20251115080000/network_train");
+    ck_assert_int_eq(sr_mkdir_p(dir, 0755), 0);
+    char *ev = sr_path_join(dir, "events.out.tfevents.1763193600.host.1.0");
+    char err[256];
+    sr_tfevents_writer *w = sr_tfevents_open(ev, 1763193600.0, err, sizeof err);
+    ck_assert_msg(w != NULL, "%s", err);
+    for (int step = 1; step <= 100; step++) {
+        ck_assert_int_eq(sr_tfevents_add_scalar(w, "loss/current", step, 1.0f / (float)step, 1763193600.0 + step), 0);
+        ck_assert_int_eq(sr_tfevents_add_scalar(w, "lr/unet", step, 1e-4f, 1763193600.0 + step), 0);
+        ck_assert_int_eq(sr_tfevents_add_scalar(w, "other/tag", step, 7.0f, 1763193600.0 + step), 0);
+    }
+    ck_assert_int_eq(sr_tfevents_close(w, err, sizeof err), 0);
+
+    sr_sweep s;
+    scan_ok(d, &s);
+    const sr_trial *t = find_trial(&s, "trial_0001");
+    ck_assert_double_eq(t->steps_per_epoch, 25);
+    cJSON *doc = sr_scan_to_json(&s);
+    const cJSON *tb = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "trials"), 0), "tensorboard");
+    ck_assert_double_eq(sr_json_number(tb, "steps_per_epoch"), 25);
+    const cJSON *series = cJSON_GetObjectItem(tb, "series");
+    ck_assert_int_eq(cJSON_GetArraySize(series), 2); /* other/tag is not kept */
+    const cJSON *loss = cJSON_GetObjectItem(series, "loss/current");
+    ck_assert_ptr_nonnull(cJSON_GetObjectItem(series, "lr/unet"));
+    const cJSON *steps = cJSON_GetObjectItem(loss, "step"), *epochs = cJSON_GetObjectItem(loss, "epoch");
+    const cJSON *values = cJSON_GetObjectItem(loss, "value");
+    ck_assert_int_eq(cJSON_GetArraySize(steps), 100);
+    for (int k = 0; k < 100; k++) {
+        ck_assert_double_eq(cJSON_GetArrayItem(steps, k)->valuedouble, k + 1);
+        ck_assert_double_eq_tol(cJSON_GetArrayItem(epochs, k)->valuedouble, (k + 1) / 25.0, 1e-12);
+        ck_assert_double_eq_tol(cJSON_GetArrayItem(values, k)->valuedouble, 1.0 / (k + 1), 1e-6);
+    }
+    cJSON_Delete(doc);
+    sr_sweep_free(&s);
+    free(ev);
+    free(dir);
+    test_rmtree(d);
+    free(d);
+}
+END_TEST
+
 /* ---- a synthetic sweep ---------------------------------------------------- */
 
 START_TEST(test_synthetic_sweep)
@@ -486,6 +622,8 @@ Suite *make_suite(void)
     tcase_add_test(tc, test_bad_input);
     tcase_add_test(tc, test_missing_sweep);
     tcase_add_test(tc, test_json_contract);
+    tcase_add_test(tc, test_study_join);
+    tcase_add_test(tc, test_tensorboard_in_trial);
     tcase_add_test(tc, test_synthetic_sweep);
     suite_add_tcase(s, tc);
     return s;
