@@ -64,6 +64,13 @@ static cJSON *string_or_null(const char *s)
     return s ? cJSON_CreateString(s) : cJSON_CreateNull();
 }
 
+/* kohya logs the per-epoch loss with the epoch as its step
+ * (loss/epoch_average; loss/epoch before v0.9.2). */
+static int tag_counts_epochs(const char *tag)
+{
+    return strcmp(tag, "loss/epoch_average") == 0 || strcmp(tag, "loss/epoch") == 0;
+}
+
 static cJSON *tensorboard_json(const sr_trial *t)
 {
     cJSON *o = cJSON_CreateObject();
@@ -76,11 +83,15 @@ static cJSON *tensorboard_json(const sr_trial *t)
         cJSON *steps = cJSON_AddArrayToObject(one, "step");
         cJSON *epochs = cJSON_AddArrayToObject(one, "epoch");
         cJSON *values = cJSON_AddArrayToObject(one, "value");
+        int by_epoch = tag_counts_epochs(ss->tag);
         for (size_t k = 0; k < ss->n; k++) {
             cJSON_AddItemToArray(steps, cJSON_CreateNumber((double)ss->steps[k]));
-            cJSON_AddItemToArray(epochs, t->steps_per_epoch > 0
-                                             ? cJSON_CreateNumber((double)ss->steps[k] / t->steps_per_epoch)
-                                             : cJSON_CreateNull());
+            if (by_epoch)
+                cJSON_AddItemToArray(epochs, cJSON_CreateNumber((double)ss->steps[k]));
+            else if (t->steps_per_epoch > 0)
+                cJSON_AddItemToArray(epochs, cJSON_CreateNumber((double)ss->steps[k] / t->steps_per_epoch));
+            else
+                cJSON_AddItemToArray(epochs, cJSON_CreateNull());
             cJSON_AddItemToArray(values, number_or_null(ss->values[k]));
         }
     }

@@ -30,6 +30,15 @@
  *  - realtime_evaluations/evaluation_summary.json and evaluation_state.json
  *    exist for trials with intermediate metrics (odd trials: the "code"
  *    summary shape, even trials: the "note" shape).
+ *  - optuna_study.db: study luca_intermediate_checkpoint_study (minimize),
+ *    Optuna 3.1 schema, the same trials, states, values and params as
+ *    results/all_trials.json; intermediate values = avr_loss at the end of
+ *    each finished epoch for complete and running trials, none for the pruned
+ *    one; no end time for the running trial.
+ *  - logs/<start>/network_train/events.out.tfevents.*: TensorBoard scalars as
+ *    kohya writes them (loss/current, loss/average, lr/unet, lr/textencoder
+ *    per step; loss/epoch_average per finished epoch) up to where training.log
+ *    stops.
  *  - No current time anywhere: times count from 2025-11-15T08:00:00. */
 #include "config.h"
 
@@ -38,7 +47,9 @@
 #include "json.h"
 #include "png_io.h"
 #include "synth_lora.h"
+#include "synth_optuna.h"
 #include "synth_scene.h"
+#include "tfevents_write.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -850,6 +861,77 @@ static int write_training_log(const char *tdir, const sr_synth_opts *o, const tr
     return rc;
 }
 
+/* Steps the trial trained, as training.log tells it. */
+static int trained_steps(const sr_synth_opts *o, const trial_plan *t)
+{
+    if (t->state == TRIAL_FAILED)
+        return (t->n_ck ? t->ck[t->n_ck - 1].epoch : 0) * t->steps_per_epoch + (t->steps_per_epoch * 2) / 5;
+    if (t->state == TRIAL_RUNNING)
+        return (t->n_ck ? t->ck[t->n_ck - 1].epoch : 0) * t->steps_per_epoch;
+    return o->epochs * t->steps_per_epoch;
+}
+
+/* The learning rate a scheduler gives at fraction q of training. */
+static double scheduled_lr(const trial_plan *t, double base, double q)
+{
+    switch (t->sched) {
+    case 0: /* cosine */
+        return base * 0.5 * (1.0 + cos(M_PI * q));
+    case 2: /* cosine_with_restarts, two cycles */
+        return base * 0.5 * (1.0 + cos(M_PI * fmod(2.0 * q, 1.0)));
+    default:
+        return base;
+    }
+}
+
+static int write_tensorboard(const char *tdir, const sr_synth_opts *o, const trial_plan *t, char *err,
+                             size_t errlen)
+{
+    char stamp[32];
+    time_t start = (time_t)(BASE_UNIX + (long long)t->t_start);
+    struct tm tm;
+    gmtime_r(&start, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%d%H%M%S", &tm);
+    char *dir = xasprintf("%s/logs/%s/network_train", tdir, stamp);
+    if (make_dir(dir, err, errlen) != 0) {
+        free(dir);
+        return -1;
+    }
+    char *path = xasprintf("%s/events.out.tfevents.%lld.synth.%d.0", dir, (long long)start, t->num);
+    double t0 = (double)start;
+    sr_tfevents_writer *w = sr_tfevents_open(path, t0, err, errlen);
+    int rc = w ? 0 : -1;
+    int steps = trained_steps(o, t), total = o->epochs * t->steps_per_epoch;
+    sr_rng r;
+    sr_rng_seed(&r, mix_seed(t->seed, 0x7b0a4dULL));
+    double sum = 0, epoch_sum = 0;
+    for (int step = 1; step <= steps && rc == 0; step++) {
+        double q = (double)step / total, wall = t0 + step * t->sec_per_it;
+        double loss = loss_at(t, q, &r) + 0.02 * (sr_rng_uniform(&r) - 0.5);
+        sum += loss;
+        epoch_sum += loss;
+        rc |= sr_tfevents_add_scalar(w, "loss/current", step, (float)loss, wall);
+        rc |= sr_tfevents_add_scalar(w, "loss/average", step, (float)(sum / step), wall);
+        rc |= sr_tfevents_add_scalar(w, "lr/unet", step, (float)scheduled_lr(t, t->lr, q), wall);
+        rc |= sr_tfevents_add_scalar(w, "lr/textencoder", step, (float)scheduled_lr(t, t->te_lr, q), wall);
+        if (step % t->steps_per_epoch == 0) {
+            rc |= sr_tfevents_add_scalar(w, "loss/epoch_average", step / t->steps_per_epoch,
+                                         (float)(epoch_sum / t->steps_per_epoch), wall);
+            epoch_sum = 0;
+        }
+    }
+    if (rc != 0) {
+        snprintf(err, errlen, "%s: cannot write the event file", path);
+        if (w)
+            sr_tfevents_abort(w);
+    } else {
+        rc = sr_tfevents_close(w, err, errlen);
+    }
+    free(path);
+    free(dir);
+    return rc;
+}
+
 /* ---------------------------------------------------------------------------
  * One trial
  * ------------------------------------------------------------------------- */
@@ -896,6 +978,8 @@ static int write_trial(const char *dir, const sr_synth_opts *o, trial_plan *t, c
         rc = write_realtime_summaries(rtdir, t, err, errlen);
     if (rc == 0)
         rc = write_training_log(tdir, o, t, err, errlen);
+    if (rc == 0)
+        rc = write_tensorboard(tdir, o, t, err, errlen);
     free(rtdir);
     free(tdir);
     free(tname);
@@ -1031,6 +1115,55 @@ static int check_opts(const sr_synth_opts *o, char *err, size_t errlen)
     return 0;
 }
 
+static int write_optuna(const char *dir, const sr_synth_opts *o, const trial_plan *tp, int n, char *err,
+                        size_t errlen)
+{
+    static const char *const state_name[] = {"COMPLETE", "PRUNED", "RUNNING"}; /* by trial_state */
+    cJSON *dist = cJSON_CreateObject();
+    cJSON_AddItemToObject(dist, "learning_rate", sr_synth_optuna_float_dist(1e-5, 1e-3, 1));
+    cJSON_AddItemToObject(dist, "text_encoder_lr", sr_synth_optuna_float_dist(5e-6, 1e-4, 1));
+    sr_synth_optuna_add_categorical(dist, "network_dim", cJSON_CreateIntArray(&o->rank, 1));
+    sr_synth_optuna_add_categorical(dist, "network_alpha",
+                                    sr_synth_optuna_float_choices((double[]){o->rank / 2.0, o->rank}, 2));
+    sr_synth_optuna_add_categorical(dist, "optimizer_type", cJSON_CreateStringArray(optimizers, 3));
+    sr_synth_optuna_add_categorical(dist, "lr_scheduler", cJSON_CreateStringArray(schedulers, 3));
+    sr_synth_optuna_add_categorical(dist, "max_train_epochs", cJSON_CreateIntArray(&o->epochs, 1));
+    sr_synth_optuna_add_categorical(dist, "gradient_accumulation_steps", cJSON_CreateIntArray((int[]){1, 2}, 2));
+    sr_synth_optuna_add_categorical(dist, "save_every_n_epochs", cJSON_CreateIntArray(&o->save_every, 1));
+    sr_synth_optuna_trial *ot = xcalloc((size_t)n, sizeof *ot);
+    double *loss = xcalloc((size_t)n * (size_t)o->epochs, sizeof *loss);
+    char(*when)[2][40] = xcalloc((size_t)n, sizeof *when);
+    for (int i = 0; i < n; i++) {
+        const trial_plan *t = &tp[i];
+        double *l = loss + (size_t)i * (size_t)o->epochs;
+        int done = t->state == TRIAL_COMPLETE                 ? o->epochs
+                   : t->state == TRIAL_RUNNING && t->n_ck ? t->ck[t->n_ck - 1].epoch
+                                                              : 0;
+        sr_rng r; /* training.log's draws again: 4 tqdm lines per epoch, the last one counts */
+        sr_rng_seed(&r, mix_seed(t->seed, 0x10a5ULL));
+        for (int k = 0; k < done * 4; k++) {
+            int step = (k / 4) * t->steps_per_epoch + (t->steps_per_epoch * (k % 4 + 1)) / 4;
+            l[k / 4] = loss_at(t, (double)(step < 1 ? 1 : step) / (o->epochs * t->steps_per_epoch), &r);
+        }
+        iso_time(when[i][0], sizeof when[i][0], t->t_start, 1);
+        iso_time(when[i][1], sizeof when[i][1], t->t_end, 1);
+        ot[i] = (sr_synth_optuna_trial){t->num - 1, state_name[t->state], t->state == TRIAL_COMPLETE, t->value,
+                                        params_json(o, t), dist, NULL, l, done, when[i][0],
+                                        t->state == TRIAL_RUNNING ? NULL : when[i][1]};
+    }
+    char *path = sr_path_join(dir, "optuna_study.db");
+    int rc = sr_synth_write_optuna(path, "luca_intermediate_checkpoint_study", "minimize", ot, (size_t)n, err,
+                                   errlen);
+    for (int i = 0; i < n; i++)
+        cJSON_Delete((cJSON *)ot[i].params);
+    cJSON_Delete(dist);
+    free(path);
+    free(when);
+    free(loss);
+    free(ot);
+    return rc;
+}
+
 int sr_synth(const char *dir, const sr_synth_opts *opts, char *err, size_t errlen)
 {
     sr_synth_opts o;
@@ -1059,6 +1192,8 @@ int sr_synth(const char *dir, const sr_synth_opts *opts, char *err, size_t errle
         rc = write_trial(dir, &o, &tp[i], err, errlen);
     if (rc == 0)
         rc = write_results(dir, &o, tp, n, err, errlen);
+    if (rc == 0)
+        rc = write_optuna(dir, &o, tp, n, err, errlen);
     for (int i = 0; i < n; i++) {
         for (int k = 0; k < tp[i].n_ck; k++) {
             free(tp[i].ck[k].bright);

@@ -37,6 +37,12 @@ for t in doc["trials"]:
                 "user_attrs", "intermediate_values", "datetime_start", "datetime_complete"):
         assert key in t, key
     assert t["state"] in ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING"), t["state"]
+    # synth writes TensorBoard logs for every trial that trained
+    tb = t["tensorboard"]["series"]
+    assert set(tb) >= {"loss/current", "loss/average", "lr/unet"}, sorted(tb)
+    ok = [c for c in t["checkpoints"] if c["status"] == "ok"]
+    last = max(c["epoch"] for c in ok)
+    assert max(tb["loss/current"]["epoch"]) >= last, (t["name"], last)
     # synth numbers its folders from 1 and its Optuna trials from 0
     assert t["optuna_number"] == int(t["name"].split("_")[1]) - 1, (t["name"], t["optuna_number"])
     files = sorted(f for f in os.listdir(t["path"]) if f.endswith(".safetensors"))

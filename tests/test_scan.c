@@ -520,6 +520,8 @@ START_TEST(test_tensorboard_in_trial)
         ck_assert_int_eq(sr_tfevents_add_scalar(w, "loss/current", step, 1.0f / (float)step, 1763193600.0 + step), 0);
         ck_assert_int_eq(sr_tfevents_add_scalar(w, "lr/unet", step, 1e-4f, 1763193600.0 + step), 0);
         ck_assert_int_eq(sr_tfevents_add_scalar(w, "other/tag", step, 7.0f, 1763193600.0 + step), 0);
+        if (step % 25 == 0) /* kohya logs the epoch loss with the epoch as its step */
+            ck_assert_int_eq(sr_tfevents_add_scalar(w, "loss/epoch_average", step / 25, 0.5f, 1763193600.0 + step), 0);
     }
     ck_assert_int_eq(sr_tfevents_close(w, err, sizeof err), 0);
 
@@ -531,7 +533,10 @@ START_TEST(test_tensorboard_in_trial)
     const cJSON *tb = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "trials"), 0), "tensorboard");
     ck_assert_double_eq(sr_json_number(tb, "steps_per_epoch"), 25);
     const cJSON *series = cJSON_GetObjectItem(tb, "series");
-    ck_assert_int_eq(cJSON_GetArraySize(series), 2); /* other/tag is not kept */
+    ck_assert_int_eq(cJSON_GetArraySize(series), 3); /* other/tag is not kept */
+    const cJSON *ea = cJSON_GetObjectItem(series, "loss/epoch_average");
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(ea, "epoch")), 4);
+    ck_assert_double_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(ea, "epoch"), 3)->valuedouble, 4);
     const cJSON *loss = cJSON_GetObjectItem(series, "loss/current");
     ck_assert_ptr_nonnull(cJSON_GetObjectItem(series, "lr/unet"));
     const cJSON *steps = cJSON_GetObjectItem(loss, "step"), *epochs = cJSON_GetObjectItem(loss, "epoch");
