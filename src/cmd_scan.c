@@ -12,15 +12,18 @@
 
 static void scan_help(void)
 {
-    printf("Usage: sweepreport scan [--json] [-q] SWEEP\n"
+    printf("Usage: sweepreport scan [--json] [-q] [--study PATH] [--study-name NAME] SWEEP\n"
            "\n"
            "Finds every trial_* folder of SWEEP and in it the hyperparameters, every\n"
            "checkpoint (kohya epoch, step and final names), its samples and the metrics\n"
            "evaluators already wrote.  Reads only checkpoint headers, never tensor data.\n"
            "\n"
-           "  --json       print the scan as JSON (the format scripts rely on)\n"
-           "  -q, --quiet  with --json: do not repeat problems on stderr\n"
-           "  -h, --help   show this help\n"
+           "  --json             print the scan as JSON (the format scripts rely on)\n"
+           "  --study PATH       the Optuna storage (default: SWEEP/optuna_study.db, else\n"
+           "                     SWEEP/results/all_trials.json)\n"
+           "  --study-name NAME  the study to read when the storage holds several\n"
+           "  -q, --quiet        with --json: do not repeat problems on stderr\n"
+           "  -h, --help         show this help\n"
            "\n"
            "Problems inside the sweep (broken files, half-written checkpoints) are\n"
            "listed and the scan goes on.  Exit status: 0 ok, 1 the sweep folder cannot\n"
@@ -32,10 +35,13 @@ int cmd_scan(int argc, char **argv)
     static const struct option opts[] = {
         {"json", no_argument, NULL, 'j'},
         {"quiet", no_argument, NULL, 'q'},
+        {"study", required_argument, NULL, 's'},
+        {"study-name", required_argument, NULL, 'n'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int json = 0, quiet = 0, c;
+    sr_scan_opts sopts = {NULL, NULL};
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
@@ -46,11 +52,17 @@ int cmd_scan(int argc, char **argv)
         case 'q':
             quiet = 1;
             break;
+        case 's':
+            sopts.study_path = optarg;
+            break;
+        case 'n':
+            sopts.study_name = optarg;
+            break;
         case 'h':
             scan_help();
             return SR_EXIT_OK;
         default:
-            return cli_usage_error("scan", "unknown option '%s'", argv[optind - 1]);
+            return cli_usage_error("scan", "unknown option or missing value: '%s'", argv[optind - 1]);
         }
     }
     if (argc - optind != 1)
@@ -58,7 +70,7 @@ int cmd_scan(int argc, char **argv)
 
     sr_sweep sweep;
     char err[512];
-    if (sr_scan(argv[optind], &sweep, err, sizeof err) != 0) {
+    if (sr_scan_with(argv[optind], &sopts, &sweep, err, sizeof err) != 0) {
         cli_error("scan", "%s", err);
         return SR_EXIT_FATAL;
     }

@@ -37,6 +37,12 @@ echo x > "$TMP/file"
 expect_status 1 "scan of a file" -- "$SR_BIN" scan --json "$TMP/file"
 expect_grep "not a folder" "$TMP/err" "a file is not a sweep"
 
+# --study and --study-name reach the scan: a storage that is not there is a problem, not a failure.
+mkdir -p "$TMP/sw/trial_0001"
+expect_status 0 "scan --study with a missing storage" -- "$SR_BIN" scan --json --study "$TMP/none.db" --study-name x "$TMP/sw"
+expect_grep "$TMP/none.db: no such Optuna storage" "$TMP/err" "the missing storage is named"
+expect_status 2 "scan --study without a value" -- "$SR_BIN" scan "$TMP/sw" --study
+
 # synth refuses to write into a folder that has something in it.
 mkdir -p "$TMP/full" && echo x > "$TMP/full/keep"
 expect_status 1 "synth into a non-empty folder" -- "$SR_BIN" synth "$TMP/full"
