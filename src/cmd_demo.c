@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "cli.h"
+#include "eval.h"
 #include "scan.h"
 #include "scan_output.h"
 #include "synth.h"
@@ -15,7 +16,8 @@ static void demo_help(void)
     printf("Usage: sweepreport demo [DIR]\n"
            "\n"
            "Writes a synthetic sweep into DIR (default ./sweepreport-demo) unless it is\n"
-           "already there, then reports on it.  A quick way to see what sweepreport does.\n"
+           "already there, measures it (as 'sweepreport eval') and shows what the scan\n"
+           "finds.  A quick way to see what sweepreport does.\n"
            "\n"
            "  -h, --help   show this help\n");
 }
@@ -53,6 +55,19 @@ int cmd_demo(int argc, char **argv)
             return SR_EXIT_FATAL;
         }
     }
+    sr_eval_opts eo;
+    sr_eval_defaults(&eo);
+    sr_eval_stats es;
+    sr_problems problems;
+    sr_problems_init(&problems);
+    if (sr_eval(dir, &eo, &es, &problems, err, sizeof err) != 0) {
+        cli_error("demo", "%s", err);
+        sr_problems_free(&problems);
+        return SR_EXIT_FATAL;
+    }
+    printf("measured on %s: weights of %zu checkpoints, samples of %zu, %zu metrics.json written\n", es.device,
+           es.weights_measured, es.images_measured, es.metrics_written);
+    sr_problems_free(&problems); /* the scan below lists them */
     sr_sweep sweep;
     if (sr_scan(dir, &sweep, err, sizeof err) != 0) {
         cli_error("demo", "%s", err);

@@ -23,12 +23,6 @@ static int not_yet(int argc, char **argv, const char *usage, const char *what)
     return SR_EXIT_FATAL;
 }
 
-int cmd_eval(int argc, char **argv)
-{
-    return not_yet(argc, argv, "eval [--device auto|cpu|cuda[:N]] [--jobs N] [--force] SWEEP",
-                   "Measures every checkpoint that lacks metrics, on the GPU when there is one.");
-}
-
 int cmd_render(int argc, char **argv)
 {
     return not_yet(argc, argv, "render [-o OUT] SWEEP", "Writes the HTML site, the PDF and summary.json.");
@@ -37,9 +31,4 @@ int cmd_render(int argc, char **argv)
 int cmd_run(int argc, char **argv)
 {
     return not_yet(argc, argv, "run [OPTIONS] SWEEP", "Scans, evaluates and renders in one go.");
-}
-
-int cmd_inspect(int argc, char **argv)
-{
-    return not_yet(argc, argv, "inspect CHECKPOINT", "Shows one checkpoint file in detail.");
 }

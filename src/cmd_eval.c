@@ -1,0 +1,143 @@
+/* cmd_eval.c - sweepreport eval: measure every checkpoint that lacks metrics. */
+#include "config.h"
+
+#include "cli.h"
+#include "eval.h"
+#include "sampler.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static void eval_help(void)
+{
+    printf("Usage: sweepreport eval [OPTIONS] SWEEP\n"
+           "\n"
+           "Measures, for every valid checkpoint of SWEEP, whatever is not measured yet:\n"
+           "the weight metrics of the file itself (delta norm, effective rank, drift from\n"
+           "the previous checkpoint, non-finite values, per-block norms) and the image\n"
+           "metrics of its samples (brightness, contrast, saturation, sharpness,\n"
+           "colorfulness, entropy, sample diversity, pixar_score).  Samples without a\n"
+           "metrics.json get one in the seed evaluator's layout; everything else is kept\n"
+           "in SWEEP/.sweepreport/.  Files other tools wrote are never modified.\n"
+           "\n"
+           "  --device DEV          auto (a CUDA device when there is one, else the CPU),\n"
+           "                        cpu, cuda or cuda:N (default auto)\n"
+           "  --jobs N              CPU threads (default: all cores)\n"
+           "  --force               measure again what is already measured\n"
+           "  --sampler 'CMD ...'   render samples for checkpoints that have none: the\n"
+           "                        words {checkpoint}, {outdir} and {n} are replaced (no\n"
+           "                        shell is involved); samples go to\n"
+           "                        realtime_evaluations/<stem>/sample_*.png\n"
+           "  --sampler-timeout S   kill a sampler run after S seconds (default 600)\n"
+           "  --samples N           {n}: samples to render per checkpoint (default 8)\n"
+           "  --study PATH          the Optuna storage (default SWEEP/optuna_study.db)\n"
+           "  --study-name NAME     the study, when the storage holds several\n"
+           "  -v, --verbose         a line per measured checkpoint\n"
+           "  -q, --quiet           print only errors\n"
+           "  -h, --help            show this help\n"
+           "\n"
+           "Exit status: 0 ok (problems inside the sweep are listed on stderr), 1 the\n"
+           "sweep or the device cannot be used, 2 usage error.\n");
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"device", required_argument, NULL, 'd'},   {"jobs", required_argument, NULL, 'j'},
+        {"force", no_argument, NULL, 'f'},          {"sampler", required_argument, NULL, 'S'},
+        {"sampler-timeout", required_argument, NULL, 'T'}, {"samples", required_argument, NULL, 'n'},
+        {"study", required_argument, NULL, 's'},    {"study-name", required_argument, NULL, 'N'},
+        {"verbose", no_argument, NULL, 'v'},        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+    };
+    sr_eval_opts o;
+    sr_eval_defaults(&o);
+    int c;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "j:vqh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            o.device = optarg;
+            break;
+        case 'j':
+            if (cli_parse_int(optarg, 1, 4096, &o.jobs) != 0)
+                return cli_usage_error("eval", "--jobs needs a number from 1 to 4096, not '%s'", optarg);
+            break;
+        case 'f':
+            o.force = 1;
+            break;
+        case 'S':
+            o.sampler = optarg;
+            break;
+        case 'T': {
+            char *end;
+            errno = 0;
+            o.sampler_timeout = strtod(optarg, &end);
+            if (errno || end == optarg || *end || !(o.sampler_timeout > 0) || !isfinite(o.sampler_timeout))
+                return cli_usage_error("eval", "--sampler-timeout needs a number of seconds, not '%s'", optarg);
+            break;
+        }
+        case 'n':
+            if (cli_parse_int(optarg, 1, 1000, &o.sampler_samples) != 0)
+                return cli_usage_error("eval", "--samples needs a number from 1 to 1000, not '%s'", optarg);
+            break;
+        case 's':
+            o.scan.study_path = optarg;
+            break;
+        case 'N':
+            o.scan.study_name = optarg;
+            break;
+        case 'v':
+            o.verbose = 1;
+            break;
+        case 'q':
+            o.quiet = 1;
+            break;
+        case 'h':
+            eval_help();
+            return SR_EXIT_OK;
+        default:
+            return cli_usage_error("eval", "unknown option or missing value: '%s'", argv[optind - 1]);
+        }
+    }
+    if (argc - optind != 1)
+        return cli_usage_error("eval", argc - optind == 0 ? "missing the SWEEP folder" : "too many arguments");
+
+    if (o.sampler) {
+        /* a template that cannot work is a usage error, found before any work */
+        sr_sampler probe;
+        char why[512];
+        if (sr_sampler_parse(o.sampler, &probe, why, sizeof why) != 0)
+            return cli_usage_error("eval", "--sampler: %s", why);
+        sr_sampler_free(&probe);
+    }
+    sr_eval_stats st;
+    sr_problems problems;
+    sr_problems_init(&problems);
+    char err[512];
+    if (sr_eval(argv[optind], &o, &st, &problems, err, sizeof err) != 0) {
+        cli_error("eval", "%s", err);
+        sr_problems_free(&problems);
+        return SR_EXIT_FATAL;
+    }
+    for (size_t i = 0; i < problems.n; i++)
+        fprintf(stderr, "sweepreport: %s: %s\n", problems.items[i].path, problems.items[i].problem);
+    if (!o.quiet) {
+        printf("eval: %zu checkpoints on %s: weights measured for %zu, samples measured for %zu, %zu metrics.json "
+               "written",
+               st.checkpoints, st.device, st.weights_measured, st.images_measured, st.metrics_written);
+        if (o.sampler)
+            printf(", samples rendered for %zu", st.sampled);
+        if (st.pending)
+            printf(", %zu pending (still being written)", st.pending);
+        if (st.failed)
+            printf(", %zu failed (see above)", st.failed);
+        printf("\n");
+    }
+    sr_problems_free(&problems);
+    return SR_EXIT_OK;
+}
