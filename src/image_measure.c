@@ -6,44 +6,21 @@
 
 #ifdef HAVE_CUDA
 #include "image_kernels_cuda.h"
-#include "ssim.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Same-size groups, SSIM of every pair in each group on the GPU. */
-static int diversity_cuda(int dev, const double *const *lumas, const int *w, const int *h, size_t n, double *out,
-                          char *err, size_t errlen)
+typedef struct {
+    int dev;
+    char *err;
+    size_t errlen;
+} cuda_pairs_ctx;
+
+static int pairs_cuda(void *ctx, const double *const *lumas, size_t n, int w, int h, double *out)
 {
-    if (n < 2)
-        return 0;
-    size_t n_pairs = 0;
-    size_t cap = n < SR_DIVERSITY_MAX_SAMPLES ? n : SR_DIVERSITY_MAX_SAMPLES;
-    double *ssim = xmalloc(n * (cap - 1) / 2 * sizeof *ssim);
-    const double **group = xmalloc(n * sizeof *group);
-    unsigned char *done = xcalloc(n, 1);
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        if (done[i])
-            continue;
-        size_t g = 0;
-        for (size_t j = i; j < n; j++)
-            if (!done[j] && w[j] == w[i] && h[j] == h[i]) {
-                done[j] = 1;
-                if (g < SR_DIVERSITY_MAX_SAMPLES)
-                    group[g++] = lumas[j];
-            }
-        if (g < 2)
-            continue;
-        rc = sr_cuda_ssim_pairs(dev, group, g, w[i], h[i], ssim + n_pairs, err, errlen);
-        n_pairs += g * (g - 1) / 2;
-    }
-    int has = rc == 0 ? sr_diversity_from_ssim(ssim, n_pairs, out) : -1;
-    free(done);
-    free(group);
-    free(ssim);
-    return has;
+    cuda_pairs_ctx *c = ctx;
+    return sr_cuda_ssim_pairs(c->dev, lumas, n, w, h, out, c->err, c->errlen);
 }
 
 static int measure_cuda(int dev, const uint8_t *const *rgb, const int *w, const int *h, size_t n, sr_image_set *set,
@@ -68,7 +45,8 @@ static int measure_cuda(int dev, const uint8_t *const *rgb, const int *w, const 
         lumas[i] = xmalloc((np ? np : 1) * sizeof **lumas);
         sr_luma_cpu(rgb[i], np, lumas[i]);
     }
-    int has = diversity_cuda(dev, (const double *const *)lumas, w, h, n, &set->diversity, err, errlen);
+    cuda_pairs_ctx ctx = {dev, err, errlen};
+    int has = sr_sample_diversity_with((const double *const *)lumas, w, h, n, pairs_cuda, &ctx, &set->diversity);
     for (size_t i = 0; i < n; i++)
         free(lumas[i]);
     free(lumas);

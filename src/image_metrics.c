@@ -114,8 +114,8 @@ int sr_diversity_from_ssim(const double *ssim, size_t n_pairs, double *out)
     return 1;
 }
 
-int sr_sample_diversity_cpu(const double *const *lumas, const int *w, const int *h, size_t n,
-                            double *out)
+int sr_sample_diversity_with(const double *const *lumas, const int *w, const int *h, size_t n,
+                             sr_ssim_pairs_fn fn, void *ctx, double *out)
 {
     if (n < 2)
         return 0;
@@ -125,7 +125,8 @@ int sr_sample_diversity_cpu(const double *const *lumas, const int *w, const int 
     double *ssim = xmalloc(max_pairs * sizeof *ssim);
     const double **group = xmalloc(n * sizeof *group);
     unsigned char *done = xcalloc(n, 1);
-    for (size_t i = 0; i < n; i++) {
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
         if (done[i])
             continue;
         size_t g = 0;
@@ -137,14 +138,27 @@ int sr_sample_diversity_cpu(const double *const *lumas, const int *w, const int 
             }
         if (g < 2)
             continue;
-        sr_ssim_pairs_cpu(group, g, w[i], h[i], ssim + n_pairs);
+        rc = fn(ctx, group, g, w[i], h[i], ssim + n_pairs);
         n_pairs += g * (g - 1) / 2;
     }
-    int ok = sr_diversity_from_ssim(ssim, n_pairs, out);
+    int ok = rc == 0 ? sr_diversity_from_ssim(ssim, n_pairs, out) : -1;
     free(done);
     free(group);
     free(ssim);
     return ok;
+}
+
+static int pairs_cpu(void *ctx, const double *const *lumas, size_t n, int w, int h, double *out)
+{
+    (void)ctx;
+    sr_ssim_pairs_cpu(lumas, n, w, h, out);
+    return 0;
+}
+
+int sr_sample_diversity_cpu(const double *const *lumas, const int *w, const int *h, size_t n,
+                            double *out)
+{
+    return sr_sample_diversity_with(lumas, w, h, n, pairs_cpu, NULL, out);
 }
 
 void sr_image_set_from_rgb(sr_image_set *set, const uint8_t *const *rgb, const int *w,

@@ -71,6 +71,13 @@ int sr_diversity_from_ssim(const double *ssim, size_t n_pairs, double *out);
 int sr_sample_diversity_cpu(const double *const *lumas, const int *w, const int *h, size_t n,
                             double *out);
 
+/* The same grouping with the SSIM of each group's pairs computed by fn (in
+ * the order of sr_ssim_pairs_cpu); fn returns 0, or -1 when it failed.
+ * Returns 1 (diversity set), 0 (no pair), or -1 when fn failed. */
+typedef int (*sr_ssim_pairs_fn)(void *ctx, const double *const *lumas, size_t n, int w, int h, double *out);
+int sr_sample_diversity_with(const double *const *lumas, const int *w, const int *h, size_t n,
+                             sr_ssim_pairs_fn fn, void *ctx, double *out);
+
 /* The per-sample lists of metrics.json. */
 typedef struct {
     size_t n;

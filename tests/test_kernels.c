@@ -20,30 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Under AddressSanitizer the CUDA driver needs the address range that ASan
- * reserves as its "shadow gap" (otherwise cuInit / cudaMalloc fail on a
- * real GPU), and libcuda keeps allocations until exit that LeakSanitizer
- * would report.  These hooks are read by the sanitizer runtime at start-up;
- * ASAN_OPTIONS / LSAN_OPTIONS given by the user still take precedence. */
-#if defined(__SANITIZE_ADDRESS__)
-#define SR_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SR_TEST_ASAN 1
-#endif
-#endif
-#if defined(SR_TEST_ASAN) && defined(HAVE_CUDA)
-const char *__asan_default_options(void);
-const char *__lsan_default_suppressions(void);
-__attribute__((used)) const char *__asan_default_options(void)
-{
-    return "protect_shadow_gap=0";
-}
-__attribute__((used)) const char *__lsan_default_suppressions(void)
-{
-    return "leak:libcuda.so\nleak:libnvidia-\n";
-}
-#endif
 
 /* The obvious definition, for comparison. */
 static uint64_t naive_count(const uint16_t *x, size_t n)

@@ -26,25 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SR_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SR_TEST_ASAN 1
-#endif
-#endif
-#if defined(SR_TEST_ASAN) && defined(HAVE_CUDA)
-const char *__asan_default_options(void);
-const char *__lsan_default_suppressions(void);
-__attribute__((used)) const char *__asan_default_options(void)
-{
-    return "protect_shadow_gap=0";
-}
-__attribute__((used)) const char *__lsan_default_suppressions(void)
-{
-    return "leak:libcuda.so\nleak:libnvidia-\n";
-}
-#endif
 
 /* ---------------------------------------------------------------------
  * Value encodings (independent of kernels/lora_gram.c)
