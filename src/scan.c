@@ -436,7 +436,8 @@ static void merge_stored(sr_checkpoint *c, const char *sweep_path, const char *t
 }
 
 /* Optimizer steps per epoch, to put TensorBoard's steps on the epoch axis:
- * ss_steps / ss_epoch of a saved checkpoint. */
+ * ss_steps / ss_epoch of a saved checkpoint, else ss_num_batches_per_epoch
+ * over the gradient accumulation steps. */
 static double steps_per_epoch(const sr_trial *t)
 {
     for (size_t i = 0; i < t->n_ckpts; i++) {
@@ -448,6 +449,15 @@ static double steps_per_epoch(const sr_trial *t)
         const sr_checkpoint *c = &t->ckpts[i];
         if (c->status == SR_CKPT_OK && c->step > 0 && c->epoch > 0)
             return (double)c->step / (double)c->epoch;
+    }
+    /* kohya counts batches; an optimizer step takes gradient_accumulation_steps of them */
+    double gas = sr_json_number(t->params, "gradient_accumulation_steps");
+    if (!(gas >= 1))
+        gas = 1;
+    for (size_t i = 0; i < t->n_ckpts; i++) {
+        const sr_checkpoint *c = &t->ckpts[i];
+        if (c->status == SR_CKPT_OK && c->meta.ss_num_batches_per_epoch > 0)
+            return ceil((double)c->meta.ss_num_batches_per_epoch / gas);
     }
     return 0;
 }

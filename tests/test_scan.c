@@ -549,6 +549,14 @@ START_TEST(test_tensorboard_in_trial)
     }
     cJSON_Delete(doc);
     sr_sweep_free(&s);
+
+    /* without ss_steps: batches per epoch over the gradient accumulation steps */
+    const char *batches[] = {"ss_num_batches_per_epoch", "61", NULL};
+    fx_write(d, "trial_0001/params.json", "{\"gradient_accumulation_steps\": 2}");
+    fx_write_lora(d, "trial_0001/l-000002.safetensors", batches);
+    scan_ok(d, &s);
+    ck_assert_double_eq(find_trial(&s, "trial_0001")->steps_per_epoch, 31);
+    sr_sweep_free(&s);
     free(ev);
     free(dir);
     test_rmtree(d);
