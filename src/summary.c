@@ -1,0 +1,114 @@
+/* summary.c - summary.json: the scan document with the analysis beside it. */
+#include "config.h"
+
+#include "analysis.h"
+#include "scan_output.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static cJSON *number_or_null(double v)
+{
+    return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+}
+
+static cJSON *ckpt_ref_json(const sr_sweep *s, sr_ckpt_ref r, double score)
+{
+    const sr_trial *t = &s->trials[r.trial];
+    const sr_checkpoint *c = &t->ckpts[r.ckpt];
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "trial", t->name);
+    cJSON_AddStringToObject(o, "checkpoint", c->file);
+    cJSON_AddStringToObject(o, "path", c->path);
+    cJSON_AddItemToObject(o, "epoch", c->epoch >= 0 ? cJSON_CreateNumber((double)c->epoch) : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "score", number_or_null(score));
+    return o;
+}
+
+static cJSON *importance_json(const sr_param_analysis *p)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "param", p->name);
+    cJSON_AddItemToObject(o, "spearman", number_or_null(p->spearman));
+    cJSON_AddItemToObject(o, "ped_anova", number_or_null(p->importance));
+    cJSON_AddBoolToObject(o, "log_scale", p->log_scale);
+    cJSON_AddBoolToObject(o, "categorical", p->categorical);
+    if (p->n_values) {
+        cJSON *vals = cJSON_AddArrayToObject(o, "values");
+        for (size_t i = 0; i < p->n_values; i++) {
+            cJSON *v = cJSON_CreateObject();
+            cJSON_AddItemToObject(v, "value", p->value_items && p->value_items[i]
+                                                  ? cJSON_Duplicate(p->value_items[i], 1)
+                                                  : cJSON_CreateString(p->values[i]));
+            cJSON_AddNumberToObject(v, "count", (double)p->count[i]);
+            cJSON_AddItemToObject(v, "mean", number_or_null(p->mean[i]));
+            cJSON_AddItemToObject(v, "median", number_or_null(p->median[i]));
+            cJSON_AddItemToObject(v, "best", number_or_null(p->best[i]));
+            cJSON_AddItemToArray(vals, v);
+        }
+    }
+    return o;
+}
+
+cJSON *sr_summary_json(const sr_sweep *s, const sr_analysis *a, const char *generated_at)
+{
+    cJSON *root = sr_scan_to_json(s);
+    cJSON *trials = cJSON_GetObjectItemCaseSensitive(root, "trials");
+    size_t i = 0;
+    cJSON *tj;
+    cJSON_ArrayForEach(tj, trials)
+    {
+        if (i >= s->n_trials || i >= a->n_trials)
+            break;
+        const sr_trial *t = &s->trials[i];
+        const sr_trial_analysis *ta = &a->trials[i];
+        cJSON *cks = cJSON_GetObjectItemCaseSensitive(tj, "checkpoints");
+        size_t j = 0;
+        cJSON *cj;
+        cJSON_ArrayForEach(cj, cks)
+        {
+            if (j >= t->n_ckpts)
+                break;
+            cJSON_AddItemToObject(cj, "score", number_or_null(ta->ckpts[j].score));
+            j++;
+        }
+        if (ta->best >= 0)
+            cJSON_AddStringToObject(tj, "best_checkpoint", t->ckpts[ta->best].file);
+        else
+            cJSON_AddNullToObject(tj, "best_checkpoint");
+        cJSON_AddBoolToObject(tj, "overfit", ta->overfit);
+        i++;
+    }
+
+    cJSON *score = cJSON_AddObjectToObject(root, "score");
+    cJSON_AddStringToObject(score, "expression", a->expression ? a->expression : "pixar_score");
+    cJSON_AddStringToObject(score, "direction", a->maximize ? "maximize" : "minimize");
+
+    if (a->has_best) {
+        cJSON *best = ckpt_ref_json(s, a->best, a->best_score);
+        if (a->reason)
+            cJSON_AddStringToObject(best, "reason", a->reason);
+        else
+            cJSON_AddNullToObject(best, "reason");
+        cJSON_AddItemToObject(root, "best", best);
+    } else {
+        cJSON_AddNullToObject(root, "best");
+    }
+
+    cJSON *ru = cJSON_AddArrayToObject(root, "runners_up");
+    for (size_t k = 0; k < a->n_runners_up; k++) {
+        sr_ckpt_ref r = a->runners_up[k];
+        cJSON_AddItemToArray(ru, ckpt_ref_json(s, r, a->trials[r.trial].ckpts[r.ckpt].score));
+    }
+
+    cJSON *imp = cJSON_AddArrayToObject(root, "importance");
+    for (size_t k = 0; k < a->n_params; k++)
+        cJSON_AddItemToArray(imp, importance_json(&a->params[k]));
+
+    if (generated_at)
+        cJSON_AddStringToObject(root, "generated_at", generated_at);
+    else
+        cJSON_AddNullToObject(root, "generated_at");
+    return root;
+}
