@@ -48,8 +48,5 @@ mkdir -p "$TMP/full" && echo x > "$TMP/full/keep"
 expect_status 1 "synth into a non-empty folder" -- "$SR_BIN" synth "$TMP/full"
 if [ "$(cat "$TMP/full/keep")" = x ] && [ "$(ls "$TMP/full")" = keep ]; then pass "nothing was written"; else fail "the folder was changed"; fi
 
-# Commands not in this version yet say so clearly.
-expect_status 1 "render is not available yet" -- "$SR_BIN" render "$TMP"
-expect_grep "not available" "$TMP/err" "render says why"
 
 finish

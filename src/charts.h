@@ -1,0 +1,80 @@
+/* charts.h - the charts of a sweep report, as plain sr_chart descriptions.
+ *
+ * Builders only: they read the sweep model and its analysis and fill charts
+ * (chart.h); the backends draw them.  Nothing here draws or writes files.
+ *
+ * Common rules:
+ *  - One series per trial, named after the trial; the five trials with the
+ *    best scores (by their best checkpoint, direction-aware) are highlighted
+ *    with palette colours 0..4 by rank (the same colour for a trial in every
+ *    chart), the others faded.  When nothing is scored, all trials are
+ *    highlighted if there are at most five, else none.
+ *  - Hover titles per point, e.g. "trial_0003 epoch 6: 0.0812".
+ *  - The recommended checkpoint is marked with a star note ("best:
+ *    trial_0004 e6") wherever it has a value.
+ *  - A chart with nothing to show is not built. */
+#ifndef SR_CHARTS_H
+#define SR_CHARTS_H
+
+#include "analysis.h"
+#include "chart.h"
+#include "sweep.h"
+
+#include <stddef.h>
+
+typedef enum {
+    SR_CHART_METRIC_VS_EPOCH,      /* "metric-NAME" */
+    SR_CHART_SCORE_VS_EPOCH,       /* "score" */
+    SR_CHART_TRIAL_SMALL_MULTIPLE, /* "trial-TRIAL-score", "trial-TRIAL-NAME" */
+    SR_CHART_OPT_HISTORY,          /* "optuna-history" */
+    SR_CHART_SLICE,                /* "slice-PARAM" */
+    SR_CHART_PARALLEL,             /* "parallel" */
+    SR_CHART_IMPORTANCE,           /* "importance" */
+    SR_CHART_TB_LOSS,              /* "tb-loss" */
+    SR_CHART_TB_LR,                /* "tb-lr" */
+    SR_CHART_WEIGHT_NORM,          /* "metric-weight_delta_norm" */
+    SR_CHART_WEIGHT_DRIFT          /* "metric-weight_drift" */
+} sr_chart_kind;
+
+typedef struct {
+    sr_chart_kind kind;
+    char *id;        /* file-name safe ([A-Za-z0-9_.-]) and unique within one call */
+    sr_chart chart;
+} sr_named_chart;
+
+/* How many trials are highlighted. */
+#define SR_CHARTS_TOP 5
+
+/* Every chart of the sweep report, in this order:
+ *   score           score vs epoch for all trials (when anything is scored)
+ *   metric-NAME     each numeric metric with a finite value in at least two
+ *                   checkpoints of known epoch, vs epoch for all trials;
+ *                   seed metrics first, then image metrics, weight metrics
+ *                   (weight_delta_norm and weight_drift with the kinds
+ *                   SR_CHART_WEIGHT_NORM / SR_CHART_WEIGHT_DRIFT), then the
+ *                   rest alphabetically.  Bookkeeping (total_samples,
+ *                   weight_modules, weight_modules_unmeasured) and the metric
+ *                   that is the score expression itself are left out.
+ *   optuna-history  Optuna objective per trial number (trials with a finite
+ *                   value) and the best-so-far step line (study direction)
+ *   slice-PARAM     per analysed parameter with at least two distinct values
+ *                   among scored trials: value vs the trial's best score (log
+ *                   x axis for log distributions, categories for strings)
+ *   parallel        those parameters and the best score, each normalised to
+ *                   [0, 1], a line per scored trial
+ *   importance      PED-ANOVA importance when any is known, else |Spearman|
+ *   tb-loss         TensorBoard loss (loss/average, else loss/current, else
+ *                   loss/epoch_average) on the epoch axis
+ *   tb-lr           TensorBoard learning rate (lr/unet, else the first lr/ tag)
+ * a may be NULL (nothing scored).  Returns the number of charts; *out is
+ * NULL when there are none.  Free with sr_named_charts_free. */
+size_t sr_build_sweep_charts(const sr_sweep *s, const sr_analysis *a, sr_named_chart **out);
+
+/* Small multiples of one trial (index into s->trials): its score and each key
+ * metric (seed, image and the main weight metrics) vs epoch, one small chart
+ * each, axes shared across trials so that trials compare at a glance. */
+size_t sr_build_trial_charts(const sr_sweep *s, const sr_analysis *a, size_t trial, sr_named_chart **out);
+
+void sr_named_charts_free(sr_named_chart *c, size_t n);
+
+#endif
