@@ -53,10 +53,10 @@ static int write_text(const char *dir, const char *name, const char *text, char 
     return rc;
 }
 
-static int write_charts(const char *dir, sr_named_chart *charts, size_t n, sr_problems *problems, char *err,
-                        size_t errlen)
+static int write_charts(const char *dir, const char *sub, sr_named_chart *charts, size_t n, sr_problems *problems,
+                        char *err, size_t errlen)
 {
-    char *cdir = sr_path_join(dir, "charts");
+    char *cdir = sr_path_join(dir, sub);
     if (sr_mkdir_p(cdir, 0755) != 0) {
         snprintf(err, errlen, "%s: cannot create: %s", cdir, strerror(errno));
         free(cdir);
@@ -160,9 +160,17 @@ int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result 
     size_t n = 0;
     if (rc == 0) {
         n = sr_build_sweep_charts(&s, &a, &charts);
-        rc = write_charts(tmp, charts, n, problems, err, errlen);
+        rc = write_charts(tmp, "charts", charts, n, problems, err, errlen);
     }
     sr_named_charts_free(charts, n);
+    /* per-trial small multiples */
+    for (size_t t = 0; rc == 0 && t < s.n_trials; t++) {
+        sr_named_chart *tc = NULL;
+        size_t tn = sr_build_trial_charts(&s, &a, t, &tc);
+        rc = write_charts(tmp, "charts/trials", tc, tn, problems, err, errlen);
+        n += tn;
+        sr_named_charts_free(tc, tn);
+    }
     if (rc == 0)
         rc = publish(tmp, out, err, errlen);
     if (rc == 0) {

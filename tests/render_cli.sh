@@ -14,6 +14,8 @@ R="$S/sweepreport"
 n_svg=$(ls "$R/charts" | grep -c '\.svg$')
 n_png=$(ls "$R/charts" | grep -c '\.png$')
 if [ "$n_svg" -ge 10 ] && [ "$n_svg" -eq "$n_png" ]; then pass "$n_svg charts as SVG and PNG"; else fail "charts: $n_svg svg, $n_png png"; fi
+n_trial=$(ls "$R/charts/trials" | grep -c '^trial-trial_0001-.*\.svg$')
+if [ "$n_trial" -ge 2 ]; then pass "small multiples for each trial ($n_trial for trial_0001)"; else fail "no per-trial charts"; fi
 if ls -a "$S" | grep -q '\.tmp-\|\.old-'; then fail "temporary report folders left"; else pass "the report was published whole"; fi
 
 if [ -n "${SR_PYTHON:-}" ] && [ -x "$SR_PYTHON" ]; then
