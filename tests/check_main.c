@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "check_main.h"
+#include "kernels.h"
 #include "atomic_file.h"
 #include "util.h"
 
@@ -42,6 +43,18 @@ void test_rmtree(const char *path)
 {
     nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
+
+#ifdef HAVE_CUDA
+int test_have_gpu(void)
+{
+    int n = sr_cuda_device_count();
+    if (n == 0) {
+        printf("# SKIP no CUDA device\n");
+        fflush(stdout);
+    }
+    return n > 0;
+}
+#endif
 
 int main(void)
 {

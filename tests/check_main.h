@@ -20,4 +20,11 @@ char *test_tmpdir(const char *name);
 /* rm -rf */
 void test_rmtree(const char *path);
 
+#ifdef HAVE_CUDA
+/* 1 when a CUDA device is there; else prints "# SKIP no CUDA device" (seen
+ * in the TAP log) and returns 0.  Call it inside a test, never before Check
+ * forks. */
+int test_have_gpu(void);
+#endif
+
 #endif

@@ -453,18 +453,9 @@ END_TEST
  * ------------------------------------------------------------------- */
 
 #ifdef HAVE_CUDA
-static int have_gpu(void)
-{
-    int n = sr_cuda_device_count();
-    if (n == 0) {
-        printf("# SKIP no CUDA device\n");
-        fflush(stdout);
-    }
-    return n > 0;
-}
 #define NEED_GPU()            \
     do {                      \
-        if (!have_gpu())      \
+        if (!test_have_gpu())      \
             return;           \
     } while (0)
 #else

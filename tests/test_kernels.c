@@ -284,16 +284,6 @@ END_TEST
  * ------------------------------------------------------------------- */
 
 #ifdef HAVE_CUDA
-/* Prints the skip note and returns 0 when there is no CUDA device. */
-static int have_gpu(void)
-{
-    int n = sr_cuda_device_count();
-    if (n == 0) {
-        printf("# SKIP no CUDA device\n");
-        fflush(stdout);
-    }
-    return n > 0;
-}
 #endif
 
 START_TEST(test_gpu_error_reported)
@@ -322,7 +312,7 @@ END_TEST
 START_TEST(test_gpu_parity)
 {
 #ifdef HAVE_CUDA
-    if (!have_gpu())
+    if (!test_have_gpu())
         return;
     char name[128];
     ck_assert_int_eq(sr_cuda_device_name(0, name, sizeof name), 0);

@@ -1352,21 +1352,12 @@ END_TEST
  * ------------------------------------------------------------------- */
 
 #ifdef HAVE_CUDA
-static int have_gpu(void)
-{
-    int n = sr_cuda_device_count();
-    if (n == 0) {
-        printf("# SKIP no CUDA device\n");
-        fflush(stdout);
-    }
-    return n > 0;
-}
 #endif
 
 START_TEST(test_gpu_gram_parity)
 {
 #ifdef HAVE_CUDA
-    if (!have_gpu())
+    if (!test_have_gpu())
         return;
     char name[128];
     ck_assert_int_eq(sr_cuda_device_name(0, name, sizeof name), 0);
@@ -1430,7 +1421,7 @@ END_TEST
 START_TEST(test_gpu_checkpoint_parity)
 {
 #ifdef HAVE_CUDA
-    if (!have_gpu())
+    if (!test_have_gpu())
         return;
     /* A real checkpoint pair on the GPU and the CPU. */
     char *dir = test_tmpdir("wm_gpu");
