@@ -1,0 +1,179 @@
+/* thumbs.c - area-average thumbnails and their cache in the sweep. */
+#include "config.h"
+
+#include "thumbs.h"
+#include "atomic_file.h"
+#include "png_io.h"
+#include "store.h"
+#include "util.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Overlap of source pixel j with output pixel i when n source pixels map
+ * onto tn output pixels, in units of 1/tn source pixel: output i covers
+ * [i*n, (i+1)*n) and source j covers [j*tn, (j+1)*tn).  Over one output
+ * pixel the overlaps add up to n exactly, so the filter is exact integer
+ * arithmetic and a uniform area stays exactly uniform. */
+static uint64_t overlap(int64_t i, int64_t j, int64_t n, int64_t tn)
+{
+    int64_t a = i * n, b = (i + 1) * n;
+    int64_t c = j * tn, d = (j + 1) * tn;
+    int64_t lo = a > c ? a : c, hi = b < d ? b : d;
+    return hi > lo ? (uint64_t)(hi - lo) : 0;
+}
+
+uint8_t *sr_thumb_scale(const uint8_t *rgb, int w, int h, int max_side, int *tw, int *th)
+{
+    *tw = *th = 0;
+    if (!rgb || w <= 0 || h <= 0 || max_side <= 0 || w > SR_PNG_MAX_SIDE || h > SR_PNG_MAX_SIDE)
+        return NULL;
+    int m = w > h ? w : h;
+    size_t row = (size_t)w * 3;
+    if (m <= max_side) {
+        uint8_t *out = xmalloc(row * (size_t)h);
+        memcpy(out, rgb, row * (size_t)h);
+        *tw = w;
+        *th = h;
+        return out;
+    }
+    int ow = (int)(((int64_t)w * max_side + m / 2) / m);
+    int oh = (int)(((int64_t)h * max_side + m / 2) / m);
+    if (ow < 1)
+        ow = 1;
+    if (oh < 1)
+        oh = 1;
+
+    /* horizontal pass: weighted sums (at most 255 * w) per source row */
+    uint32_t *hs = xmalloc((size_t)h * (size_t)ow * 3 * sizeof *hs);
+    for (int y = 0; y < h; y++) {
+        const uint8_t *src = rgb + (size_t)y * row;
+        uint32_t *dst = hs + (size_t)y * (size_t)ow * 3;
+        for (int x = 0; x < ow; x++) {
+            int j0 = (int)(((int64_t)x * w) / ow);
+            int j1 = (int)(((int64_t)(x + 1) * w - 1) / ow);
+            uint32_t s0 = 0, s1 = 0, s2 = 0;
+            for (int j = j0; j <= j1; j++) {
+                uint32_t wt = (uint32_t)overlap(x, j, w, ow);
+                s0 += wt * src[3 * j];
+                s1 += wt * src[3 * j + 1];
+                s2 += wt * src[3 * j + 2];
+            }
+            dst[3 * x] = s0;
+            dst[3 * x + 1] = s1;
+            dst[3 * x + 2] = s2;
+        }
+    }
+
+    /* vertical pass: the total weight of an output pixel is w * h */
+    uint8_t *out = xmalloc((size_t)ow * (size_t)oh * 3);
+    uint64_t *acc = xmalloc((size_t)ow * 3 * sizeof *acc);
+    uint64_t total = (uint64_t)w * (uint64_t)h;
+    for (int y = 0; y < oh; y++) {
+        memset(acc, 0, (size_t)ow * 3 * sizeof *acc);
+        int i0 = (int)(((int64_t)y * h) / oh);
+        int i1 = (int)(((int64_t)(y + 1) * h - 1) / oh);
+        for (int i = i0; i <= i1; i++) {
+            uint64_t wt = overlap(y, i, h, oh);
+            const uint32_t *src = hs + (size_t)i * (size_t)ow * 3;
+            for (size_t k = 0; k < (size_t)ow * 3; k++)
+                acc[k] += wt * src[k];
+        }
+        uint8_t *dst = out + (size_t)y * (size_t)ow * 3;
+        for (size_t k = 0; k < (size_t)ow * 3; k++)
+            dst[k] = (uint8_t)((acc[k] + total / 2) / total);
+    }
+    free(acc);
+    free(hs);
+    *tw = ow;
+    *th = oh;
+    return out;
+}
+
+int sr_thumb_id_of(const char *sample_abs, sr_thumb_id *id)
+{
+    struct stat st;
+    if (stat(sample_abs, &st) != 0)
+        return -1;
+    if (!S_ISREG(st.st_mode)) {
+        errno = EINVAL;
+        return -1;
+    }
+    id->size = (uint64_t)st.st_size;
+    id->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    return 0;
+}
+
+static char *thumbs_dir(const char *sweep_path)
+{
+    return xasprintf("%s/" SR_STORE_DIR "/thumbs", sweep_path);
+}
+
+char *sr_thumb_cache_path(const char *sweep_path, const char *sample_rel, const sr_thumb_id *id, int max_side)
+{
+    char *key = xasprintf("thumb v1\n%s\n%" PRIu64 "\n%" PRId64 "\n%d\n", sample_rel, id->size, id->mtime_ns,
+                          max_side);
+    uint64_t h = sr_hash64(key, strlen(key));
+    free(key);
+    char *dir = thumbs_dir(sweep_path);
+    char *path = xasprintf("%s/%016" PRIx64 ".png", dir, h);
+    free(dir);
+    return path;
+}
+
+int sr_thumb_cache_get(const char *sweep_path, const char *sample_rel, const sr_thumb_id *id, int max_side,
+                       uint8_t **thumb, int *tw, int *th, char *err, size_t errlen)
+{
+    *thumb = NULL;
+    *tw = *th = 0;
+    char *path = sr_thumb_cache_path(sweep_path, sample_rel, id, max_side);
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        int missing = errno == ENOENT || errno == ENOTDIR;
+        if (!missing)
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        free(path);
+        return missing ? 0 : -1;
+    }
+    uint8_t *rgb;
+    int w, h;
+    if (sr_png_read_rgb8(path, &rgb, &w, &h, err, errlen) != 0) {
+        free(path);
+        return -1;
+    }
+    if (w > max_side || h > max_side) {
+        snprintf(err, errlen, "%s: %dx%d is not a thumbnail of at most %d pixels", path, w, h, max_side);
+        free(rgb);
+        free(path);
+        return -1;
+    }
+    free(path);
+    *thumb = rgb;
+    *tw = w;
+    *th = h;
+    return 1;
+}
+
+int sr_thumb_cache_put(const char *sweep_path, const char *sample_rel, const sr_thumb_id *id, int max_side,
+                       const uint8_t *thumb, int tw, int th, char *err, size_t errlen)
+{
+    if (!thumb || tw <= 0 || th <= 0 || tw > max_side || th > max_side) {
+        snprintf(err, errlen, "%s: invalid thumbnail %dx%d for at most %d pixels", sample_rel, tw, th, max_side);
+        return -1;
+    }
+    char *dir = thumbs_dir(sweep_path);
+    if (sr_mkdir_p(dir, 0777) != 0) {
+        snprintf(err, errlen, "%s: cannot create: %s", dir, strerror(errno));
+        free(dir);
+        return -1;
+    }
+    free(dir);
+    char *path = sr_thumb_cache_path(sweep_path, sample_rel, id, max_side);
+    int rc = sr_png_write_rgb8(path, thumb, tw, th, err, errlen);
+    free(path);
+    return rc;
+}
