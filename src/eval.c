@@ -9,6 +9,7 @@
 #include "png_io.h"
 #include "sampler.h"
 #include "store.h"
+#include "thumbs.h"
 #include "util.h"
 #include "weight_metrics.h"
 
@@ -202,10 +203,59 @@ out:
     return rc;
 }
 
+/* ---- thumbnails -------------------------------------------------------- */
+
+/* Keeps a thumbnail of a decoded sample for the report, unless one of this
+ * very file is kept already. */
+static void keep_thumbnail(const char *sweep_path, const char *rel, const sr_thumb_id *id, const uint8_t *rgb, int w,
+                           int h)
+{
+    uint8_t *t;
+    int tw, th;
+    char err[256];
+    if (sr_thumb_cache_get(sweep_path, rel, id, SR_THUMB_SIDE, &t, &tw, &th, err, sizeof err) == 1) {
+        free(t);
+        return;
+    }
+    t = sr_thumb_scale(rgb, w, h, SR_THUMB_SIDE, &tw, &th);
+    if (t)
+        sr_thumb_cache_put(sweep_path, rel, id, SR_THUMB_SIDE, t, tw, th, err, sizeof err);
+    free(t);
+}
+
+/* Samples whose metrics are known still need a thumbnail once: decode only
+ * those that have none. */
+static void make_missing_thumbnails(const char *sweep_path, const sr_trial *t, const sr_checkpoint *c)
+{
+#pragma omp parallel for schedule(dynamic, 1)
+    for (long i = 0; i < (long)c->n_samples; i++) {
+        char *abs = sr_path_join(t->path, c->samples[i]);
+        char *rel = xasprintf("%s/%s", t->name, c->samples[i]);
+        sr_thumb_id id;
+        uint8_t *th;
+        int tw, thh;
+        char err[256];
+        if (sr_thumb_id_of(abs, &id) == 0) {
+            if (sr_thumb_cache_get(sweep_path, rel, &id, SR_THUMB_SIDE, &th, &tw, &thh, err, sizeof err) == 1) {
+                free(th);
+            } else {
+                uint8_t *rgb;
+                int w, h;
+                if (sr_png_read_rgb8(abs, &rgb, &w, &h, err, sizeof err) == 0) {
+                    keep_thumbnail(sweep_path, rel, &id, rgb, w, h);
+                    free(rgb);
+                }
+            }
+        }
+        free(rel);
+        free(abs);
+    }
+}
+
 /* ---- image metrics -------------------------------------------------------- */
 
-static int measure_images(const sr_trial *t, const sr_checkpoint *c, const sr_device *dev, sr_metrics *out,
-                          sr_image_lists *lists, sr_problems *problems)
+static int measure_images(const char *sweep_path, const sr_trial *t, const sr_checkpoint *c, const sr_device *dev,
+                          sr_metrics *out, sr_image_lists *lists, sr_problems *problems)
 {
     size_t n = c->n_samples;
     uint8_t **rgb = xcalloc(n, sizeof *rgb);
@@ -216,9 +266,15 @@ static int measure_images(const sr_trial *t, const sr_checkpoint *c, const sr_de
     for (long i = 0; i < (long)n; i++) {
         char err[512];
         char *p = sr_path_join(t->path, c->samples[i]);
+        sr_thumb_id id;
+        int have_id = sr_thumb_id_of(p, &id) == 0; /* before decoding: a rewrite meanwhile is seen */
         if (sr_png_read_rgb8(p, &rgb[i], &w[i], &h[i], err, sizeof err) != 0) {
             why[i] = xstrdup(err);
             rgb[i] = NULL;
+        } else if (have_id) {
+            char *rel = xasprintf("%s/%s", t->name, c->samples[i]);
+            keep_thumbnail(sweep_path, rel, &id, rgb[i], w[i], h[i]);
+            free(rel);
         }
         free(p);
     }
@@ -354,7 +410,7 @@ static void eval_trial(const char *sweep_path, sr_trial *t, const sr_device *dev
         sr_image_lists lists = {0};
         int have_images = 0;
         if (needs_images(c, o->force)) {
-            if (measure_images(t, c, dev, &images, &lists, problems) == 0) {
+            if (measure_images(sweep_path, t, c, dev, &images, &lists, problems) == 0) {
                 have_images = 1;
                 stats->images_measured++;
                 /* metrics.json beside an evaluator's samples that have none */
@@ -371,6 +427,8 @@ static void eval_trial(const char *sweep_path, sr_trial *t, const sr_device *dev
             } else {
                 stats->failed++;
             }
+        } else if (c->n_samples > 0) {
+            make_missing_thumbnails(sweep_path, t, c);
         }
         if (have_weights[i])
             stats->weights_measured++;

@@ -22,6 +22,9 @@
  * side exceeds max_side, keeping the aspect ratio (each side at least 1
  * pixel) and never upscaling: an image that already fits is copied.
  * Returns a malloc'd tw*th*3 buffer, or NULL for invalid arguments. */
+/* The side of the thumbnails eval keeps for the report. */
+#define SR_THUMB_SIDE 160
+
 uint8_t *sr_thumb_scale(const uint8_t *rgb, int w, int h, int max_side, int *tw, int *th);
 
 /* What identifies one version of a sample file. */
