@@ -9,6 +9,7 @@
 #include "util.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,32 +87,37 @@ static int write_charts(const char *dir, const char *sub, sr_named_chart *charts
     return 0;
 }
 
-/* Renders into a hidden folder beside the output, then swaps it in: a
- * reader sees the old report or the new one, never a mix. */
+/* Renders into a hidden folder beside the output, then swaps it in with one
+ * atomic exchange: a reader sees the old report or the new one, never a mix
+ * and never none.  Where the exchange is not supported, two renames. */
 static int publish(const char *tmp, const char *out, char *err, size_t errlen)
 {
     struct stat st;
-    char *old = NULL;
-    if (stat(out, &st) == 0) {
-        old = xasprintf("%s.old-%ld", out, (long)getpid());
-        if (rename(out, old) != 0) {
-            snprintf(err, errlen, "%s: cannot replace: %s", out, strerror(errno));
-            free(old);
+    if (stat(out, &st) != 0) {
+        if (rename(tmp, out) != 0) {
+            snprintf(err, errlen, "%s: cannot publish: %s", out, strerror(errno));
             return -1;
         }
+        return 0;
     }
-    if (rename(tmp, out) != 0) {
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, out, RENAME_EXCHANGE) == 0) {
+        remove_tree(tmp); /* now the previous report */
+        return 0;
+    }
+    char *old = xasprintf("%s.old-%ld", out, (long)getpid());
+    int rc = 0;
+    if (rename(out, old) != 0) {
+        snprintf(err, errlen, "%s: cannot replace: %s", out, strerror(errno));
+        rc = -1;
+    } else if (rename(tmp, out) != 0) {
         snprintf(err, errlen, "%s: cannot publish: %s", out, strerror(errno));
-        if (old)
-            rename(old, out);
-        free(old);
-        return -1;
-    }
-    if (old) {
+        rename(old, out);
+        rc = -1;
+    } else {
         remove_tree(old);
-        free(old);
     }
-    return 0;
+    free(old);
+    return rc;
 }
 
 int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result *res, sr_problems *problems,

@@ -66,6 +66,15 @@ else
     skip "summary.json keeps its contract" "no python3"
 fi
 
+# rendering again swaps the whole report in
+echo "stale" > "$R/stale.txt"
+expect_status 0 "render again" -- "$SR_BIN" render -q "$S"
+if [ ! -e "$R/stale.txt" ] && [ -f "$R/summary.json" ] && ! ls -a "$S" | grep -q '\.tmp-\|\.old-'; then
+    pass "the new report replaced the old one whole"
+else
+    fail "report folder after a second render: $(ls -a "$S" "$R" | tr '\n' ' ')"
+fi
+
 # score options
 expect_status 0 "render --maximize --score" -- "$SR_BIN" render -o "$TMP/max" --maximize --score 'mean_sharpness / (1 + weight_drift)' "$S"
 expect_grep '"direction":[[:space:]]*"maximize"' "$TMP/max/summary.json" "the direction is recorded"
