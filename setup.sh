@@ -16,7 +16,8 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 PACKAGES="build-essential autoconf automake libtool autoconf-archive pkg-config
   libcairo2-dev libpango1.0-dev libhpdf-dev libcjson-dev libpng-dev libturbojpeg0-dev libsqlite3-dev
   check python3 fonts-dejavu-core fonts-noto-cjk
-  python3-numpy python3-pil python3-optuna"
+  python3-numpy python3-pil python3-optuna
+  chromium poppler-utils qpdf"
 
 say() { printf '== %s\n' "$*"; }
 

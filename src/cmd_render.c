@@ -21,6 +21,7 @@ static void render_help(const char *cmd)
                "eval'), then writes the report (as 'sweepreport render').\n\n");
     else
         printf("Scores every checkpoint, picks the best one and writes the report into OUT:\n"
+               "index.html and trials/*.html (a static site that opens from disk),\n"
                "summary.json (the scan document plus scores, the recommendation, runners-up\n"
                "and hyperparameter importance) and the charts (charts/*.svg, *.png).  The\n"
                "report is written beside OUT and swapped in at the end, so a reader never\n"
@@ -32,6 +33,8 @@ static void render_help(const char *cmd)
            "  --maximize             higher scores are better\n"
            "  --prefer-earlier PCT   recommend the earliest checkpoint within PCT %% of the\n"
            "                         best score (default 0)\n"
+           "  --self-contained       one index.html with images inline, for mailing\n"
+           "  --templates DIR        use these page templates instead of the installed ones\n"
            "  --study PATH           the Optuna storage (default SWEEP/optuna_study.db)\n"
            "  --study-name NAME      the study, when the storage holds several\n");
     if (run)
@@ -56,6 +59,7 @@ static int render_or_run(int argc, char **argv, int run)
         {"study-name", required_argument, NULL, 'N'},   {"device", required_argument, NULL, 'd'},
         {"jobs", required_argument, NULL, 'j'},         {"sampler", required_argument, NULL, 'X'},
         {"sampler-timeout", required_argument, NULL, 'T'}, {"quiet", no_argument, NULL, 'q'},
+        {"templates", required_argument, NULL, 't'},    {"self-contained", no_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},               {NULL, 0, NULL, 0},
     };
     sr_render_opts ro;
@@ -72,6 +76,12 @@ static int render_or_run(int argc, char **argv, int run)
         switch (c) {
         case 'o':
             ro.out_dir = optarg;
+            break;
+        case 't':
+            ro.templates_dir = optarg;
+            break;
+        case 'c':
+            ro.self_contained = 1;
             break;
         case 'S':
             ro.analysis.expression = optarg;
@@ -153,7 +163,7 @@ static int render_or_run(int argc, char **argv, int run)
         return SR_EXIT_FATAL;
     }
     if (!ro.quiet) {
-        printf("report: %s/summary.json (%zu charts)\n", res.out_dir, res.charts);
+        printf("report: %s/index.html (%zu charts; summary.json beside it)\n", res.out_dir, res.charts);
         if (res.has_best)
             printf("recommended: %s\n", res.best);
         else

@@ -1,10 +1,12 @@
-/* render.c - summary.json and charts, published as a whole. */
+/* render.c - summary.json, charts and the HTML site, published as a whole. */
 #include "config.h"
 
 #include "render.h"
 #include "atomic_file.h"
 #include "chart.h"
 #include "charts.h"
+#include "html.h"
+#include "pdf_report.h"
 #include "json.h"
 #include "util.h"
 
@@ -159,9 +161,14 @@ int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result 
     iso_now(when, sizeof when);
     cJSON *summary = sr_summary_json(&s, &a, when);
     char *text = sr_json_print(summary);
-    cJSON_Delete(summary);
     rc = write_text(tmp, "summary.json", text, err, errlen);
     free(text);
+    if (rc == 0) {
+        /* the pages link to the sweep relative to tmp, which sits where OUT will */
+        sr_html_opts ho = {o->templates_dir, o->self_contained};
+        rc = sr_html_write(tmp, &s, &a, summary, &ho, err, errlen);
+    }
+    cJSON_Delete(summary);
     sr_named_chart *charts = NULL;
     size_t n = 0;
     if (rc == 0) {
@@ -176,6 +183,14 @@ int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result 
         rc = write_charts(tmp, "charts/trials", tc, tn, problems, err, errlen);
         n += tn;
         sr_named_charts_free(tc, tn);
+    }
+    if (rc == 0) {
+        /* the PDF is an extra: a failure is reported, the rest is published */
+        char *pdf = sr_path_join(tmp, "report.pdf");
+        char why[512];
+        if (sr_pdf_report_write(pdf, &s, &a, why, sizeof why) != 0)
+            sr_problems_add(problems, pdf, "%s", why);
+        free(pdf);
     }
     if (rc == 0)
         rc = publish(tmp, out, err, errlen);

@@ -1,5 +1,5 @@
-/* render.h - the report stage: summary.json and the charts, published
- * atomically into the output folder. */
+/* render.h - the report stage: summary.json, the charts and the HTML site,
+ * published atomically into the output folder. */
 #ifndef SR_RENDER_H
 #define SR_RENDER_H
 
@@ -12,6 +12,8 @@ typedef struct {
     const char *out_dir;        /* NULL: SWEEP/sweepreport */
     sr_analysis_opts analysis;
     sr_scan_opts scan;
+    const char *templates_dir;  /* NULL: the installed templates */
+    int self_contained;         /* one index.html with everything inline */
     int quiet;
 } sr_render_opts;
 

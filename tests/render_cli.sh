@@ -6,11 +6,14 @@ S="$TMP/sweep"
 "$SR_BIN" synth --trials 5 --epochs 6 --samples 2 --size 32 --rank 1 --seed 5 "$S" > /dev/null || exit 1
 
 expect_status 0 "run" -- "$SR_BIN" run "$S"
-expect_grep "^report: $S/sweepreport/summary.json" "$TMP/out" "run says where the report is"
+expect_grep "^report: $S/sweepreport/index.html" "$TMP/out" "run says where the report is"
 expect_grep "^recommended: trial_" "$TMP/out" "and what is recommended"
 tail -1 "$TMP/out" > "$TMP/last"
 expect_grep "^recommended: " "$TMP/last" "the last line is the recommendation"
 R="$S/sweepreport"
+for f in index.html summary.json report.pdf; do
+    if [ -s "$R/$f" ]; then pass "$f written"; else fail "no $f"; fi
+done
 n_svg=$(ls "$R/charts" | grep -c '\.svg$')
 n_png=$(ls "$R/charts" | grep -c '\.png$')
 if [ "$n_svg" -ge 10 ] && [ "$n_svg" -eq "$n_png" ]; then pass "$n_svg charts as SVG and PNG"; else fail "charts: $n_svg svg, $n_png png"; fi

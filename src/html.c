@@ -1,0 +1,911 @@
+/* html.c - the HTML report: index, one page per trial, assets. */
+#include "config.h"
+
+#include "html.h"
+#include "atomic_file.h"
+#include "chart.h"
+#include "charts.h"
+#include "contact_sheet.h"
+#include "mustache.h"
+#include "png_io.h"
+#include "thumbs.h"
+#include "util.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#ifndef SR_THUMB_SIDE
+#define SR_THUMB_SIDE 160
+#endif
+#define SHEET_CELL 160
+#define CHART_W 800
+#define CHART_H 480
+#define SMALL_W 480
+#define SMALL_H 300
+
+static void add_flags(cJSON *o);
+
+/* ---- templates ---------------------------------------------------------- */
+
+#define MAX_TEMPLATES 32
+
+typedef struct {
+    char *dir;
+    char *names[MAX_TEMPLATES];
+    char *texts[MAX_TEMPLATES];
+    size_t n;
+} tpl_set;
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static char *templates_dir(const sr_html_opts *o)
+{
+    if (o && o->templates_dir)
+        return xstrdup(o->templates_dir);
+    const char *env = getenv("SR_TEMPLATES");
+    if (env && *env)
+        return xstrdup(env);
+#ifdef SR_DATADIR
+    if (is_dir(SR_DATADIR "/templates"))
+        return xstrdup(SR_DATADIR "/templates");
+#endif
+    /* the source tree: beside src/ of this file, or the current folder */
+    char *here = xstrdup(__FILE__);
+    char *slash = strrchr(here, '/');
+    if (slash) {
+        *slash = '\0';
+        char *p = xasprintf("%s/../templates", here);
+        free(here);
+        if (is_dir(p))
+            return p;
+        free(p);
+    } else {
+        free(here);
+    }
+    return xstrdup("templates");
+}
+
+static const char *tpl_get(tpl_set *t, const char *name)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (!strcmp(t->names[i], name))
+            return t->texts[i];
+    if (t->n >= MAX_TEMPLATES || strchr(name, '/') || name[0] == '.')
+        return NULL;
+    char *file = name[0] && strchr(name, '.') ? xstrdup(name) : xasprintf("%s.mustache", name);
+    char *p = sr_path_join(t->dir, file);
+    free(file);
+    char *text = NULL;
+    size_t len = 0;
+    char why[256];
+    if (sr_read_file(p, 16u << 20, &text, &len, why, sizeof why) != 0)
+        text = NULL;
+    free(p);
+    if (!text)
+        return NULL;
+    t->names[t->n] = xstrdup(name);
+    t->texts[t->n] = text;
+    return t->texts[t->n++];
+}
+
+static const char *partial_cb(void *ctx, const char *name)
+{
+    return tpl_get(ctx, name);
+}
+
+static void tpl_free(tpl_set *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        free(t->names[i]);
+        free(t->texts[i]);
+    }
+    free(t->dir);
+}
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static int write_text(const char *path, const char *text, size_t len, char *err, size_t errlen)
+{
+    if (sr_write_file_atomic(path, text, len, SR_ATOMIC_REPLACE) != 0) {
+        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int render_page(tpl_set *t, const char *name, const cJSON *model, const char *path, char *err,
+                       size_t errlen)
+{
+    const char *text = tpl_get(t, name);
+    if (!text) {
+        snprintf(err, errlen, "%s/%s.mustache: cannot read the template", t->dir, name);
+        return -1;
+    }
+    char why[512];
+    char *html = sr_mustache_render_text(text, model, partial_cb, t, why, sizeof why);
+    if (!html) {
+        snprintf(err, errlen, "%s/%s.mustache: %s", t->dir, name, why);
+        return -1;
+    }
+    int rc = write_text(path, html, strlen(html), err, errlen);
+    free(html);
+    return rc;
+}
+
+static void fmt_num(double v, char *buf, size_t len)
+{
+    if (!isfinite(v))
+        snprintf(buf, len, "%s", isnan(v) ? "" : v > 0 ? "inf" : "-inf");
+    else
+        snprintf(buf, len, "%.4g", v);
+}
+
+/* A number cell: display text and a sortable value (empty when unknown). */
+static cJSON *num_cell(double v)
+{
+    cJSON *o = cJSON_CreateObject();
+    char buf[64];
+    fmt_num(v, buf, sizeof buf);
+    cJSON_AddStringToObject(o, "text", buf[0] ? buf : "\xe2\x80\x94");
+    char key[64] = "";
+    if (isfinite(v))
+        snprintf(key, sizeof key, "%.17g", v);
+    cJSON_AddStringToObject(o, "sort", key);
+    return o;
+}
+
+static char *json_value_text(const cJSON *v)
+{
+    if (cJSON_IsString(v))
+        return xstrdup(v->valuestring);
+    if (cJSON_IsNumber(v)) {
+        char buf[64];
+        snprintf(buf, sizeof buf, "%.6g", v->valuedouble);
+        return xstrdup(buf);
+    }
+    if (cJSON_IsBool(v))
+        return xstrdup(cJSON_IsTrue(v) ? "true" : "false");
+    if (cJSON_IsNull(v))
+        return xstrdup("null");
+    char *p = cJSON_PrintUnformatted(v);
+    char *r = xstrdup(p ? p : "");
+    cJSON_free(p);
+    return r;
+}
+
+static cJSON *params_list(const cJSON *params)
+{
+    cJSON *arr = cJSON_CreateArray();
+    const cJSON *it;
+    cJSON_ArrayForEach(it, params)
+    {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", it->string ? it->string : "");
+        char *v = json_value_text(it);
+        cJSON_AddStringToObject(o, "value", v);
+        free(v);
+        cJSON_AddItemToArray(arr, o);
+    }
+    return arr;
+}
+
+/* Percent-encodes a path for an href/src (keeps / and unreserved bytes). */
+static void url_append(sr_buf *b, const char *p)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *c = (const unsigned char *)p; *c; c++) {
+        if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+            strchr("/-_.~", *c)) {
+            sr_buf_append(b, c, 1);
+        } else {
+            char e[3] = {'%', hex[*c >> 4], hex[*c & 15]};
+            sr_buf_append(b, e, 3);
+        }
+    }
+}
+
+/* Relative URL from folder from_dir to target (both resolved on disk when
+ * possible); a target that cannot be resolved is linked by its path. */
+static char *rel_url(const char *from_dir, const char *target)
+{
+    char fa[PATH_MAX], ta[PATH_MAX];
+    sr_buf b;
+    sr_buf_init(&b);
+    if (!realpath(from_dir, fa) || !realpath(target, ta)) {
+        url_append(&b, target);
+        return sr_buf_steal(&b);
+    }
+    size_t i = 0, common = 0;
+    while (fa[i] && fa[i] == ta[i]) {
+        if (fa[i] == '/')
+            common = i;
+        i++;
+    }
+    if (fa[i] == '\0' && ta[i] == '/')
+        common = i;
+    else if (fa[i] == '\0' && ta[i] == '\0')
+        common = i;
+    /* folders of from_dir below the common prefix */
+    for (const char *p = fa + common; *p; p++)
+        if (*p == '/')
+            sr_buf_puts(&b, "../");
+    if (strcmp(fa, "/") == 0 && common == 0)
+        b.len = 0, b.s[0] = '\0';
+    const char *rest = ta + common;
+    if (*rest == '/')
+        rest++;
+    url_append(&b, rest);
+    return sr_buf_steal(&b);
+}
+
+static char *base64_file(const char *path, const char *mime)
+{
+    char *data = NULL;
+    size_t len = 0;
+    char why[256];
+    if (sr_read_file(path, 64u << 20, &data, &len, why, sizeof why) != 0)
+        return NULL;
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    sr_buf b;
+    sr_buf_init(&b);
+    sr_buf_printf(&b, "data:%s;base64,", mime);
+    const unsigned char *u = (const unsigned char *)data;
+    for (size_t i = 0; i < len; i += 3) {
+        unsigned v = (unsigned)u[i] << 16;
+        if (i + 1 < len)
+            v |= (unsigned)u[i + 1] << 8;
+        if (i + 2 < len)
+            v |= u[i + 2];
+        char q[4] = {tab[(v >> 18) & 63], tab[(v >> 12) & 63], i + 1 < len ? tab[(v >> 6) & 63] : '=',
+                     i + 2 < len ? tab[v & 63] : '='};
+        sr_buf_append(&b, q, 4);
+    }
+    free(data);
+    return sr_buf_steal(&b);
+}
+
+static const char *mime_of(const char *path)
+{
+    if (sr_str_has_suffix(path, ".jpg") || sr_str_has_suffix(path, ".jpeg") || sr_str_has_suffix(path, ".JPG"))
+        return "image/jpeg";
+    if (sr_str_has_suffix(path, ".webp"))
+        return "image/webp";
+    return "image/png";
+}
+
+/* SVG text for inlining in HTML: from <svg on, without the namespace
+ * declarations (implied by the HTML parser), so that the page names no URL. */
+static char *svg_for_html(const char *svg)
+{
+    const char *p = strstr(svg, "<svg");
+    if (!p)
+        p = svg;
+    sr_buf b;
+    sr_buf_init(&b);
+    const char *tag_end = strchr(p, '>');
+    while (*p) {
+        if (tag_end && p < tag_end && !strncmp(p, " xmlns", 6)) {
+            const char *q = strchr(p, '"');
+            const char *r = q && q < tag_end ? strchr(q + 1, '"') : NULL;
+            if (r && r < tag_end) {
+                p = r + 1;
+                continue;
+            }
+        }
+        sr_buf_append(&b, p, 1);
+        p++;
+    }
+    return sr_buf_steal(&b);
+}
+
+/* Charts as {id, title, svg}; problems drawing one go to the page's list. */
+static cJSON *charts_json(sr_named_chart *c, size_t n, double w, double h, cJSON *problems)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; i < n; i++) {
+        char why[512];
+        char *svg = sr_chart_svg(&c[i].chart, w, h, why, sizeof why);
+        if (!svg) {
+            cJSON *p = cJSON_CreateObject();
+            cJSON_AddStringToObject(p, "path", c[i].id);
+            char *m = xasprintf("chart not drawn: %s", why);
+            cJSON_AddStringToObject(p, "problem", m);
+            free(m);
+            cJSON_AddItemToArray(problems, p);
+            continue;
+        }
+        char *clean = svg_for_html(svg);
+        free(svg);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "id", c[i].id);
+        cJSON_AddStringToObject(o, "title", c[i].chart.title ? c[i].chart.title : c[i].id);
+        cJSON_AddStringToObject(o, "svg", clean);
+        cJSON_AddItemToArray(arr, o);
+        free(clean);
+    }
+    return arr;
+}
+
+static const char *trial_state(const cJSON *tj)
+{
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(tj, "state");
+    return cJSON_IsString(st) ? st->valuestring : "UNKNOWN";
+}
+
+static double json_num(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+/* ---- the recommendation, leaderboard and sweep facts -------------------- */
+
+static cJSON *sample_list(const char *page_dir, const sr_trial *t, const sr_checkpoint *c, int inline_images)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t k = 0; k < c->n_samples; k++) {
+        char *abs = sr_path_join(t->path, c->samples[k]);
+        cJSON *o = cJSON_CreateObject();
+        char *href = rel_url(page_dir, abs);
+        char *src = inline_images ? base64_file(abs, mime_of(abs)) : NULL;
+        cJSON_AddStringToObject(o, "src", src ? src : href);
+        if (!inline_images)
+            cJSON_AddStringToObject(o, "href", href);
+        cJSON_AddStringToObject(o, "alt", c->samples[k]);
+        cJSON_AddItemToArray(arr, o);
+        free(src);
+        free(href);
+        free(abs);
+    }
+    return arr;
+}
+
+static char *trial_file(const sr_trial *t)
+{
+    sr_buf b;
+    sr_buf_init(&b);
+    for (const char *p = t->name; *p; p++) {
+        char ch = *p;
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+              ch == '_' || ch == '.'))
+            ch = '_';
+        sr_buf_append(&b, &ch, 1);
+    }
+    if (b.len == 0 || b.s[0] == '.')
+        sr_buf_puts(&b, "_");
+    return sr_buf_steal(&b);
+}
+
+static cJSON *index_model(const char *dir, const sr_sweep *s, const sr_analysis *a, const cJSON *summary,
+                          int self_contained)
+{
+    cJSON *m = cJSON_CreateObject();
+    const cJSON *sw = cJSON_GetObjectItemCaseSensitive(summary, "sweep");
+    const cJSON *path = cJSON_GetObjectItemCaseSensitive(sw, "path");
+    const char *sweep_path = cJSON_IsString(path) ? path->valuestring : s->path;
+    char *title = xasprintf("Sweep report \xe2\x80\x94 %s", sr_path_base(sweep_path));
+    cJSON_AddStringToObject(m, "title", title);
+    free(title);
+    cJSON_AddStringToObject(m, "assets", "assets/");
+    cJSON_AddStringToObject(m, "sweep_path", sweep_path);
+    const cJSON *study = cJSON_GetObjectItemCaseSensitive(sw, "study");
+    if (cJSON_IsObject(study))
+        cJSON_AddItemToObject(m, "study", cJSON_Duplicate(study, 1));
+    const cJSON *tool = cJSON_GetObjectItemCaseSensitive(summary, "tool");
+    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(tool, "version");
+    cJSON_AddStringToObject(m, "tool_version", cJSON_IsString(ver) ? ver->valuestring : PACKAGE_VERSION);
+    const cJSON *gen = cJSON_GetObjectItemCaseSensitive(summary, "generated_at");
+    if (cJSON_IsString(gen))
+        cJSON_AddStringToObject(m, "generated_at", gen->valuestring);
+
+    const cJSON *trials = cJSON_GetObjectItemCaseSensitive(summary, "trials");
+    /* trials by state */
+    cJSON *states = cJSON_AddArrayToObject(m, "states");
+    const cJSON *tj;
+    cJSON_ArrayForEach(tj, trials)
+    {
+        const char *st = trial_state(tj);
+        cJSON *e, *found = NULL;
+        cJSON_ArrayForEach(e, states)
+        {
+            if (!strcmp(cJSON_GetObjectItemCaseSensitive(e, "state")->valuestring, st))
+                found = e;
+        }
+        if (!found) {
+            found = cJSON_CreateObject();
+            cJSON_AddStringToObject(found, "state", st);
+            cJSON_AddNumberToObject(found, "count", 0);
+            cJSON_AddItemToArray(states, found);
+        }
+        cJSON *cnt = cJSON_GetObjectItemCaseSensitive(found, "count");
+        cJSON_SetNumberValue(cnt, cnt->valuedouble + 1);
+    }
+    cJSON_AddNumberToObject(m, "n_trials", (double)cJSON_GetArraySize(trials));
+    size_t n_ck = 0, n_measured = 0;
+    for (size_t i = 0; i < s->n_trials; i++)
+        for (size_t j = 0; j < s->trials[i].n_ckpts; j++) {
+            const sr_checkpoint *c = &s->trials[i].ckpts[j];
+            n_ck++;
+            if (c->metrics.n > 0)
+                n_measured++;
+        }
+    cJSON_AddNumberToObject(m, "n_checkpoints", (double)n_ck);
+    cJSON_AddNumberToObject(m, "n_measured", (double)n_measured);
+    const cJSON *score = cJSON_GetObjectItemCaseSensitive(summary, "score");
+    if (score)
+        cJSON_AddItemToObject(m, "score", cJSON_Duplicate(score, 1));
+
+    /* recommendation */
+    if (a && a->has_best && a->best.trial < s->n_trials) {
+        const sr_trial *t = &s->trials[a->best.trial];
+        const sr_checkpoint *c = &t->ckpts[a->best.ckpt];
+        cJSON *b = cJSON_AddObjectToObject(m, "best");
+        cJSON_AddStringToObject(b, "checkpoint", c->file);
+        cJSON_AddStringToObject(b, "trial", t->name);
+        char *tf = trial_file(t);
+        char *href = xasprintf("trials/%s.html", tf);
+        free(tf);
+        if (!self_contained)
+            cJSON_AddStringToObject(b, "trial_href", href);
+        free(href);
+        if (c->epoch >= 0)
+            cJSON_AddNumberToObject(b, "epoch", (double)c->epoch);
+        char buf[64];
+        fmt_num(a->best_score, buf, sizeof buf);
+        cJSON_AddStringToObject(b, "score", buf);
+        cJSON_AddStringToObject(b, "path", c->path);
+        if (a->reason)
+            cJSON_AddStringToObject(b, "reason", a->reason);
+        const cJSON *tjs = cJSON_GetArrayItem(trials, (int)a->best.trial);
+        cJSON *pl = params_list(cJSON_GetObjectItemCaseSensitive(tjs, "params"));
+        if (cJSON_GetArraySize(pl) > 0)
+            cJSON_AddItemToObject(b, "params", pl);
+        else
+            cJSON_Delete(pl);
+        cJSON *sl = sample_list(dir, t, c, self_contained);
+        if (cJSON_GetArraySize(sl) > 0)
+            cJSON_AddItemToObject(b, "samples", sl);
+        else
+            cJSON_Delete(sl);
+    }
+
+    /* leaderboard */
+    cJSON *rows = cJSON_AddArrayToObject(m, "leaderboard");
+    size_t i = 0;
+    cJSON_ArrayForEach(tj, trials)
+    {
+        if (i >= s->n_trials)
+            break;
+        const sr_trial *t = &s->trials[i];
+        const sr_trial_analysis *ta = a && i < a->n_trials ? &a->trials[i] : NULL;
+        cJSON *r = cJSON_CreateObject();
+        cJSON_AddStringToObject(r, "name", t->name);
+        char *tf = trial_file(t);
+        char *href = xasprintf("trials/%s.html", tf);
+        free(tf);
+        if (!self_contained)
+            cJSON_AddStringToObject(r, "href", href);
+        free(href);
+        cJSON_AddStringToObject(r, "state", trial_state(tj));
+        cJSON_AddItemToObject(r, "value", num_cell(json_num(tj, "value")));
+        double be = NAN;
+        if (ta && ta->best >= 0 && t->ckpts[ta->best].epoch >= 0)
+            be = (double)t->ckpts[ta->best].epoch;
+        cJSON_AddItemToObject(r, "best_epoch", num_cell(be));
+        cJSON_AddItemToObject(r, "best_score", num_cell(ta ? ta->best_score : NAN));
+        cJSON_AddItemToObject(r, "final_score", num_cell(ta ? ta->final_score : NAN));
+        cJSON_AddBoolToObject(r, "overfit", ta && ta->overfit);
+        cJSON_AddBoolToObject(r, "recommended", a && a->has_best && a->best.trial == i);
+        cJSON_AddItemToArray(rows, r);
+        i++;
+    }
+
+    const cJSON *probs = cJSON_GetObjectItemCaseSensitive(summary, "problems");
+    cJSON *pl = cJSON_AddArrayToObject(m, "problems");
+    const cJSON *p;
+    cJSON_ArrayForEach(p, probs)
+    {
+        cJSON_AddItemToArray(pl, cJSON_Duplicate(p, 1));
+    }
+    return m;
+}
+
+/* ---- per-trial pages ---------------------------------------------------- */
+
+static int metric_known(char **names, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(names[i], name))
+            return 1;
+    return 0;
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* TensorBoard loss of one trial (the same tags as the sweep chart). */
+static int build_loss_chart(const sr_trial *t, sr_chart *c)
+{
+    static const char *tags[] = {"loss/average", "loss/current", "loss/epoch_average"};
+    const sr_scalar_series *ss = NULL;
+    for (size_t i = 0; i < 3 && !ss; i++) {
+        ss = sr_scalars_find(&t->scalars, tags[i]);
+        if (ss && ss->n == 0)
+            ss = NULL;
+    }
+    if (!ss)
+        return 0;
+    sr_chart_init(c, "TensorBoard loss");
+    sr_chart_set_subtitle(c, ss->tag);
+    sr_axis_set_label(&c->x, t->steps_per_epoch > 0 ? "epoch" : "step");
+    sr_axis_set_label(&c->y, "loss");
+    sr_series *se = sr_chart_add_series(c, t->name, SR_SERIES_LINE, ss->n);
+    for (size_t k = 0; k < ss->n; k++) {
+        se->x[k] = t->steps_per_epoch > 0 ? (double)ss->steps[k] / t->steps_per_epoch : (double)ss->steps[k];
+        se->y[k] = ss->values[k];
+    }
+    return 1;
+}
+
+/* The contact sheet of a trial: writes assets/<trial>-sheet.jpg and returns
+ * {src, width, height, cells: [{href, left, top, width, height, title}]},
+ * or NULL when the trial has no samples. */
+static cJSON *trial_sheet(const char *dir, const char *page_dir, const sr_sweep *s, const sr_trial *t,
+                          const char *tf, cJSON *problems)
+{
+    size_t n_rows = 0;
+    for (size_t j = 0; j < t->n_ckpts; j++)
+        if (t->ckpts[j].n_samples > 0)
+            n_rows++;
+    if (!n_rows)
+        return NULL;
+    sr_sheet_row *rows = xcalloc(n_rows, sizeof *rows);
+    size_t *row_ck = xcalloc(n_rows, sizeof *row_ck);
+    char **labels = xcalloc(n_rows, sizeof *labels);
+    size_t r = 0, max_cols = 0;
+    for (size_t j = 0; j < t->n_ckpts; j++) {
+        const sr_checkpoint *c = &t->ckpts[j];
+        if (!c->n_samples)
+            continue;
+        uint8_t **th = xcalloc(c->n_samples, sizeof *th);
+        int *tw = xcalloc(c->n_samples, sizeof *tw);
+        int *thh = xcalloc(c->n_samples, sizeof *thh);
+        for (size_t k = 0; k < c->n_samples; k++) {
+            char *abs = sr_path_join(t->path, c->samples[k]);
+            char *rel = xasprintf("%s/%s", t->name, c->samples[k]);
+            sr_thumb_id id;
+            char why[512];
+            if (sr_thumb_id_of(abs, &id) == 0) {
+                if (sr_thumb_cache_get(s->path, rel, &id, SR_THUMB_SIDE, &th[k], &tw[k], &thh[k], why, sizeof why) !=
+                    1) {
+                    th[k] = NULL;
+                    uint8_t *rgb = NULL;
+                    int w = 0, h = 0;
+                    if (sr_png_read_rgb8(abs, &rgb, &w, &h, why, sizeof why) == 0) {
+                        th[k] = sr_thumb_scale(rgb, w, h, SR_THUMB_SIDE, &tw[k], &thh[k]);
+                        free(rgb);
+                        if (th[k])
+                            sr_thumb_cache_put(s->path, rel, &id, SR_THUMB_SIDE, th[k], tw[k], thh[k], why,
+                                               sizeof why);
+                    } else {
+                        cJSON *p = cJSON_CreateObject();
+                        cJSON_AddStringToObject(p, "path", abs);
+                        cJSON_AddStringToObject(p, "problem", why);
+                        cJSON_AddItemToArray(problems, p);
+                    }
+                }
+            }
+            free(rel);
+            free(abs);
+        }
+        labels[r] = c->epoch >= 0 ? xasprintf("epoch %ld", c->epoch) : xstrdup(c->final ? "final" : c->file);
+        rows[r].label = labels[r];
+        rows[r].n = c->n_samples;
+        rows[r].thumbs = (const uint8_t *const *)th;
+        rows[r].tw = tw;
+        rows[r].th = thh;
+        row_ck[r] = j;
+        if (c->n_samples > max_cols)
+            max_cols = c->n_samples;
+        r++;
+    }
+    char *name = xasprintf("%s-sheet.jpg", tf);
+    char *adir = sr_path_join(dir, "assets");
+    char *jpg = sr_path_join(adir, name);
+    sr_rect *cells = NULL;
+    int sw = 0, sh = 0;
+    char why[512];
+    cJSON *out = NULL;
+    if (sr_contact_sheet_jpeg(rows, n_rows, SHEET_CELL, jpg, &cells, &sw, &sh, why, sizeof why) == 0 && sw > 0 &&
+        sh > 0) {
+        out = cJSON_CreateObject();
+        char *src = xasprintf("../assets/%s", name);
+        cJSON_AddStringToObject(out, "src", src);
+        free(src);
+        cJSON_AddNumberToObject(out, "width", sw);
+        cJSON_AddNumberToObject(out, "height", sh);
+        cJSON *cl = cJSON_AddArrayToObject(out, "cells");
+        for (size_t i = 0; i < n_rows; i++) {
+            const sr_checkpoint *c = &t->ckpts[row_ck[i]];
+            for (size_t k = 0; k < rows[i].n && cells; k++) {
+                sr_rect rc = cells[i * max_cols + k];
+                if (rc.w <= 0 || rc.h <= 0)
+                    continue;
+                char *abs = sr_path_join(t->path, c->samples[k]);
+                char *href = rel_url(page_dir, abs);
+                cJSON *o = cJSON_CreateObject();
+                cJSON_AddStringToObject(o, "href", href);
+                char *tt = xasprintf("%s \xe2\x80\x94 %s", labels[i], c->samples[k]);
+                cJSON_AddStringToObject(o, "title", tt);
+                free(tt);
+                char b[4][32];
+                snprintf(b[0], 32, "%.4f%%", 100.0 * rc.x / sw);
+                snprintf(b[1], 32, "%.4f%%", 100.0 * rc.y / sh);
+                snprintf(b[2], 32, "%.4f%%", 100.0 * rc.w / sw);
+                snprintf(b[3], 32, "%.4f%%", 100.0 * rc.h / sh);
+                cJSON_AddStringToObject(o, "left", b[0]);
+                cJSON_AddStringToObject(o, "top", b[1]);
+                cJSON_AddStringToObject(o, "width", b[2]);
+                cJSON_AddStringToObject(o, "height", b[3]);
+                cJSON_AddItemToArray(cl, o);
+                free(href);
+                free(abs);
+            }
+        }
+    } else {
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddStringToObject(p, "path", jpg);
+        cJSON_AddStringToObject(p, "problem", why);
+        cJSON_AddItemToArray(problems, p);
+    }
+    free(cells);
+    free(jpg);
+    free(adir);
+    free(name);
+    for (size_t i = 0; i < n_rows; i++) {
+        for (size_t k = 0; k < rows[i].n; k++)
+            free((void *)rows[i].thumbs[k]);
+        free((void *)rows[i].thumbs);
+        free((void *)rows[i].tw);
+        free((void *)rows[i].th);
+        free(labels[i]);
+    }
+    free(labels);
+    free(rows);
+    free(row_ck);
+    return out;
+}
+
+static cJSON *trial_model(const char *dir, const char *page_dir, const sr_sweep *s, const sr_analysis *a,
+                          const cJSON *tj, size_t ti, const char *tf)
+{
+    const sr_trial *t = &s->trials[ti];
+    const sr_trial_analysis *ta = a && ti < a->n_trials ? &a->trials[ti] : NULL;
+    cJSON *m = cJSON_CreateObject();
+    char *title = xasprintf("%s \xe2\x80\x94 sweep report", t->name);
+    cJSON_AddStringToObject(m, "title", title);
+    free(title);
+    cJSON_AddStringToObject(m, "assets", "../assets/");
+    cJSON_AddStringToObject(m, "name", t->name);
+    cJSON_AddStringToObject(m, "state", trial_state(tj));
+    cJSON_AddItemToObject(m, "value", num_cell(json_num(tj, "value")));
+    const cJSON *num = cJSON_GetObjectItemCaseSensitive(tj, "optuna_number");
+    if (cJSON_IsNumber(num))
+        cJSON_AddNumberToObject(m, "optuna_number", num->valuedouble);
+    cJSON *pl = params_list(cJSON_GetObjectItemCaseSensitive(tj, "params"));
+    if (cJSON_GetArraySize(pl) > 0)
+        cJSON_AddItemToObject(m, "params", pl);
+    else
+        cJSON_Delete(pl);
+    if (ta) {
+        cJSON_AddItemToObject(m, "best_score", num_cell(ta->best_score));
+        cJSON_AddBoolToObject(m, "overfit", ta->overfit);
+        if (ta->best >= 0)
+            cJSON_AddStringToObject(m, "best_checkpoint", t->ckpts[ta->best].file);
+    }
+    cJSON *problems = cJSON_AddArrayToObject(m, "problems");
+
+    /* metric columns: every metric of the trial, sorted */
+    char **names = NULL;
+    size_t n_names = 0, cap = 0;
+    for (size_t j = 0; j < t->n_ckpts; j++)
+        for (size_t k = 0; k < t->ckpts[j].metrics.n; k++) {
+            const char *nm = t->ckpts[j].metrics.items[k].name;
+            if (metric_known(names, n_names, nm))
+                continue;
+            if (n_names == cap) {
+                cap = cap ? cap * 2 : 16;
+                names = xrealloc(names, cap * sizeof *names);
+            }
+            names[n_names++] = (char *)nm;
+        }
+    if (n_names)
+        qsort(names, n_names, sizeof *names, cmp_str);
+    cJSON *cols = cJSON_AddArrayToObject(m, "metric_names");
+    for (size_t k = 0; k < n_names; k++)
+        cJSON_AddItemToArray(cols, cJSON_CreateString(names[k]));
+    cJSON *rows = cJSON_AddArrayToObject(m, "epochs");
+    cJSON *health = cJSON_CreateArray();
+    for (size_t j = 0; j < t->n_ckpts; j++) {
+        const sr_checkpoint *c = &t->ckpts[j];
+        cJSON *r = cJSON_CreateObject();
+        cJSON_AddItemToObject(r, "epoch", num_cell(c->epoch >= 0 ? (double)c->epoch : NAN));
+        cJSON_AddStringToObject(r, "file", c->file);
+        cJSON_AddStringToObject(r, "status", sr_ckpt_status_name(c->status));
+        cJSON_AddBoolToObject(r, "best", ta && ta->best == (long)j);
+        cJSON_AddItemToObject(r, "score", num_cell(ta && ta->ckpts ? ta->ckpts[j].score : NAN));
+        cJSON *cells = cJSON_AddArrayToObject(r, "cells");
+        for (size_t k = 0; k < n_names; k++) {
+            double v = NAN;
+            sr_metrics_get(&c->metrics, names[k], &v);
+            cJSON_AddItemToArray(cells, num_cell(v));
+        }
+        cJSON_AddItemToArray(rows, r);
+        double dn = NAN, dr = NAN, nf = NAN;
+        int has = sr_metrics_get(&c->metrics, "weight_delta_norm", &dn);
+        has |= sr_metrics_get(&c->metrics, "weight_drift", &dr);
+        has |= sr_metrics_get(&c->metrics, "weight_nonfinite", &nf);
+        if (has) {
+            cJSON *h = cJSON_CreateObject();
+            cJSON_AddItemToObject(h, "epoch", num_cell(c->epoch >= 0 ? (double)c->epoch : NAN));
+            cJSON_AddStringToObject(h, "file", c->file);
+            cJSON_AddItemToObject(h, "delta_norm", num_cell(dn));
+            cJSON_AddItemToObject(h, "drift", num_cell(dr));
+            cJSON_AddItemToObject(h, "nonfinite", num_cell(nf));
+            cJSON_AddBoolToObject(h, "bad", isfinite(nf) && nf > 0);
+            cJSON_AddItemToArray(health, h);
+        }
+    }
+    free(names);
+    if (cJSON_GetArraySize(health) > 0)
+        cJSON_AddItemToObject(m, "health", health);
+    else
+        cJSON_Delete(health);
+
+    sr_named_chart *tc = NULL;
+    size_t tn = sr_build_trial_charts(s, a, ti, &tc);
+    cJSON *charts = charts_json(tc, tn, SMALL_W, SMALL_H, problems);
+    sr_named_charts_free(tc, tn);
+    if (cJSON_GetArraySize(charts) > 0)
+        cJSON_AddItemToObject(m, "charts", charts);
+    else
+        cJSON_Delete(charts);
+    sr_chart lc;
+    if (build_loss_chart(t, &lc)) {
+        char why[512];
+        char *svg = sr_chart_svg(&lc, CHART_W, CHART_H, why, sizeof why);
+        if (svg) {
+            char *clean = svg_for_html(svg);
+            cJSON_AddStringToObject(m, "loss_svg", clean);
+            free(clean);
+            free(svg);
+        }
+        sr_chart_free(&lc);
+    }
+    cJSON *sheet = trial_sheet(dir, page_dir, s, t, tf, problems);
+    if (sheet)
+        cJSON_AddItemToObject(m, "sheet", sheet);
+    add_flags(m);
+    return m;
+}
+
+/* ---- the site ----------------------------------------------------------- */
+
+/* has_NAME: true for every non-empty array of o (and of its objects), so
+ * that templates can wrap a list in a heading only when it has items. */
+static void add_flags(cJSON *o)
+{
+    cJSON *it;
+    char *names[64];
+    size_t n = 0;
+    cJSON_ArrayForEach(it, o)
+    {
+        if (cJSON_IsArray(it) && cJSON_GetArraySize(it) > 0 && it->string && n < 64)
+            names[n++] = xasprintf("has_%s", it->string);
+        else if (cJSON_IsObject(it))
+            add_flags(it);
+    }
+    for (size_t i = 0; i < n; i++) {
+        cJSON_DeleteItemFromObjectCaseSensitive(o, names[i]);
+        cJSON_AddBoolToObject(o, names[i], 1);
+        free(names[i]);
+    }
+}
+
+static int copy_asset(tpl_set *t, const char *name, const char *adir, char *err, size_t errlen)
+{
+    const char *text = tpl_get(t, name);
+    if (!text) {
+        snprintf(err, errlen, "%s/%s: cannot read", t->dir, name);
+        return -1;
+    }
+    char *p = sr_path_join(adir, name);
+    int rc = write_text(p, text, strlen(text), err, errlen);
+    free(p);
+    return rc;
+}
+
+int sr_html_write(const char *dir, const sr_sweep *s, const sr_analysis *a, const cJSON *summary,
+                  const sr_html_opts *o, char *err, size_t errlen)
+{
+    int self_contained = o && o->self_contained;
+    tpl_set t;
+    memset(&t, 0, sizeof t);
+    t.dir = templates_dir(o);
+    int rc = -1;
+    char *adir = sr_path_join(dir, "assets");
+    char *tdir = sr_path_join(dir, "trials");
+    cJSON *model = NULL;
+    if (sr_mkdir_p(dir, 0755) != 0 || (!self_contained && (sr_mkdir_p(adir, 0755) != 0 || sr_mkdir_p(tdir, 0755) != 0))) {
+        snprintf(err, errlen, "%s: cannot create: %s", dir, strerror(errno));
+        goto done;
+    }
+    if (!tpl_get(&t, "index") || !tpl_get(&t, "style.css") || !tpl_get(&t, "report.js")) {
+        snprintf(err, errlen, "%s: no report templates there (index.mustache, style.css, report.js)", t.dir);
+        goto done;
+    }
+    model = index_model(dir, s, a, summary, self_contained);
+    if (self_contained) {
+        cJSON_AddStringToObject(model, "inline_css", tpl_get(&t, "style.css"));
+        cJSON_AddStringToObject(model, "inline_js", tpl_get(&t, "report.js"));
+    } else {
+        if (copy_asset(&t, "style.css", adir, err, errlen) != 0 || copy_asset(&t, "report.js", adir, err, errlen) != 0)
+            goto done;
+    }
+    cJSON *problems = cJSON_GetObjectItemCaseSensitive(model, "problems");
+    sr_named_chart *charts = NULL;
+    size_t n = sr_build_sweep_charts(s, a, &charts);
+    cJSON *cj = charts_json(charts, n, CHART_W, CHART_H, problems);
+    sr_named_charts_free(charts, n);
+    cJSON_AddItemToObject(model, "charts", cj);
+
+    if (!self_contained) {
+        const cJSON *trials = cJSON_GetObjectItemCaseSensitive(summary, "trials");
+        size_t i = 0;
+        const cJSON *tj;
+        cJSON_ArrayForEach(tj, trials)
+        {
+            if (i >= s->n_trials)
+                break;
+            char *tf = trial_file(&s->trials[i]);
+            cJSON *tm = trial_model(dir, tdir, s, a, tj, i, tf);
+            const cJSON *tv = cJSON_GetObjectItemCaseSensitive(model, "tool_version");
+            const cJSON *ga = cJSON_GetObjectItemCaseSensitive(model, "generated_at");
+            if (tv)
+                cJSON_AddItemToObject(tm, "tool_version", cJSON_Duplicate(tv, 0));
+            if (ga)
+                cJSON_AddItemToObject(tm, "generated_at", cJSON_Duplicate(ga, 0));
+            char *file = xasprintf("%s.html", tf);
+            char *p = sr_path_join(tdir, file);
+            int r = render_page(&t, "trial", tm, p, err, errlen);
+            free(p);
+            free(file);
+            free(tf);
+            cJSON_Delete(tm);
+            if (r != 0)
+                goto done;
+            i++;
+        }
+    }
+    add_flags(model);
+    char *ip = sr_path_join(dir, "index.html");
+    rc = render_page(&t, "index", model, ip, err, errlen);
+    free(ip);
+done:
+    cJSON_Delete(model);
+    free(adir);
+    free(tdir);
+    tpl_free(&t);
+    return rc;
+}

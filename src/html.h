@@ -1,0 +1,35 @@
+/* html.h - the HTML report: a static site built from the summary document.
+ *
+ * Pages are Mustache templates (templates/NAME.mustache) filled with a view of
+ * the summary; every string that comes from the sweep is escaped, only the
+ * SVG charts drawn here are inserted as markup.  The site works from file://
+ * without a network: no external URL, CDN or web font. */
+#ifndef SR_HTML_H
+#define SR_HTML_H
+
+#include "analysis.h"
+#include "sweep.h"
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+typedef struct {
+    /* NULL: $SR_TEMPLATES when set, else SR_DATADIR "/templates", falling
+     * back to the source tree's templates/ */
+    const char *templates_dir;
+    /* one dir/index.html with the styles, the script and the images inline
+     * (data: URIs), no other files */
+    int self_contained;
+} sr_html_opts;
+
+/* Writes dir/index.html, dir/trials/<trial>.html and
+ * dir/assets/{style.css,report.js,<trial>-sheet.jpg} (dir is created when
+ * missing).  summary = sr_summary_json(s, a, ...).  The sweep charts
+ * (sr_build_sweep_charts) and each trial's charts (sr_build_trial_charts)
+ * are drawn here and inlined as SVG.  Links to the original samples are
+ * relative from the page to the sweep folder; originals are never copied.
+ * Returns 0, or -1 with a one-line reason in err. */
+int sr_html_write(const char *dir, const sr_sweep *s, const sr_analysis *a, const cJSON *summary,
+                  const sr_html_opts *o, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,311 @@
+/* test_html.c - the HTML report: files, escaping, links that resolve. */
+#include "config.h"
+
+#include "analysis.h"
+#include "check_main.h"
+#include "eval.h"
+#include "html.h"
+#include "json.h"
+#include "scan.h"
+#include "synth.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PLANT_SCRIPT "<script>alert(1)</script>"
+#define PLANT_QUOTES "\"&'<b>"
+
+static char *read_text(const char *path)
+{
+    char *data = NULL;
+    size_t len = 0;
+    char err[256];
+    ck_assert_msg(sr_read_file(path, 256u << 20, &data, &len, err, sizeof err) == 0, "%s: %s", path, err);
+    return data;
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* Writes a small measured sweep with markup planted in every params.json. */
+static char *make_sweep(const char *name)
+{
+    char *root = test_tmpdir(name);
+    char *sweep = sr_path_join(root, "my sweep");
+    free(root);
+    sr_synth_opts so;
+    sr_synth_defaults(&so);
+    so.trials = 3;
+    so.epochs = 4;
+    so.save_every = 2;
+    so.samples = 2;
+    so.size = 48;
+    char err[512];
+    ck_assert_msg(sr_synth(sweep, &so, err, sizeof err) == 0, "%s", err);
+    DIR *d = opendir(sweep);
+    ck_assert_ptr_nonnull(d);
+    struct dirent *e;
+    int planted = 0;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, "trial_", 6) != 0)
+            continue;
+        char *p = xasprintf("%s/%s/params.json", sweep, e->d_name);
+        cJSON *params = NULL;
+        if (exists(p)) {
+            char *text = read_text(p);
+            params = cJSON_Parse(text);
+            free(text);
+        }
+        if (!cJSON_IsObject(params)) {
+            cJSON_Delete(params);
+            params = cJSON_CreateObject();
+        }
+        cJSON_AddStringToObject(params, "note", PLANT_SCRIPT);
+        cJSON_AddStringToObject(params, "tag", PLANT_QUOTES);
+        char *out = cJSON_Print(params);
+        FILE *f = fopen(p, "w");
+        ck_assert_ptr_nonnull(f);
+        fputs(out, f);
+        fclose(f);
+        cJSON_free(out);
+        cJSON_Delete(params);
+        free(p);
+        planted++;
+    }
+    closedir(d);
+    ck_assert_int_gt(planted, 0);
+
+    sr_eval_opts eo;
+    sr_eval_defaults(&eo);
+    eo.device = "cpu";
+    eo.quiet = 1;
+    eo.jobs = 2;
+    sr_eval_stats st;
+    sr_problems pr;
+    memset(&pr, 0, sizeof pr);
+    ck_assert_msg(sr_eval(sweep, &eo, &st, &pr, err, sizeof err) == 0, "%s", err);
+    sr_problems_free(&pr);
+    return sweep;
+}
+
+static void build_site(const char *sweep, const char *out, int self_contained)
+{
+    char err[512];
+    sr_sweep s;
+    ck_assert_msg(sr_scan(sweep, &s, err, sizeof err) == 0, "%s", err);
+    sr_analysis_opts ao;
+    memset(&ao, 0, sizeof ao);
+    sr_analysis a;
+    ck_assert_msg(sr_analyze(&s, &ao, &a, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(a.has_best, "the synthetic sweep has a recommendation");
+    cJSON *summary = sr_summary_json(&s, &a, "2026-01-02T03:04:05+0000");
+    sr_html_opts ho = {NULL, self_contained};
+    ck_assert_msg(sr_html_write(out, &s, &a, summary, &ho, err, sizeof err) == 0, "%s", err);
+    cJSON_Delete(summary);
+    sr_analysis_free(&a);
+    sr_sweep_free(&s);
+}
+
+/* Every href="..." and src="..." of a page: relative ones must name an
+ * existing file (after percent-decoding, without a fragment or query). */
+static size_t check_links(const char *page, const char *text, int allow_relative)
+{
+    char *dir = xstrdup(page);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    size_t n = 0;
+    static const char *const attrs[] = {" href=\"", " src=\""};
+    for (size_t k = 0; k < 2; k++) {
+        for (const char *p = strstr(text, attrs[k]); p; p = strstr(p + 1, attrs[k])) {
+            const char *v = p + strlen(attrs[k]);
+            const char *end = strchr(v, '"');
+            ck_assert_ptr_nonnull(end);
+            char *val = xstrndup(v, (size_t)(end - v));
+            if (!strncmp(val, "data:", 5) || val[0] == '#' || val[0] == '\0') {
+                free(val);
+                continue;
+            }
+            ck_assert_msg(!strstr(val, "://"), "%s: external URL %s", page, val);
+            ck_assert_msg(val[0] != '/', "%s: absolute link %s", page, val);
+            ck_assert_msg(allow_relative, "%s: relative link %s in a self-contained page", page, val);
+            /* &amp; in attributes, then percent-decoding */
+            sr_buf b;
+            sr_buf_init(&b);
+            for (const char *c = val; *c && *c != '#' && *c != '?'; c++) {
+                if (!strncmp(c, "&amp;", 5)) {
+                    sr_buf_puts(&b, "&");
+                    c += 4;
+                } else if (*c == '%' && c[1] && c[2]) {
+                    char hex[3] = {c[1], c[2], 0};
+                    char ch = (char)strtol(hex, NULL, 16);
+                    sr_buf_append(&b, &ch, 1);
+                    c += 2;
+                } else {
+                    sr_buf_append(&b, c, 1);
+                }
+            }
+            char *target = xasprintf("%s/%s", dir, b.s);
+            ck_assert_msg(exists(target), "%s: link %s does not resolve (%s)", page, val, target);
+            free(target);
+            sr_buf_free(&b);
+            free(val);
+            n++;
+        }
+    }
+    free(dir);
+    return n;
+}
+
+static void check_page(const char *path, int allow_relative)
+{
+    char *text = read_text(path);
+    ck_assert_msg(!strstr(text, "<script>alert"), "%s: planted markup rendered raw", path);
+    ck_assert_msg(!strstr(text, "<b>"), "%s: planted <b> rendered raw", path);
+    ck_assert_msg(!strstr(text, "http://") && !strstr(text, "https://"), "%s: has an external URL", path);
+    ck_assert_msg(strstr(text, "<!doctype html>") != NULL, "%s: not an HTML page", path);
+    check_links(path, text, allow_relative);
+    free(text);
+}
+
+START_TEST(test_site)
+{
+    char *sweep = make_sweep("html_site");
+    char *out = xasprintf("%s/report", sweep);
+    build_site(sweep, out, 0);
+
+    char *index = sr_path_join(out, "index.html");
+    char *css = sr_path_join(out, "assets/style.css");
+    char *js = sr_path_join(out, "assets/report.js");
+    ck_assert(exists(index));
+    ck_assert(exists(css));
+    ck_assert(exists(js));
+    char *trial = sr_path_join(out, "trials/trial_0001.html");
+    ck_assert_msg(exists(trial), "%s missing", trial);
+    char *sheet = sr_path_join(out, "assets/trial_0001-sheet.jpg");
+    ck_assert_msg(exists(sheet), "%s missing", sheet);
+
+    check_page(index, 1);
+    check_page(trial, 1);
+    char *tt = read_text(trial);
+    /* the planted values show, escaped */
+    ck_assert_msg(strstr(tt, "&lt;script&gt;alert(1)&lt;/script&gt;") != NULL, "escaped script not shown");
+    ck_assert_msg(strstr(tt, "&quot;&amp;&#39;&lt;b&gt;") != NULL, "escaped quotes not shown");
+    /* inline SVG charts, the contact sheet with links to the originals */
+    ck_assert(strstr(tt, "<svg") != NULL);
+    ck_assert(strstr(tt, "trial_0001-sheet.jpg") != NULL);
+    ck_assert(strstr(tt, "../../trial_0001/") != NULL);
+    free(tt);
+    char *it = read_text(index);
+    ck_assert(strstr(it, "id=\"leaderboard\"") != NULL);
+    ck_assert(strstr(it, "trials/trial_0001.html") != NULL);
+    ck_assert(strstr(it, "<svg") != NULL);
+    ck_assert(strstr(it, "navigator") == NULL); /* the script is a file, not inline */
+    free(it);
+    for (const char *const *p = (const char *const[]){css, js, NULL}; *p; p++) {
+        char *t = read_text(*p);
+        ck_assert_msg(!strstr(t, "http://") && !strstr(t, "https://"), "%s: external URL", *p);
+        free(t);
+    }
+    /* every trial page resolves too */
+    char *tdir = sr_path_join(out, "trials");
+    DIR *d = opendir(tdir);
+    ck_assert_ptr_nonnull(d);
+    struct dirent *e;
+    int pages = 0;
+    while ((e = readdir(d)) != NULL) {
+        if (!sr_str_has_suffix(e->d_name, ".html"))
+            continue;
+        char *p = sr_path_join(tdir, e->d_name);
+        check_page(p, 1);
+        free(p);
+        pages++;
+    }
+    closedir(d);
+    ck_assert_int_eq(pages, 3);
+    free(tdir);
+
+    /* writing again over the same folder works */
+    build_site(sweep, out, 0);
+    ck_assert(exists(index));
+
+    free(sheet);
+    free(trial);
+    free(js);
+    free(css);
+    free(index);
+    free(out);
+    test_rmtree(sweep);
+    free(sweep);
+}
+END_TEST
+
+START_TEST(test_self_contained)
+{
+    char *sweep = make_sweep("html_single");
+    char *out = xasprintf("%s/single", sweep);
+    build_site(sweep, out, 1);
+    char *index = sr_path_join(out, "index.html");
+    ck_assert(exists(index));
+    check_page(index, 0);
+    char *text = read_text(index);
+    ck_assert_msg(strstr(text, "assets/") == NULL, "refers to assets");
+    ck_assert(strstr(text, "<style>") != NULL);
+    ck_assert(strstr(text, "src=\"data:image/png;base64,") != NULL);
+    ck_assert(strstr(text, "navigator.clipboard") != NULL);
+    free(text);
+    char *assets = sr_path_join(out, "assets");
+    ck_assert(!exists(assets));
+    free(assets);
+    free(index);
+    free(out);
+    test_rmtree(sweep);
+    free(sweep);
+}
+END_TEST
+
+START_TEST(test_missing_templates)
+{
+    char *sweep = make_sweep("html_notpl");
+    char *out = xasprintf("%s/r", sweep);
+    char err[512];
+    sr_sweep s;
+    ck_assert(sr_scan(sweep, &s, err, sizeof err) == 0);
+    sr_analysis_opts ao;
+    memset(&ao, 0, sizeof ao);
+    sr_analysis a;
+    ck_assert(sr_analyze(&s, &ao, &a, err, sizeof err) == 0);
+    cJSON *summary = sr_summary_json(&s, &a, NULL);
+    char *none = sr_path_join(sweep, "no-templates");
+    sr_html_opts ho = {none, 0};
+    ck_assert_int_eq(sr_html_write(out, &s, &a, summary, &ho, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "no-templates") != NULL, "%s", err);
+    free(none);
+    cJSON_Delete(summary);
+    sr_analysis_free(&a);
+    sr_sweep_free(&s);
+    free(out);
+    test_rmtree(sweep);
+    free(sweep);
+}
+END_TEST
+
+Suite *make_suite(void)
+{
+    Suite *s = suite_create("html");
+    TCase *tc = tcase_create("html");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_site);
+    tcase_add_test(tc, test_self_contained);
+    tcase_add_test(tc, test_missing_templates);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,342 @@
+/* test_pdf.c - the PDF report of a measured synthetic sweep, checked with
+ * qpdf and poppler's tools (each check skipped when its tool is missing). */
+#include "config.h"
+
+#include "analysis.h"
+#include "atomic_file.h"
+#include "charts.h"
+#include "check_main.h"
+#include "eval.h"
+#include "pdf_report.h"
+#include "scan.h"
+#include "synth.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char *dir;
+static char *pdf;
+static sr_sweep sweep;
+static sr_analysis analysis;
+static int analysed;
+
+static void setup(void)
+{
+    char err[512];
+    dir = test_tmpdir("pdf");
+    char *sw = sr_path_join(dir, "sweep");
+    sr_synth_opts so;
+    sr_synth_defaults(&so);
+    so.trials = 4;
+    so.epochs = 6;
+    so.save_every = 2;
+    so.samples = 2;
+    so.size = 48;
+    so.rank = 1;
+    so.seed = 5;
+    if (sr_synth(sw, &so, err, sizeof err) != 0) {
+        fprintf(stderr, "synth: %s\n", err);
+        abort();
+    }
+    sr_eval_opts eo;
+    sr_eval_defaults(&eo);
+    eo.device = "cpu";
+    eo.jobs = 2;
+    eo.quiet = 1;
+    sr_eval_stats st;
+    sr_problems pr;
+    sr_problems_init(&pr);
+    if (sr_eval(sw, &eo, &st, &pr, err, sizeof err) != 0) {
+        fprintf(stderr, "eval: %s\n", err);
+        abort();
+    }
+    sr_problems_free(&pr);
+    if (sr_scan(sw, &sweep, err, sizeof err) != 0) {
+        fprintf(stderr, "scan: %s\n", err);
+        abort();
+    }
+    sr_analysis_opts ao = {NULL, 0, 0};
+    if (sr_analyze(&sweep, &ao, &analysis, err, sizeof err) != 0) {
+        fprintf(stderr, "analyze: %s\n", err);
+        abort();
+    }
+    analysed = 1;
+    free(sw);
+    char *out = sr_path_join(dir, "out");
+    sr_mkdir_p(out, 0755);
+    pdf = sr_path_join(out, "report.pdf");
+    free(out);
+}
+
+static void teardown(void)
+{
+    if (analysed)
+        sr_analysis_free(&analysis);
+    sr_sweep_free(&sweep);
+    if (!getenv("SR_KEEP_PDF"))
+        test_rmtree(dir);
+    free(dir);
+    free(pdf);
+}
+
+static int have(const char *tool)
+{
+    char *cmd = xasprintf("command -v %s >/dev/null 2>&1", tool);
+    int ok = system(cmd) == 0;
+    free(cmd);
+    if (!ok)
+        printf("# SKIP %s is not installed\n", tool);
+    return ok;
+}
+
+/* Runs a command and returns its standard output (NULL when it failed). */
+static char *run(const char *cmd, int *status)
+{
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return NULL;
+    sr_buf b;
+    sr_buf_init(&b);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
+        sr_buf_append(&b, chunk, n);
+    int st = pclose(p);
+    if (status)
+        *status = st;
+    sr_buf_puts(&b, "");
+    return sr_buf_steal(&b);
+}
+
+static void write_pdf(void)
+{
+    char err[512];
+    int rc = sr_pdf_report_write(pdf, &sweep, &analysis, err, sizeof err);
+    ck_assert_msg(rc == 0, "sr_pdf_report_write: %s", err);
+    struct stat stt;
+    ck_assert_int_eq(stat(pdf, &stt), 0);
+    ck_assert(stt.st_size > 1000);
+}
+
+static size_t ceil_div(size_t a, size_t b)
+{
+    return (a + b - 1) / b;
+}
+
+/* The page count of the documented layout (pdf_report.h). */
+static size_t expected_pages(void)
+{
+    size_t n = 1;
+    n += sweep.n_trials ? ceil_div(sweep.n_trials, SR_PDF_LEADERBOARD_ROWS) : 1;
+    sr_named_chart *c = NULL;
+    size_t nc = sr_build_sweep_charts(&sweep, &analysis, &c);
+    sr_named_charts_free(c, nc);
+    n += ceil_div(nc, 2);
+    for (size_t i = 0; i < sweep.n_trials; i++) {
+        const sr_trial *t = &sweep.trials[i];
+        n += 1;
+        if (t->n_ckpts > SR_PDF_TRIAL_ROWS_FIRST)
+            n += ceil_div(t->n_ckpts - SR_PDF_TRIAL_ROWS_FIRST, SR_PDF_TRIAL_ROWS_MORE);
+        int samples = 0;
+        for (size_t k = 0; k < t->n_ckpts; k++)
+            samples |= t->ckpts[k].n_samples > 0;
+        n += samples != 0;
+        sr_named_chart *tc = NULL;
+        size_t tn = sr_build_trial_charts(&sweep, &analysis, i, &tc);
+        sr_named_charts_free(tc, tn);
+        n += ceil_div(tn, SR_PDF_TRIAL_CHARTS_PER_PAGE);
+    }
+    n += sweep.problems.n ? ceil_div(sweep.problems.n, SR_PDF_PROBLEMS_PER_PAGE) : 1;
+    return n;
+}
+
+START_TEST(test_pdf_written_atomically)
+{
+    write_pdf();
+    FILE *f = fopen(pdf, "rb");
+    ck_assert_ptr_nonnull(f);
+    char head[8] = {0};
+    ck_assert_uint_eq(fread(head, 1, 5, f), 5);
+    fclose(f);
+    ck_assert_str_eq(head, "%PDF-");
+    /* nothing left beside it */
+    char *out = sr_path_join(dir, "out");
+    char *cmd = xasprintf("ls -A '%s'", out);
+    char *ls = run(cmd, NULL);
+    ck_assert_ptr_nonnull(ls);
+    ck_assert_str_eq(ls, "report.pdf\n");
+    free(ls);
+    free(cmd);
+    free(out);
+    /* a second write replaces it */
+    write_pdf();
+}
+END_TEST
+
+START_TEST(test_pdf_unwritable)
+{
+    char err[512] = "";
+    int rc = sr_pdf_report_write("/nonexistent-dir/x/report.pdf", &sweep, &analysis, err, sizeof err);
+    ck_assert_int_eq(rc, -1);
+    ck_assert(strlen(err) > 0);
+}
+END_TEST
+
+START_TEST(test_pdf_qpdf_check)
+{
+    write_pdf();
+    if (!have("qpdf"))
+        return;
+    char *cmd = xasprintf("qpdf --check '%s' 2>&1", pdf);
+    int st = -1;
+    char *o = run(cmd, &st);
+    ck_assert_msg(st == 0, "qpdf --check: %s", o ? o : "");
+    ck_assert_msg(strstr(o, "No syntax or stream encoding errors") != NULL, "qpdf: %s", o);
+    ck_assert_msg(strstr(o, "WARNING") == NULL, "qpdf: %s", o);
+    free(o);
+    free(cmd);
+}
+END_TEST
+
+START_TEST(test_pdf_fonts_embedded)
+{
+    write_pdf();
+    if (!have("pdffonts"))
+        return;
+    char *cmd = xasprintf("pdffonts '%s' 2>/dev/null", pdf);
+    int st = -1;
+    char *o = run(cmd, &st);
+    ck_assert_int_eq(st, 0);
+    /* name type encoding emb sub uni object ID: after the two header lines,
+     * each line's emb column is "yes" */
+    char *line = o;
+    int n = 0, fonts = 0;
+    while (line && *line) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        if (++n > 2 && *line) {
+            fonts++;
+            ck_assert_msg(strstr(line, " yes ") != NULL, "font not embedded: %s", line);
+            ck_assert_msg(strstr(line, "DejaVu") != NULL || strstr(line, "CJK") != NULL, "unexpected font: %s", line);
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    ck_assert_int_ge(fonts, 2);
+    free(o);
+    free(cmd);
+}
+END_TEST
+
+START_TEST(test_pdf_text)
+{
+    write_pdf();
+    if (!have("pdftotext"))
+        return;
+    char *cmd = xasprintf("pdftotext -enc UTF-8 '%s' - 2>/dev/null", pdf);
+    int st = -1;
+    char *o = run(cmd, &st);
+    ck_assert_int_eq(st, 0);
+    ck_assert(analysis.has_best);
+    const sr_checkpoint *best = &sweep.trials[analysis.best.trial].ckpts[analysis.best.ckpt];
+    ck_assert_msg(strstr(o, best->file) != NULL, "no %s in the text", best->file);
+    for (size_t i = 0; i < sweep.n_trials; i++)
+        ck_assert_msg(strstr(o, sweep.trials[i].name) != NULL, "no %s in the text", sweep.trials[i].name);
+    ck_assert(strstr(o, "Leaderboard") != NULL);
+    ck_assert(strstr(o, "Recommended checkpoint") != NULL);
+    ck_assert(strstr(o, "Problems") != NULL);
+    free(o);
+    free(cmd);
+}
+END_TEST
+
+START_TEST(test_pdf_images)
+{
+    write_pdf();
+    if (!have("pdfimages"))
+        return;
+    size_t sampled = 0;
+    for (size_t i = 0; i < sweep.n_trials; i++) {
+        int any = 0;
+        for (size_t k = 0; k < sweep.trials[i].n_ckpts; k++)
+            any |= sweep.trials[i].ckpts[k].n_samples > 0;
+        sampled += any != 0;
+    }
+    ck_assert_uint_gt(sampled, 0);
+    char *cmd = xasprintf("pdfimages -list '%s' 2>/dev/null", pdf);
+    int st = -1;
+    char *o = run(cmd, &st);
+    ck_assert_int_eq(st, 0);
+    size_t jpegs = 0;
+    for (char *p = o; (p = strstr(p, " jpeg ")) != NULL; p++)
+        jpegs++;
+    ck_assert_msg(jpegs >= sampled, "%zu JPEG images for %zu sampled trials:\n%s", jpegs, sampled, o);
+    free(o);
+    free(cmd);
+}
+END_TEST
+
+START_TEST(test_pdf_page_count)
+{
+    write_pdf();
+    if (!have("pdfinfo"))
+        return;
+    char *cmd = xasprintf("pdfinfo '%s' 2>/dev/null", pdf);
+    int st = -1;
+    char *o = run(cmd, &st);
+    ck_assert_int_eq(st, 0);
+    char *p = strstr(o, "Pages:");
+    ck_assert_ptr_nonnull(p);
+    size_t pages = strtoul(p + 6, NULL, 10);
+    ck_assert_uint_eq(pages, expected_pages());
+    ck_assert_msg(strstr(o, "Author:") && strstr(o, "sweepreport"), "info: %s", o);
+    ck_assert_msg(strstr(o, "Title:") && strstr(o, "Sweep report"), "info: %s", o);
+    free(o);
+    free(cmd);
+}
+END_TEST
+
+START_TEST(test_pdf_outline)
+{
+    write_pdf();
+    char *data = NULL;
+    size_t len = 0;
+    char err[256];
+    ck_assert_int_eq(sr_read_file(pdf, (size_t)64 << 20, &data, &len, err, sizeof err), 0);
+    /* the catalog asks for the bookmarks panel; the outline items are in
+     * compressed object streams only when the writer packs them, which
+     * libharu does not */
+    ck_assert(memmem(data, len, "/Outlines", 9) != NULL);
+    free(data);
+    if (!have("qpdf"))
+        return;
+    char *cmd = xasprintf("qpdf --qdf --object-streams=disable '%s' - | grep -a -c '/Title'", pdf);
+    char *o = run(cmd, NULL);
+    /* Summary, Leaderboard, Charts, Trials, one per trial, Problems, plus the info Title */
+    ck_assert_uint_ge(strtoul(o, NULL, 10), 5 + sweep.n_trials + 1);
+    free(o);
+    free(cmd);
+}
+END_TEST
+
+Suite *make_suite(void)
+{
+    Suite *s = suite_create("pdf");
+    TCase *tc = tcase_create("report");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_pdf_written_atomically);
+    tcase_add_test(tc, test_pdf_unwritable);
+    tcase_add_test(tc, test_pdf_qpdf_check);
+    tcase_add_test(tc, test_pdf_fonts_embedded);
+    tcase_add_test(tc, test_pdf_text);
+    tcase_add_test(tc, test_pdf_images);
+    tcase_add_test(tc, test_pdf_page_count);
+    tcase_add_test(tc, test_pdf_outline);
+    suite_add_tcase(s, tc);
+    return s;
+}
