@@ -3,12 +3,12 @@
 
 #include "cli.h"
 #include "eval.h"
-#include "scan.h"
-#include "scan_output.h"
+#include "render.h"
 #include "synth.h"
 
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 
 static void demo_help(void)
@@ -16,8 +16,9 @@ static void demo_help(void)
     printf("Usage: sweepreport demo [DIR]\n"
            "\n"
            "Writes a synthetic sweep into DIR (default ./sweepreport-demo) unless it is\n"
-           "already there, measures it (as 'sweepreport eval') and shows what the scan\n"
-           "finds.  A quick way to see what sweepreport does.\n"
+           "already there, then runs the whole job on it (as 'sweepreport run'): every\n"
+           "checkpoint measured, the report written to DIR/sweepreport/ (index.html,\n"
+           "report.pdf, summary.json, charts).  A quick way to see what sweepreport does.\n"
            "\n"
            "  -h, --help   show this help\n");
 }
@@ -68,13 +69,20 @@ int cmd_demo(int argc, char **argv)
     printf("measured on %s: weights of %zu checkpoints, samples of %zu, %zu metrics.json written\n", es.device,
            es.weights_measured, es.images_measured, es.metrics_written);
     sr_problems_free(&problems); /* the scan below lists them */
-    sr_sweep sweep;
-    if (sr_scan(dir, &sweep, err, sizeof err) != 0) {
+    sr_render_opts ro;
+    memset(&ro, 0, sizeof ro);
+    sr_render_result res;
+    sr_problems_init(&problems);
+    if (sr_render(dir, &ro, &res, &problems, err, sizeof err) != 0) {
         cli_error("demo", "%s", err);
+        sr_problems_free(&problems);
         return SR_EXIT_FATAL;
     }
-    printf("\n");
-    sr_scan_print_text(&sweep, stdout);
-    sr_sweep_free(&sweep);
+    /* the synthetic sweep has a half-written checkpoint on purpose */
+    for (size_t i = 0; i < problems.n; i++)
+        printf("problem (expected in the demo): %s: %s\n", problems.items[i].path, problems.items[i].problem);
+    sr_problems_free(&problems);
+    printf("report: %s/index.html (%zu charts; report.pdf and summary.json beside it)\n", res.out_dir, res.charts);
+    printf("recommended: %s\n", res.has_best ? res.best : "nothing (no checkpoint has a score yet)");
     return SR_EXIT_OK;
 }
