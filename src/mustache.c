@@ -22,7 +22,9 @@ enum node_kind {
     N_RAW,      /* {{{name}}} / {{& name}} */
     N_SECTION,  /* {{#name}}...{{/name}} */
     N_INVERTED, /* {{^name}}...{{/name}} */
-    N_PARTIAL   /* {{>name}} / {{>*name}} */
+    N_PARTIAL,  /* {{>name}} / {{>*name}} */
+    N_PARENT,   /* {{<name}}...{{/name}} (dynamic: {{<*name}}): only its block kids count */
+    N_BLOCK     /* {{$name}}...{{/name}} */
 };
 
 typedef struct node node;
@@ -30,8 +32,13 @@ struct node {
     enum node_kind kind;
     char *str;    /* text, or the name */
     size_t len;   /* length of str */
-    char *indent; /* partial: standalone indentation, or NULL */
-    int dynamic;  /* partial: the name is looked up in the context */
+    char *indent; /* partial, parent: standalone indentation, or NULL;
+                   * block: indentation added to the lines of what it renders, or NULL */
+    char *dedent; /* block: indentation removed from the lines of its body (see compile_into) */
+    int dynamic;  /* partial, parent: the name is looked up in the context */
+    int standalone; /* block: the opening tag is standalone (its first line is indented, too) */
+    int lead_ok;  /* parent: only blanks precede the opening tag on its line */
+    size_t lead;  /* parent with lead_ok: index of the text node holding those blanks */
     size_t where; /* byte offset of the tag in the source */
     node *kids;
     size_t nkids, capkids;
@@ -74,6 +81,7 @@ static void free_kids(node *n)
         free_kids(&n->kids[i]);
         free(n->kids[i].str);
         free(n->kids[i].indent);
+        free(n->kids[i].dedent);
     }
     free(n->kids);
     n->kids = NULL;
@@ -113,6 +121,47 @@ static void add_text(node *parent, const char *s, size_t len, size_t where)
 static int is_blank(char c)
 {
     return c == ' ' || c == '\t';
+}
+
+/* Adds text[a, b) to parent, removing dedent from the start of every line that
+ * starts in that range. */
+static void add_text_dedent(node *parent, const char *text, size_t a, size_t b, const char *dedent)
+{
+    size_t dl = dedent ? strlen(dedent) : 0;
+    if (dl == 0) {
+        add_text(parent, text + a, b - a, a);
+        return;
+    }
+    size_t run = a;
+    for (size_t p = a; p < b; p++) {
+        if ((p == 0 || text[p - 1] == '\n') && b - p >= dl && memcmp(text + p, dedent, dl) == 0) {
+            add_text(parent, text + run, p - run, run);
+            run = p + dl;
+            p += dl - 1;
+        }
+    }
+    add_text(parent, text + run, b - run, run);
+}
+
+/* The indentation removed from lines inside cur: that of the innermost block
+ * around it. */
+static const char *cur_dedent(node *const *stack, size_t depth)
+{
+    for (size_t i = depth + 1; i-- > 0;)
+        if (stack[i]->kind == N_BLOCK)
+            return stack[i]->dedent;
+    return NULL;
+}
+
+/* s without the prefix pre (when it starts with it), as a new string. */
+static char *strip_prefix(const char *s, size_t len, const char *pre)
+{
+    size_t pl = pre ? strlen(pre) : 0;
+    if (pl && len >= pl && memcmp(s, pre, pl) == 0) {
+        s += pl;
+        len -= pl;
+    }
+    return xstrndup(s, len);
 }
 
 static int is_space(char c)
@@ -171,7 +220,7 @@ static int compile_into(sr_mustache *t, const char *text, char *err, size_t errl
         node *cur = stack[depth];
         const char *hit = strstr(text + pos, open);
         if (!hit) {
-            add_text(cur, text + pos, n - pos, pos);
+            add_text_dedent(cur, text, pos, n, cur_dedent(stack, depth));
             break;
         }
         size_t tag = (size_t)(hit - text);
@@ -207,17 +256,29 @@ static int compile_into(sr_mustache *t, const char *text, char *err, size_t errl
         size_t nlen = cend - cstart;
         trim(&name, &nlen);
 
-        /* Standalone: alone on its line apart from blanks. */
-        int standalone = 0;
+        /* Standalone: alone on its line apart from blanks.  Text directly
+         * inside a parent is never rendered, so a tag there (a block or the
+         * parent's end) only needs blanks before the parent's opening tag when
+         * that is on the same line: "{{<p}}{{$b}}" and "  {{<p}}{{/p}}" are
+         * standalone. */
+        int standalone = 0, left = 0;
         size_t ls = tag, after = tag_end;
-        if (type == '#' || type == '^' || type == '/' || type == '>' || type == '!' || type == '=') {
+        const char *dedent = cur_dedent(stack, depth);
+        if (type == '#' || type == '^' || type == '/' || type == '>' || type == '!' || type == '=' ||
+            type == '<' || type == '$') {
             while (ls > pos && text[ls - 1] != '\n')
                 ls--;
-            int left = ls == 0 || text[ls - 1] == '\n';
+            left = ls == 0 || text[ls - 1] == '\n';
             for (size_t i = ls; left && i < tag; i++)
                 if (!is_blank(text[i]))
                     left = 0;
-            if (left) {
+            if (!left && cur->kind == N_PARENT && (type == '/' || type == '$')) {
+                size_t tls = tag;
+                while (tls > 0 && text[tls - 1] != '\n')
+                    tls--;
+                left = tls > cur->where || cur->lead_ok;
+            }
+            if (left && type != '<') {
                 size_t r = tag_end;
                 while (r < n && is_blank(text[r]))
                     r++;
@@ -234,9 +295,11 @@ static int compile_into(sr_mustache *t, const char *text, char *err, size_t errl
             }
         }
         if (standalone)
-            add_text(cur, text + pos, ls - pos, pos);
+            add_text_dedent(cur, text, pos, ls, dedent);
+        else if (type == '<' && left)
+            add_text_dedent(cur, text, pos, ls, dedent); /* the blanks before it: see below */
         else
-            add_text(cur, text + pos, tag - pos, pos);
+            add_text_dedent(cur, text, pos, tag, dedent);
 
         switch (type) {
         case '!':
@@ -270,7 +333,16 @@ static int compile_into(sr_mustache *t, const char *text, char *err, size_t errl
                         (int)nlen, name);
                 goto fail;
             }
-            if (nlen != cur->len || memcmp(name, cur->str, nlen) != 0) {
+            const char *ename = name;
+            size_t elen = nlen;
+            int star = 0;
+            if (elen && ename[0] == '*') {
+                star = 1;
+                ename++;
+                elen--;
+                trim(&ename, &elen);
+            }
+            if (star != cur->dynamic || elen != cur->len || memcmp(ename, cur->str, elen) != 0) {
                 int oline, ocol;
                 line_col(text, tag, &line, &col);
                 line_col(text, cur->where, &oline, &ocol);
@@ -280,8 +352,65 @@ static int compile_into(sr_mustache *t, const char *text, char *err, size_t errl
                         line, col, (int)nlen, name, cur->str, oline, ocol);
                 goto fail;
             }
+            if (cur->kind == N_PARENT && standalone && cur->lead_ok) {
+                /* a standalone parent: the blanks before it are its indentation */
+                node *lead = &stack[depth - 1]->kids[cur->lead];
+                if (lead->len) {
+                    cur->indent = lead->str;
+                    lead->str = xstrdup("");
+                    lead->len = 0;
+                }
+            }
             depth--;
             break;
+        case '<':
+        case '$': {
+            int dynamic = 0;
+            if (type == '<' && nlen && name[0] == '*') {
+                dynamic = 1;
+                name++;
+                nlen--;
+                trim(&name, &nlen);
+            }
+            if (nlen == 0)
+                goto empty;
+            if (depth >= SR_MUSTACHE_MAX_NESTING) {
+                line_col(text, tag, &line, &col);
+                set_err(err, errlen, "line %d, column %d: sections nested deeper than %d", line, col,
+                        SR_MUSTACHE_MAX_NESTING);
+                goto fail;
+            }
+            size_t lead = 0;
+            if (type == '<' && left) {
+                /* kept apart: dropped if the parent turns out standalone */
+                char *blanks = strip_prefix(text + ls, tag - ls, dedent);
+                node *b = add_kid(cur, N_TEXT, blanks, strlen(blanks), ls);
+                free(blanks);
+                lead = (size_t)(b - cur->kids);
+            }
+            node *sec = add_kid(cur, type == '<' ? N_PARENT : N_BLOCK, name, nlen, tag);
+            sec->dynamic = dynamic;
+            if (type == '<') {
+                sec->lead_ok = left;
+                sec->lead = lead;
+            } else if (standalone) {
+                /* Block indentation is that of its first line: removed from
+                 * the lines of its body here, added back (relative to the
+                 * block around it) where the block is rendered. */
+                size_t e = after;
+                while (e < n && is_blank(text[e]))
+                    e++;
+                sec->standalone = 1;
+                sec->dedent = xstrndup(text + after, e - after);
+                sec->indent = strip_prefix(text + after, e - after, dedent);
+            } else {
+                sec->dedent = dedent ? xstrdup(dedent) : NULL;
+                if (left && tag > ls)
+                    sec->indent = strip_prefix(text + ls, tag - ls, dedent);
+            }
+            stack[++depth] = sec;
+            break;
+        }
         case '>': {
             int dynamic = 0;
             if (nlen && name[0] == '*') {
@@ -295,15 +424,9 @@ static int compile_into(sr_mustache *t, const char *text, char *err, size_t errl
             node *p = add_kid(cur, N_PARTIAL, name, nlen, tag);
             p->dynamic = dynamic;
             if (standalone && tag > ls)
-                p->indent = xstrndup(text + ls, tag - ls);
+                p->indent = strip_prefix(text + ls, tag - ls, dedent);
             break;
         }
-        case '<':
-        case '$':
-            line_col(text, tag, &line, &col);
-            set_err(err, errlen, "line %d, column %d: template inheritance ('%c' tags) is not supported", line,
-                    col, type);
-            goto fail;
         default:
             if (nlen == 0)
                 goto empty;
@@ -373,6 +496,8 @@ typedef struct {
     void *fnctx;
     cached_partial *cache;
     size_t ncache, capcache;
+    const node **parents; /* the parents being rendered, outermost first */
+    size_t nparents, capparents;
     int depth;
     int pdepth;
     char *err;
@@ -502,6 +627,8 @@ static char *indent_text(const char *text, const char *indent)
 
 static int render_nodes(rstate *rs, const node *parent);
 
+/* Renders a partial or a parent (whose blocks then override those of the
+ * template it names, and of every template that one includes). */
 static int render_partial(rstate *rs, const node *n)
 {
     const char *name = n->str;
@@ -547,9 +674,54 @@ static int render_partial(rstate *rs, const node *n)
                 SR_MUSTACHE_MAX_PARTIAL_DEPTH);
         return -1;
     }
+    if (n->kind == N_PARENT) {
+        if (rs->nparents == rs->capparents) {
+            rs->capparents = rs->capparents ? 2 * rs->capparents : 8;
+            rs->parents = xrealloc(rs->parents, rs->capparents * sizeof *rs->parents);
+        }
+        rs->parents[rs->nparents++] = n;
+    }
     rs->pdepth++;
     int rc = render_nodes(rs, &t->root);
     rs->pdepth--;
+    if (n->kind == N_PARENT)
+        rs->nparents--;
+    return rc;
+}
+
+/* Renders a block: the outermost override of its name, else its own body,
+ * with the block's indentation added to the lines of the result. */
+static int render_block(rstate *rs, const node *n)
+{
+    const node *body = n;
+    for (size_t i = 0; i < rs->nparents && body == n; i++) {
+        const node *p = rs->parents[i];
+        for (size_t k = 0; k < p->nkids; k++) {
+            const node *b = &p->kids[k];
+            if (b->kind == N_BLOCK && strcmp(b->str, n->str) == 0) {
+                body = b;
+                break;
+            }
+        }
+    }
+    if (!n->indent || !*n->indent)
+        return render_nodes(rs, body);
+    sr_buf *out = rs->out, tmp;
+    sr_buf_init(&tmp);
+    rs->out = &tmp;
+    int rc = render_nodes(rs, body);
+    rs->out = out;
+    if (rc == 0 && tmp.len) {
+        size_t ilen = strlen(n->indent);
+        int at_line_start = n->standalone;
+        for (size_t i = 0; i < tmp.len; i++) {
+            if (at_line_start)
+                sr_buf_append(out, n->indent, ilen);
+            sr_buf_append(out, tmp.s + i, 1);
+            at_line_start = tmp.s[i] == '\n';
+        }
+    }
+    sr_buf_free(&tmp);
     return rc;
 }
 
@@ -599,7 +771,11 @@ static int render_nodes(rstate *rs, const node *parent)
             rc = render_section(rs, n);
             break;
         case N_PARTIAL:
+        case N_PARENT:
             rc = render_partial(rs, n);
+            break;
+        case N_BLOCK:
+            rc = render_block(rs, n);
             break;
         }
     }
@@ -632,6 +808,7 @@ char *sr_mustache_render(const sr_mustache *t, const cJSON *context, sr_mustache
         sr_mustache_free(rs.cache[i].t);
     }
     free(rs.cache);
+    free(rs.parents);
     free(rs.stack);
     if (rc != 0) {
         sr_buf_free(&out);

@@ -2,8 +2,12 @@
  *
  * Implements the core Mustache specification (comments, delimiters,
  * interpolation, inverted sections, partials, sections) plus the optional
- * dynamic partial names ({{>*name}}).  Lambdas and inheritance are not
- * supported; "{{<" and "{{$" tags are compile errors.
+ * dynamic partial names ({{>*name}}) and inheritance: parents
+ * ({{<name}}...{{/name}}, or {{<*name}} with a dynamic name) and blocks
+ * ({{$name}}default{{/name}}).  A parent renders the template it names like a
+ * partial, with the blocks directly inside it overriding that template's
+ * blocks of the same name (the outermost parent wins); other text inside a
+ * parent is ignored.  Lambdas are not supported.
  *
  * The data model is cJSON:
  *   - false, null, a missing name and an empty array are falsey; every other
@@ -26,7 +30,7 @@
 
 /* Sections nested deeper than this are a compile error. */
 #define SR_MUSTACHE_MAX_NESTING 512
-/* Partials nested deeper than this (e.g. unbounded recursion) are a render error. */
+/* Partials and parents nested deeper than this (e.g. unbounded recursion) are a render error. */
 #define SR_MUSTACHE_MAX_PARTIAL_DEPTH 64
 
 typedef struct sr_mustache sr_mustache; /* a compiled template */

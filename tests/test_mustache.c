@@ -125,6 +125,12 @@ START_TEST(test_spec_dynamic_names)
 }
 END_TEST
 
+START_TEST(test_spec_inheritance)
+{
+    run_spec("~inheritance.json", 27);
+}
+END_TEST
+
 static cJSON *parse(const char *text)
 {
     char err[256];
@@ -176,7 +182,14 @@ START_TEST(test_errors)
     expect_compile_error("{{{name}}", "line 1, column 1: unclosed tag");
     expect_compile_error("{{=<% %>=}}\n<%name}}", "line 2, column 1: unclosed tag");
     expect_compile_error("{{ }}", "tag without a name");
-    expect_compile_error("{{<parent}}{{/parent}}", "not supported");
+    /* inheritance tags: named, closed, and closed with the same name */
+    expect_compile_error("{{<parent}}{{$a}}x{{/parent}}", "line 1, column 19: mismatched section end 'parent'");
+    expect_compile_error("{{<parent}}{{$a}}x{{/parent}}", "section 'a' opened at line 1, column 12");
+    expect_compile_error("x\n {{<parent}}", "line 2, column 2: section 'parent' is never closed");
+    expect_compile_error("{{$ }}x{{/ }}", "line 1, column 1: tag without a name");
+    expect_compile_error("{{< }}{{/ }}", "line 1, column 1: tag without a name");
+    expect_compile_error("{{<*p}}{{/p}}", "mismatched section end 'p'");
+    expect_compile_error("{{<p}}{{/*p}}", "mismatched section end '*p'");
 
     /* a partial that does not compile fails the render */
     char err[256] = "";
@@ -189,6 +202,33 @@ START_TEST(test_errors)
     /* NULL arguments */
     ck_assert_ptr_null(sr_mustache_render(NULL, NULL, NULL, NULL, err, sizeof err));
     sr_mustache_free(NULL);
+}
+END_TEST
+
+START_TEST(test_inheritance)
+{
+    char err[256] = "";
+    cJSON *p = parse("{\"page\": \"<{{$title}}untitled{{/title}}|{{$body}}-{{/body}}>\","
+                     " \"loop\": \"{{<loop}}{{/loop}}\"}");
+    cJSON *data = parse("{\"which\": \"page\", \"t\": \"a&b\"}");
+    /* overrides, defaults, dynamic parent names, text in a parent ignored */
+    char *out = sr_mustache_render_text("{{<page}}ignored{{$title}}{{t}}{{/title}}{{/page}}|{{<*which}}{{/*which}}",
+                                        data, json_partial, p, err, sizeof err);
+    ck_assert_msg(out != NULL, "%s", err);
+    ck_assert_str_eq(out, "<a&amp;b|->|<untitled|->");
+    free(out);
+    /* an unknown parent renders as nothing, a block outside any parent as its default */
+    out = sr_mustache_render_text("[{{<nope}}{{$x}}y{{/x}}{{/nope}}][{{$x}}z{{/x}}]", data, json_partial, p, err,
+                                  sizeof err);
+    ck_assert_msg(out != NULL, "%s", err);
+    ck_assert_str_eq(out, "[][z]");
+    free(out);
+    /* unbounded parent recursion stops with an error */
+    out = sr_mustache_render_text("{{<loop}}{{/loop}}", data, json_partial, p, err, sizeof err);
+    ck_assert_ptr_null(out);
+    ck_assert_msg(strstr(err, "nested deeper than") != NULL, "%s", err);
+    cJSON_Delete(data);
+    cJSON_Delete(p);
 }
 END_TEST
 
@@ -310,10 +350,12 @@ Suite *make_suite(void)
     tcase_add_test(tc, test_spec_partials);
     tcase_add_test(tc, test_spec_sections);
     tcase_add_test(tc, test_spec_dynamic_names);
+    tcase_add_test(tc, test_spec_inheritance);
     suite_add_tcase(s, tc);
     tc = tcase_create("engine");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_errors);
+    tcase_add_test(tc, test_inheritance);
     tcase_add_test(tc, test_deep_nesting);
     tcase_add_test(tc, test_escaping);
     tcase_add_test(tc, test_values);
