@@ -4,6 +4,7 @@
 #include "atomic_file.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -130,4 +131,22 @@ int sr_mkdir_p(const char *path, unsigned mode)
         return -1;
     }
     return 0;
+}
+
+void sr_remove_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                continue;
+            char *p = sr_path_join(dir, e->d_name);
+            if (unlink(p) != 0)
+                sr_remove_tree(p);
+            free(p);
+        }
+        closedir(d);
+    }
+    rmdir(dir);
 }

@@ -34,6 +34,10 @@ void sr_atomic_abort(sr_atomic_file *af);
 /* One-call form.  Returns 0, or -1 with errno set. */
 int sr_write_file_atomic(const char *path, const void *data, size_t len, sr_atomic_mode mode);
 
+/* rm -rf of a folder sweepreport made itself (temporary output); symbolic
+ * links are removed, never followed. */
+void sr_remove_tree(const char *dir);
+
 /* mkdir -p; returns 0, or -1 with errno set. */
 int sr_mkdir_p(const char *path, unsigned mode);
 

@@ -107,28 +107,6 @@ static void free_names(char **names, size_t n)
     free(names);
 }
 
-static void remove_tree(const char *dir)
-{
-    char **names = NULL;
-    DIR *d = opendir(dir);
-    size_t n = 0;
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-                names = xrealloc(names, (n + 1) * sizeof *names);
-                names[n++] = sr_path_join(dir, e->d_name);
-            }
-        }
-        closedir(d);
-    }
-    for (size_t i = 0; i < n; i++)
-        if (unlink(names[i]) != 0)
-            remove_tree(names[i]);
-    free_names(names, n);
-    rmdir(dir);
-}
-
 /* Renders samples for a checkpoint that has none into
  * realtime_evaluations/<stem>/, the seed evaluator's layout.  The command
  * writes into a hidden temporary folder; only its sample_*.png files are
@@ -194,7 +172,7 @@ static int run_sampler(const char *sweep_path, const sr_trial *t, sr_checkpoint 
     }
 out:
     if (access(tmpl, F_OK) == 0)
-        remove_tree(tmpl);
+        sr_remove_tree(tmpl);
     free(log);
     free(logdir);
     free(tmpl);

@@ -20,24 +20,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                continue;
-            char *p = sr_path_join(dir, e->d_name);
-            if (unlink(p) != 0)
-                remove_tree(p);
-            free(p);
-        }
-        closedir(d);
-    }
-    rmdir(dir);
-}
-
 static void iso_now(char *buf, size_t len)
 {
     time_t t = time(NULL);
@@ -103,7 +85,7 @@ static int publish(const char *tmp, const char *out, char *err, size_t errlen)
         return 0;
     }
     if (renameat2(AT_FDCWD, tmp, AT_FDCWD, out, RENAME_EXCHANGE) == 0) {
-        remove_tree(tmp); /* now the previous report */
+        sr_remove_tree(tmp); /* now the previous report */
         return 0;
     }
     char *old = xasprintf("%s.old-%ld", out, (long)getpid());
@@ -116,7 +98,7 @@ static int publish(const char *tmp, const char *out, char *err, size_t errlen)
         rename(old, out);
         rc = -1;
     } else {
-        remove_tree(old);
+        sr_remove_tree(old);
     }
     free(old);
     return rc;
@@ -204,7 +186,7 @@ int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result 
             snprintf(res->best, sizeof res->best, "%s (epoch %ld, score %.6g)", c->rel_path, c->epoch, a.best_score);
         }
     } else if (access(tmp, F_OK) == 0) {
-        remove_tree(tmp);
+        sr_remove_tree(tmp);
     }
 done:
     free(tmp);

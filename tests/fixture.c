@@ -3,6 +3,9 @@
 
 #include "fixture.h"
 #include "atomic_file.h"
+#include "eval.h"
+#include "scan.h"
+#include "synth.h"
 #include "util.h"
 
 #include <check.h>
@@ -125,4 +128,45 @@ void fx_write_png(const char *dir, const char *rel, int w, int h, unsigned char 
     ck_assert_msg(png_image_write_to_file(&img, path, 0, px, 0, NULL), "png write %s", path);
     free(px);
     free(path);
+}
+
+void fx_measured_sweep(const char *dir, int trials, int size, unsigned long long seed, sr_sweep *sweep,
+                       sr_analysis *analysis)
+{
+    char err[512];
+    sr_synth_opts so;
+    sr_synth_defaults(&so);
+    so.trials = trials;
+    so.epochs = 6;
+    so.save_every = 2;
+    so.samples = 2;
+    so.size = size;
+    so.rank = 1;
+    so.seed = seed;
+    if (sr_synth(dir, &so, err, sizeof err) != 0) {
+        fprintf(stderr, "synth: %s\n", err);
+        abort();
+    }
+    sr_eval_opts eo;
+    sr_eval_defaults(&eo);
+    eo.device = "cpu";
+    eo.jobs = 2;
+    eo.quiet = 1;
+    sr_eval_stats st;
+    sr_problems pr;
+    sr_problems_init(&pr);
+    if (sr_eval(dir, &eo, &st, &pr, err, sizeof err) != 0) {
+        fprintf(stderr, "eval: %s\n", err);
+        abort();
+    }
+    sr_problems_free(&pr);
+    if (sr_scan(dir, sweep, err, sizeof err) != 0) {
+        fprintf(stderr, "scan: %s\n", err);
+        abort();
+    }
+    sr_analysis_opts ao = {NULL, 0, 0};
+    if (sr_analyze(sweep, &ao, analysis, err, sizeof err) != 0) {
+        fprintf(stderr, "analyze: %s\n", err);
+        abort();
+    }
 }

@@ -2,6 +2,9 @@
 #ifndef SR_TEST_FIXTURE_H
 #define SR_TEST_FIXTURE_H
 
+#include "analysis.h"
+#include "sweep.h"
+
 #include <stddef.h>
 
 /* Writes text to dir/rel, creating parent folders; aborts the test on error. */
@@ -18,5 +21,11 @@ void fx_write_lora_truncated(const char *dir, const char *rel, size_t keep);
 /* A tiny valid PNG (solid colour). */
 void fx_write_png(const char *dir, const char *rel, int w, int h, unsigned char r, unsigned char g,
                   unsigned char b);
+
+/* A small synthetic sweep written to dir (trials, 6 epochs every 2, two
+ * samples of size px, rank 1, the given seed), measured on the CPU, scanned
+ * and analysed with the default score.  Aborts the test program on error. */
+void fx_measured_sweep(const char *dir, int trials, int size, unsigned long long seed, sr_sweep *sweep,
+                       sr_analysis *analysis);
 
 #endif

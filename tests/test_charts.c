@@ -6,6 +6,7 @@
 #include "chart.h"
 #include "charts.h"
 #include "check_main.h"
+#include "fixture.h"
 #include "eval.h"
 #include "scan.h"
 #include "synth.h"
@@ -27,43 +28,8 @@ static int analysed;
 
 static void synth_setup(void)
 {
-    char err[512];
     sweep_dir = test_tmpdir("charts");
-    sr_synth_opts so;
-    sr_synth_defaults(&so);
-    so.trials = 7;
-    so.epochs = 6;
-    so.save_every = 2;
-    so.samples = 2;
-    so.size = 40;
-    so.rank = 1;
-    so.seed = 11;
-    if (sr_synth(sweep_dir, &so, err, sizeof err) != 0) {
-        fprintf(stderr, "synth: %s\n", err);
-        abort();
-    }
-    sr_eval_opts eo;
-    sr_eval_defaults(&eo);
-    eo.device = "cpu";
-    eo.jobs = 2;
-    eo.quiet = 1;
-    sr_eval_stats st;
-    sr_problems pr;
-    sr_problems_init(&pr);
-    if (sr_eval(sweep_dir, &eo, &st, &pr, err, sizeof err) != 0) {
-        fprintf(stderr, "eval: %s\n", err);
-        abort();
-    }
-    sr_problems_free(&pr);
-    if (sr_scan(sweep_dir, &sweep, err, sizeof err) != 0) {
-        fprintf(stderr, "scan: %s\n", err);
-        abort();
-    }
-    sr_analysis_opts ao = {NULL, 0, 0};
-    if (sr_analyze(&sweep, &ao, &analysis, err, sizeof err) != 0) {
-        fprintf(stderr, "analyze: %s\n", err);
-        abort();
-    }
+    fx_measured_sweep(sweep_dir, 7, 40, 11, &sweep, &analysis);
     analysed = 1;
 }
 

@@ -6,6 +6,7 @@
 #include "atomic_file.h"
 #include "charts.h"
 #include "check_main.h"
+#include "fixture.h"
 #include "eval.h"
 #include "pdf_report.h"
 #include "scan.h"
@@ -26,44 +27,9 @@ static int analysed;
 
 static void setup(void)
 {
-    char err[512];
     dir = test_tmpdir("pdf");
     char *sw = sr_path_join(dir, "sweep");
-    sr_synth_opts so;
-    sr_synth_defaults(&so);
-    so.trials = 4;
-    so.epochs = 6;
-    so.save_every = 2;
-    so.samples = 2;
-    so.size = 48;
-    so.rank = 1;
-    so.seed = 5;
-    if (sr_synth(sw, &so, err, sizeof err) != 0) {
-        fprintf(stderr, "synth: %s\n", err);
-        abort();
-    }
-    sr_eval_opts eo;
-    sr_eval_defaults(&eo);
-    eo.device = "cpu";
-    eo.jobs = 2;
-    eo.quiet = 1;
-    sr_eval_stats st;
-    sr_problems pr;
-    sr_problems_init(&pr);
-    if (sr_eval(sw, &eo, &st, &pr, err, sizeof err) != 0) {
-        fprintf(stderr, "eval: %s\n", err);
-        abort();
-    }
-    sr_problems_free(&pr);
-    if (sr_scan(sw, &sweep, err, sizeof err) != 0) {
-        fprintf(stderr, "scan: %s\n", err);
-        abort();
-    }
-    sr_analysis_opts ao = {NULL, 0, 0};
-    if (sr_analyze(&sweep, &ao, &analysis, err, sizeof err) != 0) {
-        fprintf(stderr, "analyze: %s\n", err);
-        abort();
-    }
+    fx_measured_sweep(sw, 4, 48, 5, &sweep, &analysis);
     analysed = 1;
     free(sw);
     char *out = sr_path_join(dir, "out");
