@@ -19,6 +19,7 @@
 #include "config.h"
 
 #include "cuda_check.h"
+#include "cuda_scratch.h"
 #include "image_kernels_cuda.h"
 #include "image_moments.h"
 
@@ -338,18 +339,20 @@ extern "C" int sr_cuda_image_moments_batch(int dev, const uint8_t *const *rgbs, 
 
     if (CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev)) != 0)
         goto out;
+    // Streams and buffers are the thread's own and outlive the call
+    // (cuda_scratch.h): slots 0-1 stage images, 2-3 hold sums, 4 results.
     for (int s = 0; s < kSlots; s++) {
-        if (CUDA_CHECK(cudaStreamCreateWithFlags(&streams[s], cudaStreamNonBlocking)) != 0)
+        if (sr_scratch_stream(dev, s, &streams[s], err, errlen) != 0)
             goto out;
         stream_ok[s] = true;
-        if (CUDA_CHECK(cudaMallocHost(&h_stage[s], max_bytes)) != 0)
-            goto out;
-        if (CUDA_CHECK(cudaMalloc(&d_rgb[s], max_bytes)) != 0)
-            goto out;
-        if (CUDA_CHECK(cudaMalloc(&d_acc[s], sizeof *d_acc[s])) != 0)
+        h_stage[s] = static_cast<uint8_t *>(sr_scratch_host(dev, s, max_bytes, err, errlen));
+        d_rgb[s] = static_cast<uint8_t *>(sr_scratch_device(dev, s, max_bytes, err, errlen));
+        d_acc[s] = static_cast<sr_image_moments *>(sr_scratch_device(dev, 2 + s, sizeof *d_acc[s], err, errlen));
+        if (!h_stage[s] || !d_rgb[s] || !d_acc[s])
             goto out;
     }
-    if (CUDA_CHECK(cudaMallocHost(&h_res, n * sizeof *h_res)) != 0)
+    h_res = static_cast<sr_image_moments *>(sr_scratch_host(dev, 4, n * sizeof *h_res, err, errlen));
+    if (!h_res)
         goto out;
 
     for (size_t k = 0; k < n; k++) {
@@ -384,36 +387,9 @@ extern "C" int sr_cuda_image_moments_batch(int dev, const uint8_t *const *rgbs, 
     rc = 0;
 
 out:
-    // Nothing may still be using a buffer when it is freed.
+    // Nothing may still be using a buffer when the next call takes it.
     for (int s = 0; s < kSlots; s++)
         if (stream_ok[s])
             (void)cudaStreamSynchronize(streams[s]);
-    {
-        cudaError_t first = cudaSuccess;
-        const char *what = nullptr;
-#define SR_RELEASE(call)                          \
-    do {                                          \
-        const cudaError_t e_ = (call);            \
-        if (e_ != cudaSuccess && !what) {         \
-            first = e_;                           \
-            what = #call;                         \
-        }                                         \
-    } while (0)
-        if (h_res)
-            SR_RELEASE(cudaFreeHost(h_res));
-        for (int s = 0; s < kSlots; s++) {
-            if (d_acc[s])
-                SR_RELEASE(cudaFree(d_acc[s]));
-            if (d_rgb[s])
-                SR_RELEASE(cudaFree(d_rgb[s]));
-            if (h_stage[s])
-                SR_RELEASE(cudaFreeHost(h_stage[s]));
-            if (stream_ok[s])
-                SR_RELEASE(cudaStreamDestroy(streams[s]));
-        }
-#undef SR_RELEASE
-        if (rc == 0 && what && sr_cuda_check(first, what, __FILE__, __LINE__, err, errlen) != 0)
-            rc = -1;
-    }
     return rc;
 }

@@ -34,6 +34,13 @@ int sr_cuda_device_name(int dev, char *buf, size_t len);
  * -1 with a one-line reason in err (nothing is left allocated either way). */
 int sr_cuda_count_nonfinite_f16(int dev, const uint16_t *host, size_t n, uint64_t *out,
                                 char *err, size_t errlen);
+
+/* Page-locked host memory, which the GPU copies from at full speed, from a
+ * pool shared by all threads: at least bytes, the real size in *cap (give
+ * it back to sr_cuda_pinned_free).  NULL when none can be had (no driver,
+ * no device, out of memory): the caller uses malloc instead. */
+void *sr_cuda_pinned_alloc(size_t bytes, size_t *cap);
+void sr_cuda_pinned_free(void *p, size_t cap);
 #endif
 
 #ifdef __cplusplus

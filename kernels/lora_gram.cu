@@ -1,10 +1,12 @@
 // lora_gram.cu - Gram matrices of LoRA factors on the GPU.
 // CPU twin: lora_gram.c (sr_lora_gram_cpu).
 //
-// One launch for a whole batch of jobs.  Every distinct input matrix is
-// packed once into a host staging buffer (each at a 256-byte aligned
-// offset, so the typed loads below are aligned whatever the host alignment
-// was) and copied to the device in one transfer.  The grid is a flat list
+// One launch for a whole batch of jobs.  The input matrices are copied to
+// the device straight from where they lie, nearby ones together in one
+// transfer (the factors of a checkpoint are neighbours in its data buffer;
+// from page-locked memory, see weight_metrics.c, at full bus speed); every
+// matrix keeps on the device the alignment its values need.  Device and
+// result buffers are reused from call to call (cuda_scratch.h).  The grid is a flat list
 // of blocks; block b belongs to the job whose first_block is the largest
 // one <= b (binary search over the job table) and covers one 16×16 tile of
 // the job's r_a×r_b output over one chunk of kChunk values of the shared
@@ -20,6 +22,7 @@
 #include "config.h"
 
 #include "cuda_check.h"
+#include "cuda_scratch.h"
 #include "lora_gram.h"
 
 #include <stdint.h>
@@ -55,6 +58,7 @@ struct DevJob {
     uint64_t first_block;   // prefix sum of the blocks of the jobs before
     uint64_t nblocks;       // ti · tj · nchunks
     uint64_t out_off;       // offset of out in the output arena (doubles)
+    unsigned id;            // the job's index in the caller's list (its statistics)
 };
 
 struct DevStats {
@@ -193,21 +197,160 @@ __global__ void __launch_bounds__(kThreads)
                 tsq += s_sq[w];
             }
             if (tnf)
-                atomicAdd(&stats[lo].nonfinite, tnf);
-            atomicAdd(&stats[lo].sum_abs, tabs);
-            atomicAdd(&stats[lo].sum_sq, tsq);
+                atomicAdd(&stats[job.id].nonfinite, tnf);
+            atomicAdd(&stats[job.id].sum_abs, tabs);
+            atomicAdd(&stats[job.id].sum_sq, tsq);
+        }
+    }
+}
+
+// Ranks above kSmallRank: one block per 64×64 tile, each thread forming
+// a 4×4 block of outputs (rows ty + 16a, columns tx + 16b), so that every
+// pair of values read from shared memory feeds four products instead of
+// one.  The same conversion, exact double products and chunked atomic sums
+// as lora_gram_kernel; only the tiling differs.
+constexpr int kSmallRank = 32;             // jobs up to this rank use lora_gram_kernel
+constexpr int kBig = 64;                   // output rows and columns per block
+constexpr int kBigStep = 16;               // values of k per shared-memory step
+constexpr int kBigLoads = kBig * kBigStep / kThreads; // values of A (and of B) per thread per step
+constexpr int kSub = kBig / kTile;         // outputs per thread along each side
+
+static_assert(kBig * kBigStep % kThreads == 0, "every thread loads the same number of values");
+static_assert(kSub * kTile == kBig, "16×16 threads cover the tile");
+
+__global__ void __launch_bounds__(kThreads)
+    lora_gram_big_kernel(const DevJob *__restrict__ jobs, int njobs, uint64_t total_blocks,
+                         double *__restrict__ out, DevStats *__restrict__ stats)
+{
+    const uint64_t block = blockIdx.x;
+    if (block >= total_blocks)
+        return;
+    int lo = 0, hi = njobs - 1;
+    while (lo < hi) {
+        const int mid = lo + (hi - lo + 1) / 2;
+        if (jobs[mid].first_block <= block)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    const DevJob &job = jobs[lo];
+    uint64_t local = block - job.first_block;
+    if (local >= job.nblocks)
+        return;
+    const unsigned tile_j = (unsigned)(local % job.tj);
+    local /= job.tj;
+    const unsigned tile_i = (unsigned)(local % job.ti);
+    const uint64_t chunk = local / job.ti;
+
+    const uint64_t i0 = (uint64_t)tile_i * kBig, j0 = (uint64_t)tile_j * kBig;
+    const uint64_t k_begin = chunk * kChunk;
+    const uint64_t k_end = k_begin + kChunk < job.len ? k_begin + kChunk : job.len;
+    const bool count = job.want_stats && tile_j == 0;
+    const int cols = job.rank_in_cols;
+
+    // k-major, padded: the loads of rank-row matrices write down a column.
+    __shared__ float sa[kBigStep][kBig + 1];
+    __shared__ float sb[kBigStep][kBig + 1];
+    const int tx = threadIdx.x % kTile;
+    const int ty = threadIdx.x / kTile;
+
+    double acc[kSub][kSub];
+#pragma unroll
+    for (int a = 0; a < kSub; a++)
+#pragma unroll
+        for (int b = 0; b < kSub; b++)
+            acc[a][b] = 0.0;
+    unsigned long long nf = 0;
+    double sabs = 0.0, ssq = 0.0;
+
+    for (uint64_t k0 = k_begin; k0 < k_end; k0 += kBigStep) {
+#pragma unroll
+        for (int s = 0; s < kBigLoads; s++) {
+            const int idx = threadIdx.x + s * kThreads;
+            // Consecutive threads walk the contiguous direction of the storage.
+            const int r = cols ? idx % kBig : idx / kBigStep;
+            const int kk = cols ? idx / kBig : idx % kBigStep;
+            const uint64_t k = k0 + (uint64_t)kk;
+            float va = 0.0f, vb = 0.0f;
+            if (k < k_end && i0 + r < job.ra) {
+                va = load_at(job.a, cols, i0 + r, k);
+                if (count) {
+                    nf += (__float_as_uint(va) & 0x7f800000u) == 0x7f800000u;
+                    sabs += fabs((double)va);
+                    ssq += (double)va * (double)va;
+                }
+            }
+            if (k < k_end && j0 + r < job.rb)
+                vb = load_at(job.b, cols, j0 + r, k);
+            sa[kk][r] = va;
+            sb[kk][r] = vb;
+        }
+        __syncthreads();
+#pragma unroll 4
+        for (int kk = 0; kk < kBigStep; kk++) {
+            double va[kSub], vb[kSub];
+#pragma unroll
+            for (int a = 0; a < kSub; a++) {
+                va[a] = (double)sa[kk][ty + kTile * a];
+                vb[a] = (double)sb[kk][tx + kTile * a];
+            }
+#pragma unroll
+            for (int a = 0; a < kSub; a++)
+#pragma unroll
+                for (int b = 0; b < kSub; b++)
+                    acc[a][b] = fma(va[a], vb[b], acc[a][b]);
+        }
+        __syncthreads();
+    }
+
+#pragma unroll
+    for (int a = 0; a < kSub; a++)
+#pragma unroll
+        for (int b = 0; b < kSub; b++) {
+            const uint64_t i = i0 + ty + kTile * a, j = j0 + tx + kTile * b;
+            if (i < job.ra && j < job.rb)
+                atomicAdd(&out[job.out_off + i * job.rb + j], acc[a][b]);
+        }
+
+    if (count) {
+        __shared__ unsigned long long s_nf[kThreads / 32];
+        __shared__ double s_abs[kThreads / 32], s_sq[kThreads / 32];
+        for (int off = 16; off > 0; off /= 2) {
+            nf += __shfl_down_sync(0xffffffffu, nf, off);
+            sabs += __shfl_down_sync(0xffffffffu, sabs, off);
+            ssq += __shfl_down_sync(0xffffffffu, ssq, off);
+        }
+        const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+        if (lane == 0) {
+            s_nf[warp] = nf;
+            s_abs[warp] = sabs;
+            s_sq[warp] = ssq;
+        }
+        __syncthreads();
+        if (threadIdx.x == 0) {
+            unsigned long long tnf = 0;
+            double tabs = 0.0, tsq = 0.0;
+            for (int w = 0; w < kThreads / 32; w++) {
+                tnf += s_nf[w];
+                tabs += s_abs[w];
+                tsq += s_sq[w];
+            }
+            if (tnf)
+                atomicAdd(&stats[job.id].nonfinite, tnf);
+            atomicAdd(&stats[job.id].sum_abs, tabs);
+            atomicAdd(&stats[job.id].sum_sq, tsq);
         }
     }
 }
 
 // A matrix to upload: which job and side it belongs to, where it goes.
 struct Upload {
-    const void *p;
+    const unsigned char *p;
     size_t bytes;
+    size_t elem;  // bytes per value: a device copy must keep this alignment
     size_t job;
-    int side; // 0: A, 1: B
-    size_t off;
-    bool dup; // the same memory as the one before it: shares its copy
+    int side;     // 0: A, 1: B
+    size_t off;   // offset of the matrix in the device arena
 };
 
 int upload_cmp(const void *x, const void *y)
@@ -235,6 +378,20 @@ void set_err(char *err, size_t errlen, const char *msg, size_t job, const char *
     if (err && errlen > 0)
         snprintf(err, errlen, "%s %zu: %s", msg, job, why);
 }
+
+// Matrices closer together than this in host memory travel in one copy
+// (with the bytes between them): the factors of a checkpoint lie side by
+// side in the buffer its data section was read into.
+constexpr size_t kGap = 256 * 1024;
+
+// A stretch of host memory copied to the device in one transfer.
+struct Run {
+    const unsigned char *base;
+    size_t len;
+    size_t off; // in the device arena, kAlign-aligned
+};
+
+enum { kSlotIn, kSlotOut, kSlotStats, kSlotJobs };
 
 } // namespace
 
@@ -267,22 +424,23 @@ extern "C" int sr_cuda_lora_gram(int dev, const sr_lg_job *jobs, size_t njobs, c
 
     int rc = -1;
     Upload *up = nullptr;
+    Run *runs = nullptr;
     DevJob *hjobs = nullptr;
-    unsigned char *staging = nullptr;
-    double *hout = nullptr;
-    DevStats *hstats = nullptr;
-    unsigned char *d_in = nullptr;
-    double *d_out = nullptr;
-    DevStats *d_stats = nullptr;
-    DevJob *d_jobs = nullptr;
-    size_t nup = 0, in_bytes = 0, out_doubles = 0;
-    uint64_t total_blocks = 0;
+    size_t nup = 0, nruns = 0, in_bytes = 0, out_doubles = 0;
+    size_t *slot_of = nullptr; // job j's entry in hjobs
+    size_t nsmall = 0, nbig = 0;
+    uint64_t small_blocks = 0, big_blocks = 0;
+    cudaStream_t stream;
+    unsigned char *d_in;
+    double *d_out, *hout;
+    DevStats *d_stats, *hstats;
+    DevJob *d_jobs;
 
-    // The matrices, each once (a self Gram's A, and matrices shared between
-    // jobs, are uploaded a single time).
+    // The matrices in address order, grouped into runs of nearby memory;
+    // each run is copied once (so a matrix shared between jobs, a self
+    // Gram's A included, travels a single time) straight from where it is.
     up = static_cast<Upload *>(calloc(2 * njobs, sizeof *up));
-    hjobs = static_cast<DevJob *>(calloc(njobs, sizeof *hjobs));
-    if (!up || !hjobs) {
+    if (!up) {
         if (err && errlen > 0)
             snprintf(err, errlen, "sr_cuda_lora_gram: out of host memory");
         goto out;
@@ -291,102 +449,146 @@ extern "C" int sr_cuda_lora_gram(int dev, const sr_lg_job *jobs, size_t njobs, c
         const sr_lg_job &J = jobs[j];
         for (int side = 0; side < (job_self(J) ? 1 : 2); side++) {
             const sr_lg_matrix &m = side ? J.b : J.a;
-            up[nup++] = Upload{m.data, (size_t)(m.rows * m.cols) * sr_lg_dtype_size(m.dtype), j, side, 0, false};
+            const size_t elem = sr_lg_dtype_size(m.dtype);
+            up[nup++] = Upload{static_cast<const unsigned char *>(m.data), (size_t)(m.rows * m.cols) * elem, elem,
+                               j, side, 0};
         }
     }
     qsort(up, nup, sizeof *up, upload_cmp);
+    runs = static_cast<Run *>(calloc(nup + 1, sizeof *runs));
+    if (!runs) {
+        if (err && errlen > 0)
+            snprintf(err, errlen, "sr_cuda_lora_gram: out of host memory");
+        goto out;
+    }
     for (size_t u = 0; u < nup; u++) {
-        if (u > 0 && up[u].p == up[u - 1].p && up[u].bytes == up[u - 1].bytes) {
-            up[u].off = up[u - 1].off;
-            up[u].dup = true;
+        Upload &U = up[u];
+        if (U.bytes == 0)
             continue;
+        Run *r = nruns ? &runs[nruns - 1] : nullptr;
+        // Joins the open run when it starts near its end and keeps the
+        // alignment its values need on the device.
+        if (r && U.p >= r->base && U.p <= r->base + r->len + kGap && (size_t)(U.p - r->base) % U.elem == 0) {
+            const size_t end = (size_t)(U.p - r->base) + U.bytes;
+            if (end > r->len)
+                r->len = end;
+        } else {
+            if (r)
+                in_bytes = r->off + align_up(r->len);
+            runs[nruns++] = Run{U.p, U.bytes, in_bytes};
+            r = &runs[nruns - 1];
         }
-        up[u].off = in_bytes;
-        in_bytes = align_up(in_bytes + up[u].bytes);
+        U.off = r->off + (size_t)(U.p - r->base);
     }
-    if (in_bytes == 0)
-        in_bytes = kAlign;
+    if (nruns)
+        in_bytes = runs[nruns - 1].off + align_up(runs[nruns - 1].len);
 
-    // The job table: device pointers are filled in once d_in exists.
-    for (size_t j = 0; j < njobs; j++) {
-        const sr_lg_job &J = jobs[j];
-        const int cols = J.rank_in_cols ? 1 : 0;
-        const sr_lg_matrix &B = job_self(J) ? J.a : J.b;
-        DevJob &D = hjobs[j];
-        D.a.dtype = (int)J.a.dtype;
-        D.a.cols = J.a.cols;
-        D.b.dtype = (int)B.dtype;
-        D.b.cols = B.cols;
-        D.rank_in_cols = cols;
-        D.want_stats = J.stats != nullptr;
-        D.ra = (unsigned)sr_lg_rank(&J.a, cols);
-        D.rb = (unsigned)sr_lg_rank(&B, cols);
-        D.len = sr_lg_length(&J.a, cols);
-        D.ti = (D.ra + kTile - 1) / kTile;
-        D.tj = D.rb ? (D.rb + kTile - 1) / kTile : 1; // r_b = 0: still the statistics of A
-        D.nchunks = (D.len + kChunk - 1) / kChunk;
-        D.nblocks = (uint64_t)D.ti * D.tj * D.nchunks;
-        D.first_block = total_blocks;
-        D.out_off = out_doubles;
-        total_blocks += D.nblocks;
-        out_doubles += (size_t)D.ra * D.rb;
+    // The job tables: jobs of small rank first (lora_gram_kernel), then the
+    // others (lora_gram_big_kernel), each numbering its own blocks.
+    if (sr_scratch_stream(dev, 0, &stream, err, errlen) != 0)
+        goto out;
+    hjobs = static_cast<DevJob *>(calloc(njobs, sizeof *hjobs));
+    slot_of = static_cast<size_t *>(calloc(njobs, sizeof *slot_of));
+    if (!hjobs || !slot_of) {
+        if (err && errlen > 0)
+            snprintf(err, errlen, "sr_cuda_lora_gram: out of host memory");
+        goto out;
     }
-    if (total_blocks > (uint64_t)INT32_MAX) {
+    for (int pass = 0; pass < 2; pass++) {
+        uint64_t blocks = 0;
+        for (size_t j = 0; j < njobs; j++) {
+            const sr_lg_job &J = jobs[j];
+            const int cols = J.rank_in_cols ? 1 : 0;
+            const sr_lg_matrix &B = job_self(J) ? J.a : J.b;
+            const uint64_t ra = sr_lg_rank(&J.a, cols), rb = sr_lg_rank(&B, cols);
+            const bool big = ra > (uint64_t)kSmallRank || rb > (uint64_t)kSmallRank;
+            if (big != (pass == 1))
+                continue;
+            const int tile = big ? kBig : kTile;
+            slot_of[j] = nsmall + nbig;
+            DevJob &D = hjobs[nsmall + nbig];
+            (big ? nbig : nsmall)++;
+            D.a.dtype = (int)J.a.dtype;
+            D.a.cols = J.a.cols;
+            D.b.dtype = (int)B.dtype;
+            D.b.cols = B.cols;
+            D.rank_in_cols = cols;
+            D.want_stats = J.stats != nullptr;
+            D.ra = (unsigned)ra;
+            D.rb = (unsigned)rb;
+            D.len = sr_lg_length(&J.a, cols);
+            D.ti = (D.ra + tile - 1) / tile;
+            D.tj = D.rb ? (D.rb + tile - 1) / tile : 1; // r_b = 0: still the statistics of A
+            D.nchunks = (D.len + kChunk - 1) / kChunk;
+            D.nblocks = (uint64_t)D.ti * D.tj * D.nchunks;
+            D.first_block = blocks;
+            D.out_off = out_doubles;
+            D.id = (unsigned)j;
+            blocks += D.nblocks;
+            out_doubles += (size_t)D.ra * D.rb;
+        }
+        (pass ? big_blocks : small_blocks) = blocks;
+    }
+    if (small_blocks > (uint64_t)INT32_MAX || big_blocks > (uint64_t)INT32_MAX) {
         if (err && errlen > 0)
             snprintf(err, errlen, "sr_cuda_lora_gram: %llu blocks is more than one launch takes",
-                     (unsigned long long)total_blocks);
+                     (unsigned long long)(small_blocks > big_blocks ? small_blocks : big_blocks));
         goto out;
     }
 
-    staging = static_cast<unsigned char *>(malloc(in_bytes));
-    hout = static_cast<double *>(malloc((out_doubles ? out_doubles : 1) * sizeof *hout));
-    hstats = static_cast<DevStats *>(malloc(njobs * sizeof *hstats));
-    if (!staging || !hout || !hstats) {
-        if (err && errlen > 0)
-            snprintf(err, errlen, "sr_cuda_lora_gram: out of host memory (%zu bytes of input)", in_bytes);
-        goto out;
-    }
-    for (size_t u = 0; u < nup; u++)
-        if (up[u].bytes && !up[u].dup)
-            memcpy(staging + up[u].off, up[u].p, up[u].bytes);
-
-    if (CUDA_CHECK(cudaMalloc(&d_in, in_bytes)) != 0)
-        goto out;
-    if (CUDA_CHECK(cudaMalloc(&d_out, (out_doubles ? out_doubles : 1) * sizeof *d_out)) != 0)
-        goto out;
-    if (CUDA_CHECK(cudaMalloc(&d_stats, njobs * sizeof *d_stats)) != 0)
-        goto out;
-    if (CUDA_CHECK(cudaMalloc(&d_jobs, njobs * sizeof *d_jobs)) != 0)
+    // Buffers that outlive the call (cuda_scratch.h): no allocation, and no
+    // device-wide wait for a free, once they are large enough.
+    d_in = static_cast<unsigned char *>(sr_scratch_device(dev, kSlotIn, in_bytes, err, errlen));
+    d_out = static_cast<double *>(sr_scratch_device(dev, kSlotOut, (out_doubles ? out_doubles : 1) * sizeof *d_out,
+                                                    err, errlen));
+    d_stats = static_cast<DevStats *>(sr_scratch_device(dev, kSlotStats, njobs * sizeof *d_stats, err, errlen));
+    d_jobs = static_cast<DevJob *>(sr_scratch_device(dev, kSlotJobs, njobs * sizeof *d_jobs, err, errlen));
+    hout = static_cast<double *>(sr_scratch_host(dev, kSlotOut, (out_doubles ? out_doubles : 1) * sizeof *hout,
+                                                 err, errlen));
+    hstats = static_cast<DevStats *>(sr_scratch_host(dev, kSlotStats, njobs * sizeof *hstats, err, errlen));
+    if (!d_in || !d_out || !d_stats || !d_jobs || !hout || !hstats)
         goto out;
     for (size_t u = 0; u < nup; u++) {
-        DevJob &D = hjobs[up[u].job];
+        DevJob &D = hjobs[slot_of[up[u].job]];
         (up[u].side ? D.b : D.a).p = d_in + up[u].off;
     }
     for (size_t j = 0; j < njobs; j++)
         if (job_self(jobs[j]))
-            hjobs[j].b.p = hjobs[j].a.p;
-    if (CUDA_CHECK(cudaMemcpy(d_in, staging, in_bytes, cudaMemcpyHostToDevice)) != 0)
+            hjobs[slot_of[j]].b.p = hjobs[slot_of[j]].a.p;
+
+    for (size_t r = 0; r < nruns; r++)
+        if (CUDA_CHECK(cudaMemcpyAsync(d_in + runs[r].off, runs[r].base, runs[r].len, cudaMemcpyHostToDevice,
+                                       stream)) != 0)
+            goto out;
+    if (CUDA_CHECK(cudaMemcpyAsync(d_jobs, hjobs, njobs * sizeof *d_jobs, cudaMemcpyHostToDevice, stream)) != 0)
         goto out;
-    if (CUDA_CHECK(cudaMemcpy(d_jobs, hjobs, njobs * sizeof *d_jobs, cudaMemcpyHostToDevice)) != 0)
+    if (CUDA_CHECK(cudaMemsetAsync(d_out, 0, (out_doubles ? out_doubles : 1) * sizeof *d_out, stream)) != 0)
         goto out;
-    if (CUDA_CHECK(cudaMemset(d_out, 0, (out_doubles ? out_doubles : 1) * sizeof *d_out)) != 0)
+    if (CUDA_CHECK(cudaMemsetAsync(d_stats, 0, njobs * sizeof *d_stats, stream)) != 0)
         goto out;
-    if (CUDA_CHECK(cudaMemset(d_stats, 0, njobs * sizeof *d_stats)) != 0)
-        goto out;
-    if (total_blocks > 0) {
-        lora_gram_kernel<<<(unsigned)total_blocks, kThreads>>>(d_jobs, (int)njobs, total_blocks, d_out, d_stats);
+    if (small_blocks > 0) {
+        lora_gram_kernel<<<(unsigned)small_blocks, kThreads, 0, stream>>>(d_jobs, (int)nsmall, small_blocks, d_out,
+                                                                         d_stats);
         if (CUDA_CHECK_LAUNCH() != 0)
             goto out;
     }
-    // Synchronous copies: also report any error raised while the kernel ran.
-    if (CUDA_CHECK(cudaMemcpy(hout, d_out, (out_doubles ? out_doubles : 1) * sizeof *hout,
-                              cudaMemcpyDeviceToHost)) != 0)
+    if (big_blocks > 0) {
+        lora_gram_big_kernel<<<(unsigned)big_blocks, kThreads, 0, stream>>>(d_jobs + nsmall, (int)nbig, big_blocks,
+                                                                           d_out, d_stats);
+        if (CUDA_CHECK_LAUNCH() != 0)
+            goto out;
+    }
+    if (CUDA_CHECK(cudaMemcpyAsync(hout, d_out, (out_doubles ? out_doubles : 1) * sizeof *hout,
+                                   cudaMemcpyDeviceToHost, stream)) != 0)
         goto out;
-    if (CUDA_CHECK(cudaMemcpy(hstats, d_stats, njobs * sizeof *hstats, cudaMemcpyDeviceToHost)) != 0)
+    if (CUDA_CHECK(cudaMemcpyAsync(hstats, d_stats, njobs * sizeof *hstats, cudaMemcpyDeviceToHost, stream)) != 0)
+        goto out;
+    // Also reports any error raised while the kernel ran.
+    if (CUDA_CHECK(cudaStreamSynchronize(stream)) != 0)
         goto out;
 
     for (size_t j = 0; j < njobs; j++) {
-        const DevJob &D = hjobs[j];
+        const DevJob &D = hjobs[slot_of[j]];
         const double *g = hout + D.out_off;
         const size_t ra = D.ra, rb = D.rb;
         // A self Gram is made exactly symmetric from its upper triangle, as the twin's is.
@@ -403,22 +605,9 @@ extern "C" int sr_cuda_lora_gram(int dev, const sr_lg_job *jobs, size_t njobs, c
     rc = 0;
 
 out:
-    // Free on every path; a failing free is reported only when all else worked.
-    {
-        const cudaError_t e_jobs = d_jobs ? cudaFree(d_jobs) : cudaSuccess;
-        const cudaError_t e_stats = d_stats ? cudaFree(d_stats) : cudaSuccess;
-        const cudaError_t e_out = d_out ? cudaFree(d_out) : cudaSuccess;
-        const cudaError_t e_in = d_in ? cudaFree(d_in) : cudaSuccess;
-        if (rc == 0 && (sr_cuda_check(e_jobs, "cudaFree(d_jobs)", __FILE__, __LINE__, err, errlen) != 0 ||
-                        sr_cuda_check(e_stats, "cudaFree(d_stats)", __FILE__, __LINE__, err, errlen) != 0 ||
-                        sr_cuda_check(e_out, "cudaFree(d_out)", __FILE__, __LINE__, err, errlen) != 0 ||
-                        sr_cuda_check(e_in, "cudaFree(d_in)", __FILE__, __LINE__, err, errlen) != 0))
-            rc = -1;
-    }
-    free(hstats);
-    free(hout);
-    free(staging);
+    free(slot_of);
     free(hjobs);
+    free(runs);
     free(up);
     return rc;
 }

@@ -23,6 +23,7 @@
 #include "config.h"
 
 #include "cuda_check.h"
+#include "cuda_scratch.h"
 #include "image_kernels_cuda.h"
 #include "ssim.h"
 
@@ -310,17 +311,17 @@ extern "C" int sr_cuda_ssim_pairs(int dev, const double *const *lumas, size_t n,
             h_second[k] = (uint32_t)j;
         }
 
-    if (CUDA_CHECK(cudaMalloc(&d_planes, n * npix * sizeof *d_planes)) != 0)
+    if (!(d_planes = static_cast<double *>(sr_scratch_device(dev, 0, n * npix * sizeof *d_planes, err, errlen))))
         goto out;
-    if (CUDA_CHECK(cudaMalloc(&d_mu, 2 * n * region * sizeof *d_mu)) != 0)
+    if (!(d_mu = static_cast<double *>(sr_scratch_device(dev, 1, 2 * n * region * sizeof *d_mu, err, errlen))))
         goto out;
-    if (CUDA_CHECK(cudaMalloc(&d_partial, pairs_per_launch * tiles * sizeof *d_partial)) != 0)
+    if (!(d_partial = static_cast<double *>(sr_scratch_device(dev, 2, pairs_per_launch * tiles * sizeof *d_partial, err, errlen))))
         goto out;
-    if (CUDA_CHECK(cudaMalloc(&d_out, n_pairs * sizeof *d_out)) != 0)
+    if (!(d_out = static_cast<double *>(sr_scratch_device(dev, 3, n_pairs * sizeof *d_out, err, errlen))))
         goto out;
-    if (CUDA_CHECK(cudaMalloc(&d_first, n_pairs * sizeof *d_first)) != 0)
+    if (!(d_first = static_cast<uint32_t *>(sr_scratch_device(dev, 4, n_pairs * sizeof *d_first, err, errlen))))
         goto out;
-    if (CUDA_CHECK(cudaMalloc(&d_second, n_pairs * sizeof *d_second)) != 0)
+    if (!(d_second = static_cast<uint32_t *>(sr_scratch_device(dev, 5, n_pairs * sizeof *d_second, err, errlen))))
         goto out;
     for (size_t k = 0; k < n; k++)
         if (CUDA_CHECK(cudaMemcpy(d_planes + k * npix, lumas[k], npix * sizeof *d_planes,
@@ -358,25 +359,6 @@ extern "C" int sr_cuda_ssim_pairs(int dev, const double *const *lumas, size_t n,
     rc = 0;
 
 out:
-    {
-        double *dbl[] = {d_out, d_partial, d_mu, d_planes};
-        uint32_t *u32[] = {d_second, d_first};
-        cudaError_t first_err = cudaSuccess;
-        for (double *p : dbl)
-            if (p) {
-                const cudaError_t e = cudaFree(p);
-                if (first_err == cudaSuccess)
-                    first_err = e;
-            }
-        for (uint32_t *p : u32)
-            if (p) {
-                const cudaError_t e = cudaFree(p);
-                if (first_err == cudaSuccess)
-                    first_err = e;
-            }
-        if (rc == 0 && sr_cuda_check(first_err, "cudaFree", __FILE__, __LINE__, err, errlen) != 0)
-            rc = -1;
-    }
     free(h_out);
     free(h_second);
     free(h_first);

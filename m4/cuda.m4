@@ -69,7 +69,7 @@ _SR_EOF
       [no|auto], [],
       [AC_MSG_ERROR([CUDA was requested (--with-cuda=$with_cuda) but nvcc or libcudart_static.a is not usable; see config.log])])])
 
-  NVCCFLAGS="$sr_gencode -O3 -std=c++17 -Xcompiler -fPIC"
+  NVCCFLAGS="$sr_gencode -O3 -std=c++17 --default-stream per-thread -Xcompiler -fPIC"
   CUDA_CPPFLAGS=""
   CUDA_LIBS=""
   AS_IF([test "x$sr_have_cuda" = "xyes"], [

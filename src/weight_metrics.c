@@ -11,6 +11,7 @@
 
 #include "weight_metrics.h"
 #include "lora_gram.h"
+#include "kernels.h"
 #include "util.h"
 
 #include <errno.h>
@@ -173,6 +174,7 @@ struct sr_wm_ckpt {
     sr_safetensors st;
     unsigned char *data; /* the data section */
     uint64_t data_len;
+    size_t pinned_cap;   /* > 0: data is page-locked memory of this size */
     size_t n_modules;
     sr_wm_module *mods;
     module_data *md;
@@ -215,6 +217,74 @@ static int read_at(int fd, uint64_t offset, unsigned char *buf, size_t count, si
     return 0;
 }
 
+/* The buffer for a data section: page-locked when the Grams run on a GPU
+ * (the copy to the device then runs at full bus speed, with no staging),
+ * plain memory otherwise or when none can be had.  *pinned_cap is the
+ * page-locked size, 0 for plain memory. */
+static unsigned char *data_alloc(size_t len, int want_pinned, size_t *pinned_cap)
+{
+    *pinned_cap = 0;
+#ifdef HAVE_CUDA
+    if (want_pinned) {
+        size_t cap = 0;
+        unsigned char *p = sr_cuda_pinned_alloc(len ? len : 1, &cap);
+        if (p) {
+            *pinned_cap = cap;
+            return p;
+        }
+    }
+#else
+    (void)want_pinned;
+#endif
+    return malloc(len ? len : 1);
+}
+
+static void data_free(unsigned char *p, size_t pinned_cap)
+{
+#ifdef HAVE_CUDA
+    if (pinned_cap > 0) {
+        sr_cuda_pinned_free(p, pinned_cap);
+        return;
+    }
+#else
+    (void)pinned_cap;
+#endif
+    free(p);
+}
+
+/* read_at for a large count, in 8 MiB pieces read by all threads (a
+ * single reader copies from the page cache at a fraction of the memory
+ * bandwidth).  *got is the bytes read up to the first short piece. */
+static int read_at_parallel(int fd, uint64_t offset, unsigned char *buf, size_t count, size_t *got)
+{
+    const size_t piece = (size_t)8 << 20;
+    const size_t npieces = count / piece + (count % piece != 0);
+    if (npieces < 4)
+        return read_at(fd, offset, buf, count, got);
+    size_t first_short = npieces; /* the lowest piece that came short */
+    int failed = 0, saved_errno = 0;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (size_t i = 0; i < npieces; i++) {
+        size_t want = i + 1 < npieces ? piece : count - i * piece, n = 0;
+        int rc = read_at(fd, offset + i * piece, buf + i * piece, want, &n);
+#pragma omp critical(sr_wm_read)
+        {
+            if (rc != 0 && !failed) {
+                failed = 1;
+                saved_errno = errno;
+            }
+            if (rc == 0 && n < want && i < first_short)
+                first_short = i;
+        }
+    }
+    if (failed) {
+        errno = saved_errno;
+        return -1;
+    }
+    *got = first_short == npieces ? count : first_short * piece;
+    return 0;
+}
+
 static uint64_t le64(const unsigned char *p)
 {
     uint64_t v = 0;
@@ -224,7 +294,8 @@ static uint64_t le64(const unsigned char *p)
 }
 
 /* Header (validated by sr_st_parse) and data section of the open file fd. */
-static sr_st_status read_checkpoint(int fd, sr_safetensors *st, unsigned char **data, char *err, size_t errlen)
+static sr_st_status read_checkpoint(int fd, int want_pinned, sr_safetensors *st, unsigned char **data,
+                                    size_t *pinned_cap, char *err, size_t errlen)
 {
     struct stat sb;
     *data = NULL;
@@ -276,15 +347,15 @@ static sr_st_status read_checkpoint(int fd, sr_safetensors *st, unsigned char **
         sr_st_free(st);
         return SR_ST_INVALID;
     }
-    unsigned char *buf = malloc(len ? (size_t)len : 1);
+    unsigned char *buf = data_alloc((size_t)len, want_pinned, pinned_cap);
     if (!buf) {
         set_err(err, errlen, "cannot hold %llu bytes of tensor data", (unsigned long long)len);
         sr_st_free(st);
         return SR_ST_IO_ERROR;
     }
-    if (read_at(fd, st->data_start, buf, (size_t)len, &got) != 0) {
+    if (read_at_parallel(fd, st->data_start, buf, (size_t)len, &got) != 0) {
         int e = errno;
-        free(buf);
+        data_free(buf, *pinned_cap);
         sr_st_free(st);
         set_err(err, errlen, "cannot read: %s", strerror(e));
         return SR_ST_IO_ERROR;
@@ -292,7 +363,7 @@ static sr_st_status read_checkpoint(int fd, sr_safetensors *st, unsigned char **
     struct stat sb2;
     if (got < len || fstat(fd, &sb2) != 0 || sb2.st_size != sb.st_size || sb2.st_mtim.tv_sec != sb.st_mtim.tv_sec ||
         sb2.st_mtim.tv_nsec != sb.st_mtim.tv_nsec) {
-        free(buf);
+        data_free(buf, *pinned_cap);
         sr_st_free(st);
         set_err(err, errlen, "changed while being read (still being written?)");
         return SR_ST_INCOMPLETE;
@@ -1015,7 +1086,7 @@ void sr_wm_free(sr_wm_ckpt *c)
     free(c->tensor_of);
     free(c->tstats);
     free(c->has_tstats);
-    free(c->data);
+    data_free(c->data, c->pinned_cap);
     sr_st_free(&c->st);
     free(c);
 }
@@ -1029,7 +1100,8 @@ sr_st_status sr_wm_load(const char *path, const sr_device *dev, sr_wm_ckpt **out
         return SR_ST_IO_ERROR;
     }
     sr_wm_ckpt *c = xcalloc(1, sizeof *c);
-    sr_st_status status = read_checkpoint(fd, &c->st, &c->data, err, errlen);
+    const int on_gpu = dev && dev->kind == SR_DEV_CUDA;
+    sr_st_status status = read_checkpoint(fd, on_gpu, &c->st, &c->data, &c->pinned_cap, err, errlen);
     close(fd);
     if (status != SR_ST_OK) {
         free(c);

@@ -1111,6 +1111,9 @@ static const gram_case gram_cases[] = {
     {64, 0, 300, 0, SR_LG_F32, SR_LG_F32, 0},    {64, 32, 300, 1, SR_LG_F16, SR_LG_F32, 0},
     {3, 3, 0, 0, SR_LG_F16, SR_LG_F16, 0},       {0, 3, 10, 1, SR_LG_F16, SR_LG_F16, 0},
     {8, 0, 12000, 1, SR_LG_F16, SR_LG_F16, 0},   {1, 1, 70000, 0, SR_LG_F16, SR_LG_F16, 1},
+    /* ranks above 32 take the GPU's wide tiles: edges, chunks, mixed dtypes */
+    {100, 0, 5000, 0, SR_LG_F16, SR_LG_F16, 1},  {33, 70, 4100, 1, SR_LG_BF16, SR_LG_F16, 1},
+    {128, 0, 2000, 1, SR_LG_F16, SR_LG_F16, 0},  {65, 0, 9001, 0, SR_LG_BF16, SR_LG_BF16, 0},
 };
 #define NGRAM (sizeof gram_cases / sizeof gram_cases[0])
 
