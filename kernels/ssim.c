@@ -12,7 +12,8 @@
  *
  * The local mean and mean of squares of each plane are computed once and
  * shared by all its pairs; per pair only the product a*b is filtered, one
- * row at a time, and the map row is reduced at once. */
+ * row at a time, and the map row is reduced at once.  The filters run four
+ * lanes wide where the CPU has AVX2, with the same results (ssim_rows.h). */
 #include "config.h"
 
 #include "ssim.h"
@@ -39,21 +40,8 @@ static const double TAP[SR_SSIM_RADIUS + 1] = {
 #pragma STDC FP_CONTRACT OFF
 #endif
 
-/* The filter loops work on a few neighbouring columns at once: with GCC or
- * Clang as a vector of doubles (SSE2 / NEON at the default -O2), elsewhere
- * one column at a time.  Lanes are independent, so each output sees the
- * same operations in the same order either way. */
-#if defined(__GNUC__) || defined(__clang__)
-typedef double sr_f64v __attribute__((vector_size(16)));
-#define LANES 2
-#define VLOAD(dst, p) memcpy(&(dst), (p), sizeof(sr_f64v))
-#define VSTORE(p, src) memcpy((p), &(src), sizeof(sr_f64v))
-#else
-#define LANES 0
-#endif
-
-/* Vertical pass for image row y (R <= y < h-R), columns x0 .. w-1, of a or
- * of the product a*b when b is not NULL. */
+/* Vertical pass, one column at a time, for columns x0 .. w-1 (the tail the
+ * vector loops leave). */
 static void vpass_scalar(const double *ca, const double *cb, size_t sw, int x0, int w, double *v)
 {
     for (int x = x0; x < w; x++) {
@@ -71,131 +59,77 @@ static void vpass_scalar(const double *ca, const double *cb, size_t sw, int x0, 
     }
 }
 
-static void vpass(const double *a, const double *b, int w, int y, double *v)
-{
-    const size_t sw = (size_t)w;
-    const double *ca = a + (size_t)y * sw;
-    const double *cb = b ? b + (size_t)y * sw : NULL;
-#if LANES
-    /* Tap by tap over the row (each tap streams two rows of the plane). */
-    const int wv = w - w % LANES;
-    if (cb) {
-        for (int x = 0; x < wv; x += LANES) {
-            sr_f64v p, q, t;
-            VLOAD(p, ca + x);
-            VLOAD(q, cb + x);
-            t = p * q * TAP[0];
-            VSTORE(v + x, t);
-        }
-        for (int k = R; k >= 1; k--) {
-            const double *au = ca - (size_t)k * sw, *ad = ca + (size_t)k * sw;
-            const double *bu = cb - (size_t)k * sw, *bd = cb + (size_t)k * sw;
-            const double tap = TAP[k];
-            for (int x = 0; x < wv; x += LANES) {
-                sr_f64v pu, qu, pd, qd, t;
-                VLOAD(pu, au + x);
-                VLOAD(qu, bu + x);
-                VLOAD(pd, ad + x);
-                VLOAD(qd, bd + x);
-                VLOAD(t, v + x);
-                t += (pu * qu + pd * qd) * tap;
-                VSTORE(v + x, t);
-            }
-        }
-    } else {
-        for (int x = 0; x < wv; x += LANES) {
-            sr_f64v p, t;
-            VLOAD(p, ca + x);
-            t = p * TAP[0];
-            VSTORE(v + x, t);
-        }
-        for (int k = R; k >= 1; k--) {
-            const double *au = ca - (size_t)k * sw, *ad = ca + (size_t)k * sw;
-            const double tap = TAP[k];
-            for (int x = 0; x < wv; x += LANES) {
-                sr_f64v pu, pd, t;
-                VLOAD(pu, au + x);
-                VLOAD(pd, ad + x);
-                VLOAD(t, v + x);
-                t += (pu + pd) * tap;
-                VSTORE(v + x, t);
-            }
-        }
-    }
-    vpass_scalar(ca, cb, sw, wv, w, v);
-#else
-    vpass_scalar(ca, cb, sw, 0, w, v);
-#endif
-}
+/* The row filters twice: two lanes (SSE2 / NEON, every 64-bit CPU) and, on
+ * x86-64, four lanes (AVX2) chosen at run time. */
+#define SR_SSIM_SUFFIX generic
+#define SR_SSIM_LANES 2
+#define SR_SSIM_TARGET
+#include "ssim_rows.h"
+#undef SR_SSIM_SUFFIX
+#undef SR_SSIM_LANES
+#undef SR_SSIM_TARGET
 
-/* Horizontal pass: out[x - R] for R <= x < w-R. */
-static void hpass(const double *v, int w, double *out)
-{
-    const int cw = w - 2 * R;
-    const double *c = v + R;
-    int x = 0;
-#if LANES
-    for (; x + LANES <= cw; x += LANES) {
-        sr_f64v p, t;
-        VLOAD(p, c + x);
-        t = p * TAP[0];
-        for (int k = R; k >= 1; k--) {
-            sr_f64v l, r;
-            VLOAD(l, c + x - k);
-            VLOAD(r, c + x + k);
-            t += (l + r) * TAP[k];
-        }
-        VSTORE(out + x, t);
-    }
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define SR_SSIM_SUFFIX avx2
+#define SR_SSIM_LANES 4
+#define SR_SSIM_TARGET __attribute__((target("avx2")))
+#include "ssim_rows.h"
+#undef SR_SSIM_SUFFIX
+#undef SR_SSIM_LANES
+#undef SR_SSIM_TARGET
+#define SR_SSIM_HAVE_AVX2 1
 #endif
-    for (; x < cw; x++) {
-        double t = c[x] * TAP[0];
-        for (int k = R; k >= 1; k--)
-            t += (c[x - k] + c[x + k]) * TAP[k];
-        out[x] = t;
-    }
+
+typedef struct {
+    void (*vpass)(const double *a, const double *b, int w, int y, double *v);
+    void (*hpass)(const double *v, int w, double *out);
+    double (*map_row_sum)(const double *mu_a, const double *mu2_a, const double *mu_b, const double *mu2_b,
+                          const double *uxy, size_t n);
+} row_filters;
+
+/* $SR_SSIM_ISA=generic keeps the two-lane filters (tests compare them). */
+static row_filters pick_filters(void)
+{
+#ifdef SR_SSIM_HAVE_AVX2
+    const char *isa = getenv("SR_SSIM_ISA");
+    __builtin_cpu_init();
+    if (!(isa && strcmp(isa, "generic") == 0) && __builtin_cpu_supports("avx2"))
+        return (row_filters){vpass_avx2, hpass_avx2, map_row_sum_avx2};
+#endif
+    return (row_filters){vpass_generic, hpass_generic, map_row_sum_generic};
 }
 
 /* Local mean and mean of squares of one plane over the kept region
  * ((w-2R) x (h-2R), row-major).  v is a scratch row of w doubles. */
-static void plane_stats(const double *a, int w, int h, double *mu, double *mu2, double *v)
+static void plane_stats(const row_filters *f, const double *a, int w, int h, double *mu, double *mu2, double *v)
 {
     const size_t cw = (size_t)(w - 2 * R);
     for (int y = R; y < h - R; y++) {
         size_t row = (size_t)(y - R) * cw;
-        vpass(a, NULL, w, y, v);
-        hpass(v, w, mu + row);
-        vpass(a, a, w, y, v);
-        hpass(v, w, mu2 + row);
+        f->vpass(a, NULL, w, y, v);
+        f->hpass(v, w, mu + row);
+        f->vpass(a, a, w, y, v);
+        f->hpass(v, w, mu2 + row);
     }
 }
 
 /* Mean SSIM of a pair from the planes and their statistics; v and uxy are
- * scratch rows of w and w-2R doubles. */
-static double pair_ssim(const double *a, const double *b, const double *mu_a,
-                        const double *mu2_a, const double *mu_b, const double *mu2_b, int w,
-                        int h, double *v, double *uxy)
+ * scratch rows of w and w-2R doubles.  Each map row is summed apart, the
+ * row sums with Neumaier's compensation. */
+static double pair_ssim(const row_filters *f, const double *a, const double *b, const double *mu_a,
+                        const double *mu2_a, const double *mu_b, const double *mu2_b, int w, int h, double *v,
+                        double *uxy)
 {
-    const double k1r = 0.01 * 255.0, k2r = 0.03 * 255.0;
-    const double c1 = k1r * k1r, c2 = k2r * k2r;
     const size_t cw = (size_t)(w - 2 * R);
-    double sum = 0.0, comp = 0.0; /* Neumaier summation */
+    double sum = 0.0, comp = 0.0;
     for (int y = R; y < h - R; y++) {
         size_t row = (size_t)(y - R) * cw;
-        vpass(a, b, w, y, v);
-        hpass(v, w, uxy);
-        for (size_t x = 0; x < cw; x++) {
-            double ux = mu_a[row + x], uy = mu_b[row + x];
-            double vx = mu2_a[row + x] - ux * ux;
-            double vy = mu2_b[row + x] - uy * uy;
-            double vxy = uxy[x] - ux * uy;
-            double a1 = 2.0 * ux * uy + c1, a2 = 2.0 * vxy + c2;
-            double b1 = ux * ux + uy * uy + c1, b2 = vx + vy + c2;
-            double s = (a1 * a2) / (b1 * b2);
-            double t = sum + s;
-            comp += fabs(sum) >= fabs(s) ? (sum - t) + s : (s - t) + sum;
-            sum = t;
-        }
+        f->vpass(a, b, w, y, v);
+        f->hpass(v, w, uxy);
+        double s = f->map_row_sum(mu_a + row, mu2_a + row, mu_b + row, mu2_b + row, uxy, cw);
+        double t = sum + s;
+        comp += fabs(sum) >= fabs(s) ? (sum - t) + s : (s - t) + sum;
+        sum = t;
     }
     return (sum + comp) / ((double)cw * (double)(h - 2 * R));
 }
@@ -218,6 +152,7 @@ void sr_ssim_pairs_cpu(const double *const *lumas, size_t n, int w, int h, doubl
             out[k] = NAN;
         return;
     }
+    const row_filters f = pick_filters();
     const size_t region = (size_t)(w - 2 * R) * (size_t)(h - 2 * R);
     double *mu = xmalloc(2 * n * region * sizeof *mu); /* per plane: mean, then mean of squares */
     size_t *first = xmalloc(n_pairs * sizeof *first);
@@ -238,13 +173,13 @@ void sr_ssim_pairs_cpu(const double *const *lumas, size_t n, int w, int h, doubl
 #pragma omp for schedule(dynamic, 1)
 #endif
         for (size_t i = 0; i < n; i++)
-            plane_stats(lumas[i], w, h, mu + 2 * i * region, mu + (2 * i + 1) * region, v);
+            plane_stats(&f, lumas[i], w, h, mu + 2 * i * region, mu + (2 * i + 1) * region, v);
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
         for (size_t k = 0; k < n_pairs; k++) {
             size_t i = first[k], j = second[k];
-            out[k] = pair_ssim(lumas[i], lumas[j], mu + 2 * i * region, mu + (2 * i + 1) * region,
+            out[k] = pair_ssim(&f, lumas[i], lumas[j], mu + 2 * i * region, mu + (2 * i + 1) * region,
                                mu + 2 * j * region, mu + (2 * j + 1) * region, w, h, v, uxy);
         }
         free(v);
