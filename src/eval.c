@@ -331,7 +331,7 @@ static void save_record(const char *sweep_path, const sr_trial *t, const sr_chec
 /* ---- one trial ---------------------------------------------------------- */
 
 static void eval_trial(const char *sweep_path, sr_trial *t, const sr_device *dev, const sr_sampler *sampler,
-                       const sr_eval_opts *o, sr_eval_stats *stats, sr_problems *problems)
+                       const sr_eval_opts *o, size_t total, sr_eval_stats *stats, sr_problems *problems)
 {
     const char *devname = sr_device_describe(dev);
     size_t n = t->n_ckpts;
@@ -373,7 +373,7 @@ static void eval_trial(const char *sweep_path, sr_trial *t, const sr_device *dev
     for (size_t i = 0; i < n; i++) {
         sr_checkpoint *c = &t->ckpts[i];
         if (c->status != SR_CKPT_OK) {
-            if (c->status == SR_CKPT_INCOMPLETE)
+            if (c->status == SR_CKPT_PENDING)
                 stats->pending++;
             continue;
         }
@@ -416,6 +416,12 @@ static void eval_trial(const char *sweep_path, sr_trial *t, const sr_device *dev
         if (o->verbose && (have_weights[i] || have_images))
             printf("eval: %s: %s%s%s\n", c->rel_path, have_weights[i] ? "weights" : "",
                    have_weights[i] && have_images ? ", " : "", have_images ? "images" : "");
+        if (o->progress)
+            o->progress(o->progress_ctx, stats->checkpoints, total, c->rel_path,
+                        have_weights[i] && have_images ? "weights, images"
+                        : have_weights[i]             ? "weights"
+                        : have_images                 ? "images"
+                                                      : NULL);
         sr_metrics_free(&images);
         sr_image_lists_free(&lists);
     }
@@ -452,8 +458,12 @@ int sr_eval(const char *sweep_path, const sr_eval_opts *o, sr_eval_stats *stats,
     }
     for (size_t i = 0; i < s.problems.n; i++)
         sr_problems_add(problems, s.problems.items[i].path, "%s", s.problems.items[i].problem);
+    size_t total = 0;
     for (size_t i = 0; i < s.n_trials; i++)
-        eval_trial(s.path, &s.trials[i], &dev, has_sampler ? &sampler : NULL, o, stats, problems);
+        for (size_t j = 0; j < s.trials[i].n_ckpts; j++)
+            total += s.trials[i].ckpts[j].status == SR_CKPT_OK;
+    for (size_t i = 0; i < s.n_trials; i++)
+        eval_trial(s.path, &s.trials[i], &dev, has_sampler ? &sampler : NULL, o, total, stats, problems);
     sr_sweep_free(&s);
     if (has_sampler)
         sr_sampler_free(&sampler);
