@@ -190,13 +190,13 @@ static void read_checkpoint_header(sr_checkpoint *c, int64_t now_ns, double sett
         c->meta.architecture = meta_strdup(&st, "modelspec.architecture");
     }
     if (sr_settle_status(c->status, c->mtime_ns, now_ns, settle) == SR_CKPT_PENDING) {
-        double age = (double)(now_ns - c->mtime_ns) / 1e9;
+        /* no age in the reason: it stays the same while nothing changes */
         if (c->status == SR_CKPT_INCOMPLETE)
             c->pending = xasprintf("still being written: %s", st.problem);
-        else if (age >= 0)
-            c->pending = xasprintf("modified %.0f s ago (settle time %g s)", floor(age), settle);
+        else if (c->mtime_ns <= now_ns)
+            c->pending = xasprintf("modified less than %g s ago", settle);
         else
-            c->pending = xasprintf("modified %.0f s in the future (settle time %g s)", ceil(-age), settle);
+            c->pending = xasprintf("modified in the future by less than %g s", settle);
         c->status = SR_CKPT_PENDING;
         c->format = NULL;
         free(c->problem);

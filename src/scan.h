@@ -24,6 +24,7 @@ typedef struct {
  * settle time its header decides: complete is ok, shorter than the header
  * promises is incomplete (cut: a problem), anything else invalid.  With
  * settle <= 0 the header always decides. */
+#define SR_SETTLE_DEFAULT 30.0 /* seconds: run, eval and render */
 sr_ckpt_status sr_settle_status(sr_ckpt_status from_header, int64_t mtime_ns, int64_t now_ns, double settle);
 
 /* Returns 0 with *out filled (free with sr_sweep_free), or -1 with a

@@ -73,7 +73,7 @@ fi
 cd "$TMP" || exit 1
 expect_status 0 "demo" -- "$SR_BIN" demo demo-sweep
 expect_grep "^report: .*demo-sweep/sweepreport/index.html" "$TMP/out" "demo says where its report is"
-expect_grep "^recommended: trial_" "$TMP/out" "demo recommends a checkpoint"
+expect_grep "; recommended: trial_" "$TMP/out" "demo recommends a checkpoint"
 if [ -s demo-sweep/sweepreport/report.pdf ] && [ -s demo-sweep/sweepreport/index.html ]; then pass "demo wrote the HTML and PDF report"; else fail "demo report missing"; fi
 expect_status 0 "demo again" -- "$SR_BIN" demo demo-sweep
 expect_grep "already" "$TMP/out" "demo reuses its sweep"
