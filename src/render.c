@@ -120,13 +120,15 @@ static int publish(const char *tmp, const char *out, char *err, size_t errlen)
     return rc;
 }
 
-/* What a render's output depends on besides the summary: the options that
- * shape the pages, as text for the fingerprint. */
-static char *settings_text(const sr_render_opts *o)
+/* What a render's output depends on besides the summary: the options, as
+ * text for the fingerprint (some of them show in the summary as well). */
+static char *settings_text(const sr_render_opts *o, const char *out)
 {
-    return xasprintf("profile=%s html=%d pdf=%d archive=%d since_last_run=%d history=%d self_contained=%d",
+    return xasprintf("profile=%s html=%d pdf=%d archive=%d since_last_run=%d history=%d self_contained=%d "
+                     "score=%s maximize=%d prefer_earlier=%.17g settle=%.17g out=%s",
                      o->profile ? o->profile : "summary", o->html, o->pdf, o->archive, o->since_last_run, o->history,
-                     o->self_contained);
+                     o->self_contained, o->analysis.expression ? o->analysis.expression : "", o->analysis.maximize,
+                     o->analysis.prefer_earlier, o->scan.settle, out);
 }
 
 static cJSON *load_previous(const char *out)
@@ -230,7 +232,7 @@ int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result 
     ho.templates_dir = o->templates_dir;
     ho.self_contained = o->self_contained;
     char *tdir = o->html ? sr_html_templates_dir(&ho) : NULL;
-    char *settings = settings_text(o);
+    char *settings = settings_text(o, out);
     sr_report_fingerprint(&s, summary, tdir, settings, res->fingerprint, sizeof res->fingerprint);
     free(settings);
     free(tdir);
