@@ -210,13 +210,15 @@ static void make_missing_thumbnails(const char *sweep_path, const sr_trial *t, c
         char *abs = sr_path_join(t->path, c->samples[i]);
         char *rel = xasprintf("%s/%s", t->name, c->samples[i]);
         sr_thumb_id id;
-        uint8_t *th;
-        int tw, thh;
         char err[256];
         if (sr_thumb_id_of(abs, &id) == 0) {
-            if (sr_thumb_cache_get(sweep_path, rel, &id, SR_THUMB_SIDE, &th, &tw, &thh, err, sizeof err) == 1) {
-                free(th);
-            } else {
+            /* the cache names a thumbnail by the sample's version: one that is
+             * there is current (the report decodes it, and remakes a bad one) */
+            char *cached = sr_thumb_cache_path(sweep_path, rel, &id, SR_THUMB_SIDE);
+            struct stat st;
+            int have = stat(cached, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+            free(cached);
+            if (!have) {
                 uint8_t *rgb;
                 int w, h;
                 if (sr_png_read_rgb8(abs, &rgb, &w, &h, err, sizeof err) == 0) {
