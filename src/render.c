@@ -184,10 +184,15 @@ static void fill_best(sr_render_result *res, const sr_sweep *s, const sr_analysi
     res->best_score = a->best_score;
 }
 
+typedef struct {
+    const sr_render_opts *o;
+    size_t *done;
+} page_steps;
+
 static void html_page_done(void *ctx, const char *page)
 {
-    void **c = ctx;
-    step(c[0], c[1], page);
+    page_steps *ps = ctx;
+    step(ps->o, ps->done, page);
 }
 
 int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result *res, sr_problems *problems,
@@ -282,9 +287,9 @@ int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result 
     step(o, &done, "summary.json");
     if (rc == 0 && o->html) {
         /* the pages link to the sweep relative to tmp, which sits where OUT will */
-        void *ctx[2] = {(void *)o, &done};
+        page_steps ps = {o, &done};
         ho.progress = html_page_done;
-        ho.progress_ctx = ctx;
+        ho.progress_ctx = &ps;
         rc = sr_html_write(tmp, &s, &a, summary, &ho, err, errlen);
         sr_named_chart *charts = NULL;
         size_t n = 0;

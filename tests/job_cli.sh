@@ -42,7 +42,7 @@ n_ok=$("$SR_BIN" scan --json -q "$S" | grep -c '"status":[[:space:]]*"ok"')
 n_lines=$(grep -c '^measure: trial_[0-9]*/.*\.safetensors: ' "$TMP/out")
 if [ "$n_lines" -eq "$n_ok" ] && [ "$n_ok" -gt 0 ]; then pass "-v: a line per checkpoint ($n_ok)"; else
     fail "-v: $n_lines checkpoint lines for $n_ok checkpoints"; fi
-if command -v script > /dev/null 2>&1; then
+if command -v script > /dev/null 2>&1 && script -qec true /dev/null > /dev/null 2>&1; then
     script -qec "'$SR_BIN' run --force '$S'" /dev/null > "$TMP/tty" 2>&1
     if grep -q "$(printf '\r\033')\[K" "$TMP/tty" && grep -q "measure [0-9]*/[0-9]*" "$TMP/tty"; then
         pass "on a terminal the progress line is redrawn (stage n/N)"
@@ -50,7 +50,7 @@ if command -v script > /dev/null 2>&1; then
         fail "terminal output: $(od -c "$TMP/tty" | head -3)"
     fi
 else
-    skip "on a terminal the progress line is redrawn" "no script(1)"
+    skip "on a terminal the progress line is redrawn" "no script(1) with a pseudo-terminal"
 fi
 
 # ---- a rerun with nothing new ------------------------------------------------
