@@ -78,8 +78,8 @@ void sr_analysis_free(sr_analysis *a);
 
 /* summary.json: the scan document plus score per checkpoint, best_checkpoint
  * and overfit per trial, score {expression, direction}, best, runners_up,
- * importance and generated_at (ISO time given by the caller, so tests can
- * fix it). */
+ * pending [{trial, checkpoint, path, epoch, reason}], importance and
+ * generated_at (ISO time given by the caller, so tests can fix it). */
 cJSON *sr_summary_json(const sr_sweep *s, const sr_analysis *a, const char *generated_at);
 
 #endif

@@ -25,5 +25,7 @@ void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(prin
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Parses a positive int option value; returns 0 or -1. */
 int cli_parse_int(const char *s, int min, int max, int *out);
+/* Parses a number of seconds from 0 to max (fractions allowed); returns 0 or -1. */
+int cli_parse_seconds(const char *s, double max, double *out);
 
 #endif

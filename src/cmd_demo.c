@@ -2,8 +2,7 @@
 #include "config.h"
 
 #include "cli.h"
-#include "eval.h"
-#include "render.h"
+#include "job.h"
 #include "synth.h"
 
 #include <getopt.h>
@@ -13,76 +12,96 @@
 
 static void demo_help(void)
 {
-    printf("Usage: sweepreport demo [DIR]\n"
+    printf("Usage: sweepreport demo [-o DIR]\n"
            "\n"
            "Writes a synthetic sweep into DIR (default ./sweepreport-demo) unless it is\n"
-           "already there, then runs the whole job on it (as 'sweepreport run'): every\n"
-           "checkpoint measured, the report written to DIR/sweepreport/ (index.html,\n"
-           "report.pdf, summary.json, charts).  A quick way to see what sweepreport does.\n"
+           "already there, then runs the whole job on it with the summary profile (as\n"
+           "'sweepreport run'): every checkpoint measured, the report written to\n"
+           "DIR/sweepreport/ (index.html, report.pdf, summary.json, charts).  A quick\n"
+           "way to see what sweepreport does.  DIR may also be given without -o.\n"
            "\n"
-           "  -h, --help   show this help\n");
+           "  -o, --output DIR   where the demo sweep is (default ./sweepreport-demo)\n"
+           "  -q, --quiet        print only errors\n"
+           "  -h, --help         show this help\n");
 }
 
 int cmd_demo(int argc, char **argv)
 {
     static const struct option opts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    const char *dir = NULL;
+    int verbosity = SR_NORMAL;
     int c;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'h') {
+    while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            dir = optarg;
+            break;
+        case 'q':
+            verbosity = SR_QUIET;
+            break;
+        case 'h':
             demo_help();
             return SR_EXIT_OK;
+        default:
+            return cli_usage_error("demo", "unknown option or missing value: '%s'", argv[optind - 1]);
         }
-        return cli_usage_error("demo", "unknown option '%s'", argv[optind - 1]);
     }
-    if (argc - optind > 1)
+    if (argc - optind > 1 || (dir && argc - optind == 1))
         return cli_usage_error("demo", "too many arguments");
-    const char *dir = argc - optind == 1 ? argv[optind] : "sweepreport-demo";
+    if (!dir)
+        dir = argc - optind == 1 ? argv[optind] : "sweepreport-demo";
 
-    char err[512];
+    sr_progress pr;
+    sr_progress_init(&pr, stdout, -1, verbosity);
+    char err[1024];
     struct stat st;
     if (stat(dir, &st) == 0) {
-        printf("using the demo sweep already in %s\n", dir);
+        sr_progress_say(&pr, "using the demo sweep already in %s", dir);
     } else {
         sr_synth_opts o;
         sr_synth_defaults(&o);
-        printf("writing a synthetic sweep of %d trials to %s\n", o.trials, dir);
+        sr_progress_say(&pr, "writing a synthetic sweep of %d trials to %s", o.trials, dir);
         if (sr_synth(dir, &o, err, sizeof err) != 0) {
             cli_error("demo", "%s", err);
             return SR_EXIT_FATAL;
         }
     }
-    sr_eval_opts eo;
-    sr_eval_defaults(&eo);
-    sr_eval_stats es;
+    sr_job_opts jo;
+    memset(&jo, 0, sizeof jo);
+    jo.command = "demo";
+    jo.measure = 1;
+    jo.render = 1;
+    sr_eval_defaults(&jo.eval);
+    sr_render_defaults(&jo.render_opts);
+    jo.render_opts.scan.settle = SR_SETTLE_DEFAULT;
+    sr_profile prof;
+    if (sr_profile_load("summary", &prof, err, sizeof err) != 0)
+        sr_profile_builtin(&prof);
+    sr_job_use_profile(&jo, &prof);
+
+    sr_job_result res;
     sr_problems problems;
     sr_problems_init(&problems);
-    if (sr_eval(dir, &eo, &es, &problems, err, sizeof err) != 0) {
-        cli_error("demo", "%s", err);
-        sr_problems_free(&problems);
-        return SR_EXIT_FATAL;
-    }
-    printf("measured on %s: weights of %zu checkpoints, samples of %zu, %zu metrics.json written\n", es.device,
-           es.weights_measured, es.images_measured, es.metrics_written);
-    sr_problems_free(&problems); /* the scan below lists them */
-    sr_render_opts ro;
-    memset(&ro, 0, sizeof ro);
-    sr_render_result res;
-    sr_problems_init(&problems);
-    if (sr_render(dir, &ro, &res, &problems, err, sizeof err) != 0) {
-        cli_error("demo", "%s", err);
-        sr_problems_free(&problems);
-        return SR_EXIT_FATAL;
-    }
-    /* the synthetic sweep has a half-written checkpoint on purpose */
-    for (size_t i = 0; i < problems.n; i++)
-        printf("problem (expected in the demo): %s: %s\n", problems.items[i].path, problems.items[i].problem);
+    int rc = sr_job_once(dir, &jo, &pr, NULL, &res, &problems, err, sizeof err);
+    sr_job_print_problems(&pr, &problems);
     sr_problems_free(&problems);
-    printf("report: %s/index.html (%zu charts; report.pdf and summary.json beside it)\n", res.out_dir, res.charts);
-    printf("recommended: %s\n", res.has_best ? res.best : "nothing (no checkpoint has a score yet)");
-    return SR_EXIT_OK;
+    if (rc != SR_JOB_OK) {
+        cli_error("demo", "%s", err);
+    } else if (verbosity >= SR_NORMAL) {
+        if (res.render.pending)
+            printf("the running trial's newest checkpoint is still being written: it is pending, as it would be in "
+                   "a live sweep\n");
+        char last[8192];
+        sr_job_last_line(&res, last, sizeof last);
+        printf("%s\n", last);
+    }
+    sr_profile_free(&prof);
+    return rc;
 }

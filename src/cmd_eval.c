@@ -3,6 +3,7 @@
 
 #include "cli.h"
 #include "eval.h"
+#include "lock.h"
 #include "sampler.h"
 
 #include <errno.h>
@@ -35,12 +36,17 @@ static void eval_help(void)
            "  --samples N           {n}: samples to render per checkpoint (default 8)\n"
            "  --study PATH          the Optuna storage (default SWEEP/optuna_study.db)\n"
            "  --study-name NAME     the study, when the storage holds several\n"
+           "  --settle SECONDS      checkpoints modified less than SECONDS ago are pending:\n"
+           "                        left for the next run (default 30)\n"
+           "  --wait SECONDS        wait up to SECONDS for another run of this sweep to\n"
+           "                        finish (default 0: exit 3 at once)\n"
            "  -v, --verbose         a line per measured checkpoint\n"
            "  -q, --quiet           print only errors\n"
            "  -h, --help            show this help\n"
            "\n"
            "Exit status: 0 ok (problems inside the sweep are listed on stderr), 1 the\n"
-           "sweep or the device cannot be used, 2 usage error.\n");
+           "sweep or the device cannot be used, 2 usage error, 3 the sweep is locked by\n"
+           "another run (the message names it).\n");
 }
 
 int cmd_eval(int argc, char **argv)
@@ -51,10 +57,13 @@ int cmd_eval(int argc, char **argv)
         {"sampler-timeout", required_argument, NULL, 'T'}, {"samples", required_argument, NULL, 'n'},
         {"study", required_argument, NULL, 's'},    {"study-name", required_argument, NULL, 'N'},
         {"verbose", no_argument, NULL, 'v'},        {"quiet", no_argument, NULL, 'q'},
+        {"settle", required_argument, NULL, 'E'},   {"wait", required_argument, NULL, 'W'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     sr_eval_opts o;
     sr_eval_defaults(&o);
+    o.scan.settle = SR_SETTLE_DEFAULT;
+    double wait = 0;
     int c;
     optind = 0;
     opterr = 0;
@@ -94,6 +103,14 @@ int cmd_eval(int argc, char **argv)
         case 'v':
             o.verbose = 1;
             break;
+        case 'E':
+            if (cli_parse_seconds(optarg, 1e9, &o.scan.settle) != 0)
+                return cli_usage_error("eval", "--settle needs a number of seconds, not '%s'", optarg);
+            break;
+        case 'W':
+            if (cli_parse_seconds(optarg, 1e9, &wait) != 0)
+                return cli_usage_error("eval", "--wait needs a number of seconds, not '%s'", optarg);
+            break;
         case 'q':
             o.quiet = 1;
             break;
@@ -118,8 +135,18 @@ int cmd_eval(int argc, char **argv)
     sr_eval_stats st;
     sr_problems problems;
     sr_problems_init(&problems);
-    char err[512];
-    if (sr_eval(argv[optind], &o, &st, &problems, err, sizeof err) != 0) {
+    char err[1024];
+    /* eval writes the sweep's store: one run at a time */
+    sr_lock lock;
+    sr_lock_holder holder;
+    int lr = sr_lock_acquire(&lock, argv[optind], "eval", wait, &holder, err, sizeof err);
+    if (lr != SR_LOCK_HELD) {
+        cli_error("eval", lr == SR_LOCK_BUSY ? "%s; --wait SECONDS waits for it" : "%s", err);
+        return lr == SR_LOCK_BUSY ? SR_EXIT_LOCKED : SR_EXIT_FATAL;
+    }
+    int erc = sr_eval(argv[optind], &o, &st, &problems, err, sizeof err);
+    sr_lock_release(&lock);
+    if (erc != 0) {
         cli_error("eval", "%s", err);
         sr_problems_free(&problems);
         return SR_EXIT_FATAL;

@@ -12,7 +12,7 @@
 
 static void scan_help(void)
 {
-    printf("Usage: sweepreport scan [--json] [-q] [--study PATH] [--study-name NAME] SWEEP\n"
+    printf("Usage: sweepreport scan [--json] [-q] [--settle SECONDS] [--study PATH] [--study-name NAME] SWEEP\n"
            "\n"
            "Finds every trial_* folder of SWEEP and in it the hyperparameters, every\n"
            "checkpoint (kohya epoch, step and final names), its samples and the metrics\n"
@@ -22,6 +22,9 @@ static void scan_help(void)
            "  --study PATH       the Optuna storage (default: SWEEP/optuna_study.db, else\n"
            "                     SWEEP/results/all_trials.json)\n"
            "  --study-name NAME  the study to read when the storage holds several\n"
+           "  --settle SECONDS   show checkpoints modified less than SECONDS ago as\n"
+           "                     pending, as run, eval and render do (default 0: show\n"
+           "                     every file as it is now)\n"
            "  -q, --quiet        with --json: do not repeat problems on stderr\n"
            "  -h, --help         show this help\n"
            "\n"
@@ -37,11 +40,12 @@ int cmd_scan(int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'},
         {"study", required_argument, NULL, 's'},
         {"study-name", required_argument, NULL, 'n'},
+        {"settle", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int json = 0, quiet = 0, c;
-    sr_scan_opts sopts = {NULL, NULL};
+    sr_scan_opts sopts = {NULL, NULL, 0};
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
@@ -57,6 +61,10 @@ int cmd_scan(int argc, char **argv)
             break;
         case 'n':
             sopts.study_name = optarg;
+            break;
+        case 'S':
+            if (cli_parse_seconds(optarg, 1e9, &sopts.settle) != 0)
+                return cli_usage_error("scan", "--settle needs a number of seconds, not '%s'", optarg);
             break;
         case 'h':
             scan_help();

@@ -210,13 +210,15 @@ static void make_missing_thumbnails(const char *sweep_path, const sr_trial *t, c
         char *abs = sr_path_join(t->path, c->samples[i]);
         char *rel = xasprintf("%s/%s", t->name, c->samples[i]);
         sr_thumb_id id;
-        uint8_t *th;
-        int tw, thh;
         char err[256];
         if (sr_thumb_id_of(abs, &id) == 0) {
-            if (sr_thumb_cache_get(sweep_path, rel, &id, SR_THUMB_SIDE, &th, &tw, &thh, err, sizeof err) == 1) {
-                free(th);
-            } else {
+            /* the cache names a thumbnail by the sample's version: one that is
+             * there is current (the report decodes it, and remakes a bad one) */
+            char *cached = sr_thumb_cache_path(sweep_path, rel, &id, SR_THUMB_SIDE);
+            struct stat st;
+            int have = stat(cached, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+            free(cached);
+            if (!have) {
                 uint8_t *rgb;
                 int w, h;
                 if (sr_png_read_rgb8(abs, &rgb, &w, &h, err, sizeof err) == 0) {
@@ -331,7 +333,7 @@ static void save_record(const char *sweep_path, const sr_trial *t, const sr_chec
 /* ---- one trial ---------------------------------------------------------- */
 
 static void eval_trial(const char *sweep_path, sr_trial *t, const sr_device *dev, const sr_sampler *sampler,
-                       const sr_eval_opts *o, sr_eval_stats *stats, sr_problems *problems)
+                       const sr_eval_opts *o, size_t total, sr_eval_stats *stats, sr_problems *problems)
 {
     const char *devname = sr_device_describe(dev);
     size_t n = t->n_ckpts;
@@ -373,7 +375,7 @@ static void eval_trial(const char *sweep_path, sr_trial *t, const sr_device *dev
     for (size_t i = 0; i < n; i++) {
         sr_checkpoint *c = &t->ckpts[i];
         if (c->status != SR_CKPT_OK) {
-            if (c->status == SR_CKPT_INCOMPLETE)
+            if (c->status == SR_CKPT_PENDING)
                 stats->pending++;
             continue;
         }
@@ -416,6 +418,12 @@ static void eval_trial(const char *sweep_path, sr_trial *t, const sr_device *dev
         if (o->verbose && (have_weights[i] || have_images))
             printf("eval: %s: %s%s%s\n", c->rel_path, have_weights[i] ? "weights" : "",
                    have_weights[i] && have_images ? ", " : "", have_images ? "images" : "");
+        if (o->progress)
+            o->progress(o->progress_ctx, stats->checkpoints, total, c->rel_path,
+                        have_weights[i] && have_images ? "weights, images"
+                        : have_weights[i]             ? "weights"
+                        : have_images                 ? "images"
+                                                      : NULL);
         sr_metrics_free(&images);
         sr_image_lists_free(&lists);
     }
@@ -452,8 +460,12 @@ int sr_eval(const char *sweep_path, const sr_eval_opts *o, sr_eval_stats *stats,
     }
     for (size_t i = 0; i < s.problems.n; i++)
         sr_problems_add(problems, s.problems.items[i].path, "%s", s.problems.items[i].problem);
+    size_t total = 0;
     for (size_t i = 0; i < s.n_trials; i++)
-        eval_trial(s.path, &s.trials[i], &dev, has_sampler ? &sampler : NULL, o, stats, problems);
+        for (size_t j = 0; j < s.trials[i].n_ckpts; j++)
+            total += s.trials[i].ckpts[j].status == SR_CKPT_OK;
+    for (size_t i = 0; i < s.n_trials; i++)
+        eval_trial(s.path, &s.trials[i], &dev, has_sampler ? &sampler : NULL, o, total, stats, problems);
     sr_sweep_free(&s);
     if (has_sampler)
         sr_sampler_free(&sampler);

@@ -24,11 +24,16 @@ typedef struct {
     int verbose;               /* a line per checkpoint */
     int quiet;                 /* nothing but errors */
     sr_scan_opts scan;
+    /* Called after each valid checkpoint (done of total) with what was
+     * measured: "weights", "images", "weights, images", or NULL for nothing.
+     * NULL: no calls. */
+    void (*progress)(void *ctx, size_t done, size_t total, const char *rel_path, const char *measured);
+    void *progress_ctx;
 } sr_eval_opts;
 
 typedef struct {
     size_t checkpoints;        /* valid checkpoints seen */
-    size_t pending;            /* incomplete: being written, left for later */
+    size_t pending;            /* pending (see scan.h) or changed while measured: left for later */
     size_t weights_measured;
     size_t images_measured;
     size_t metrics_written;    /* metrics.json files created */

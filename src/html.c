@@ -47,7 +47,7 @@ static int is_dir(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static char *templates_dir(const sr_html_opts *o)
+char *sr_html_templates_dir(const sr_html_opts *o)
 {
     if (o && o->templates_dir)
         return xstrdup(o->templates_dir);
@@ -385,6 +385,40 @@ static char *trial_file(const sr_trial *t)
     return sr_buf_steal(&b);
 }
 
+/* since_last_run for the index page: names as objects, counts, flags. */
+static cJSON *since_model(const cJSON *since)
+{
+    cJSON *m = cJSON_CreateObject();
+    const cJSON *first = cJSON_GetObjectItemCaseSensitive(since, "first_run");
+    cJSON_AddBoolToObject(m, "first_run", cJSON_IsTrue(first));
+    const cJSON *prev = cJSON_GetObjectItemCaseSensitive(since, "previous_generated_at");
+    if (cJSON_IsString(prev))
+        cJSON_AddStringToObject(m, "previous_generated_at", prev->valuestring);
+    const cJSON *nt = cJSON_GetObjectItemCaseSensitive(since, "new_trials");
+    cJSON *trials = cJSON_AddArrayToObject(m, "new_trials");
+    const cJSON *it;
+    cJSON_ArrayForEach(it, nt)
+    {
+        if (!cJSON_IsString(it))
+            continue;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", it->valuestring);
+        cJSON_AddItemToArray(trials, o);
+    }
+    cJSON_AddNumberToObject(m, "n_new_trials", cJSON_GetArraySize(trials));
+    const cJSON *nc = cJSON_GetObjectItemCaseSensitive(since, "new_checkpoints");
+    cJSON_AddItemToObject(m, "new_checkpoints", cJSON_Duplicate(nc, 1));
+    cJSON_AddNumberToObject(m, "n_new_checkpoints", cJSON_GetArraySize(nc));
+    const cJSON *changed = cJSON_GetObjectItemCaseSensitive(since, "best_changed");
+    cJSON_AddBoolToObject(m, "best_changed", cJSON_IsTrue(changed));
+    const cJSON *pb = cJSON_GetObjectItemCaseSensitive(since, "previous_best");
+    if (cJSON_IsObject(pb))
+        cJSON_AddItemToObject(m, "previous_best", cJSON_Duplicate(pb, 1));
+    cJSON_AddBoolToObject(m, "nothing_new", !cJSON_IsTrue(first) && cJSON_GetArraySize(trials) == 0 &&
+                                                cJSON_GetArraySize(nc) == 0 && !cJSON_IsTrue(changed));
+    return m;
+}
+
 static cJSON *index_model(const char *dir, const sr_sweep *s, const sr_analysis *a, const cJSON *summary,
                           int self_contained)
 {
@@ -508,6 +542,16 @@ static cJSON *index_model(const char *dir, const sr_sweep *s, const sr_analysis 
         cJSON_AddItemToArray(rows, r);
         i++;
     }
+
+    /* checkpoints left for the next run */
+    const cJSON *pend = cJSON_GetObjectItemCaseSensitive(summary, "pending");
+    if (cJSON_GetArraySize(pend) > 0) {
+        cJSON_AddItemToObject(m, "pending", cJSON_Duplicate(pend, 1));
+        cJSON_AddNumberToObject(m, "n_pending", cJSON_GetArraySize(pend));
+    }
+    const cJSON *since = cJSON_GetObjectItemCaseSensitive(summary, "since_last_run");
+    if (cJSON_IsObject(since))
+        cJSON_AddItemToObject(m, "since", since_model(since));
 
     const cJSON *probs = cJSON_GetObjectItemCaseSensitive(summary, "problems");
     cJSON *pl = cJSON_AddArrayToObject(m, "problems");
@@ -842,7 +886,7 @@ int sr_html_write(const char *dir, const sr_sweep *s, const sr_analysis *a, cons
     int self_contained = o && o->self_contained;
     tpl_set t;
     memset(&t, 0, sizeof t);
-    t.dir = templates_dir(o);
+    t.dir = sr_html_templates_dir(o);
     int rc = -1;
     char *adir = sr_path_join(dir, "assets");
     char *tdir = sr_path_join(dir, "trials");
@@ -889,6 +933,11 @@ int sr_html_write(const char *dir, const sr_sweep *s, const sr_analysis *a, cons
             char *file = xasprintf("%s.html", tf);
             char *p = sr_path_join(tdir, file);
             int r = render_page(&t, "trial", tm, p, err, errlen);
+            if (r == 0 && o && o->progress) {
+                char *page = xasprintf("trials/%s", file);
+                o->progress(o->progress_ctx, page);
+                free(page);
+            }
             free(p);
             free(file);
             free(tf);
@@ -901,6 +950,8 @@ int sr_html_write(const char *dir, const sr_sweep *s, const sr_analysis *a, cons
     add_flags(model);
     char *ip = sr_path_join(dir, "index.html");
     rc = render_page(&t, "index", model, ip, err, errlen);
+    if (rc == 0 && o && o->progress)
+        o->progress(o->progress_ctx, "index.html");
     free(ip);
 done:
     cJSON_Delete(model);

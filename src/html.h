@@ -20,7 +20,13 @@ typedef struct {
     /* one dir/index.html with the styles, the script and the images inline
      * (data: URIs), no other files */
     int self_contained;
+    /* called after each page written ("trials/trial_0001.html", "index.html"); may be NULL */
+    void (*progress)(void *ctx, const char *page);
+    void *progress_ctx;
 } sr_html_opts;
+
+/* The templates folder sr_html_write reads (see templates_dir above); the caller frees. */
+char *sr_html_templates_dir(const sr_html_opts *o);
 
 /* Writes dir/index.html, dir/trials/<trial>.html and
  * dir/assets/{style.css,report.js,<trial>-sheet.jpg} (dir is created when

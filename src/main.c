@@ -76,6 +76,17 @@ int cli_parse_int(const char *s, int min, int max, int *out)
     return 0;
 }
 
+int cli_parse_seconds(const char *s, double max, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end != '\0' || !(v >= 0) || !(v <= max))
+        return -1;
+    *out = v;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {

@@ -3,6 +3,9 @@
 
 #include "render.h"
 #include "atomic_file.h"
+#include "fingerprint.h"
+#include "history.h"
+#include "since_last_run.h"
 #include "chart.h"
 #include "charts.h"
 #include "html.h"
@@ -20,12 +23,25 @@
 #include <time.h>
 #include <unistd.h>
 
-static void iso_now(char *buf, size_t len)
+static void iso_time(time_t t, char *buf, size_t len)
 {
-    time_t t = time(NULL);
     struct tm tm;
     localtime_r(&t, &tm);
     strftime(buf, len, "%Y-%m-%dT%H:%M:%S%z", &tm);
+}
+
+void sr_render_defaults(sr_render_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->html = 1;
+    o->pdf = 1;
+}
+
+static void step(const sr_render_opts *o, size_t *done, const char *item)
+{
+    ++*done;
+    if (o->progress)
+        sr_progress_update(o->progress, *done, item, NULL);
 }
 
 static int write_text(const char *dir, const char *name, const char *text, char *err, size_t errlen)
@@ -104,21 +120,102 @@ static int publish(const char *tmp, const char *out, char *err, size_t errlen)
     return rc;
 }
 
+/* What a render's output depends on besides the summary: the options, as
+ * text for the fingerprint (some of them show in the summary as well). */
+static char *settings_text(const sr_render_opts *o, const char *out)
+{
+    return xasprintf("profile=%s html=%d pdf=%d archive=%d since_last_run=%d history=%d self_contained=%d "
+                     "score=%s maximize=%d prefer_earlier=%.17g settle=%.17g out=%s",
+                     o->profile ? o->profile : "summary", o->html, o->pdf, o->archive, o->since_last_run, o->history,
+                     o->self_contained, o->analysis.expression ? o->analysis.expression : "", o->analysis.maximize,
+                     o->analysis.prefer_earlier, o->scan.settle, out);
+}
+
+static cJSON *load_previous(const char *out)
+{
+    char *p = sr_path_join(out, "summary.json");
+    char why[256];
+    cJSON *doc = NULL;
+    struct stat st;
+    if (stat(p, &st) == 0)
+        doc = sr_json_load(p, why, sizeof why);
+    free(p);
+    if (doc && !cJSON_IsObject(doc)) {
+        cJSON_Delete(doc);
+        doc = NULL;
+    }
+    return doc;
+}
+
+static int has_file(const char *dir, const char *name)
+{
+    char *p = sr_path_join(dir, name);
+    struct stat st;
+    int ok = stat(p, &st) == 0 && S_ISREG(st.st_mode);
+    free(p);
+    return ok;
+}
+
+/* The published report was made from this very fingerprint and is whole. */
+static int up_to_date(const cJSON *prev, const char *out, const char *fp, const sr_render_opts *o)
+{
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(prev, "fingerprint");
+    if (!cJSON_IsString(f) || strcmp(f->valuestring, fp) != 0)
+        return 0;
+    if (o->html && !has_file(out, "index.html"))
+        return 0;
+    if (o->pdf && !has_file(out, "report.pdf"))
+        return 0;
+    return 1;
+}
+
+static void fill_best(sr_render_result *res, const sr_sweep *s, const sr_analysis *a)
+{
+    res->best_epoch = -1;
+    if (!a->has_best)
+        return;
+    const sr_trial *t = &s->trials[a->best.trial];
+    const sr_checkpoint *c = &t->ckpts[a->best.ckpt];
+    res->has_best = 1;
+    snprintf(res->best, sizeof res->best, "%s (epoch %ld, score %.6g)", c->rel_path, c->epoch, a->best_score);
+    snprintf(res->best_trial, sizeof res->best_trial, "%s", t->name);
+    snprintf(res->best_path, sizeof res->best_path, "%s", c->path);
+    res->best_epoch = c->epoch;
+    res->best_score = a->best_score;
+}
+
+typedef struct {
+    const sr_render_opts *o;
+    size_t *done;
+} page_steps;
+
+static void html_page_done(void *ctx, const char *page)
+{
+    page_steps *ps = ctx;
+    step(ps->o, ps->done, page);
+}
+
 int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result *res, sr_problems *problems,
               char *err, size_t errlen)
 {
     memset(res, 0, sizeof *res);
+    res->best_epoch = -1;
     sr_sweep s;
     if (sr_scan_with(sweep_path, &o->scan, &s, err, errlen) != 0)
         return -1;
     for (size_t i = 0; i < s.problems.n; i++)
         sr_problems_add(problems, s.problems.items[i].path, "%s", s.problems.items[i].problem);
+    for (size_t i = 0; i < s.n_trials; i++)
+        for (size_t j = 0; j < s.trials[i].n_ckpts; j++)
+            res->pending += s.trials[i].ckpts[j].status == SR_CKPT_PENDING;
     sr_analysis a;
     if (sr_analyze(&s, &o->analysis, &a, err, errlen) != 0) {
         sr_sweep_free(&s);
         return -2;
     }
+    fill_best(res, &s, &a);
     char *out = o->out_dir ? xstrdup(o->out_dir) : sr_path_join(s.path, "sweepreport");
+    snprintf(res->out_dir, sizeof res->out_dir, "%s", out);
     char *parent = xstrdup(out);
     char *slash = strrchr(parent, '/');
     if (slash && slash != parent)
@@ -129,6 +226,46 @@ int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result 
         strcpy(parent, ".");
     int rc = -1;
     char *tmp = NULL;
+    cJSON *summary = NULL, *prev = NULL;
+
+    /* the fingerprint of everything the report is made from; the time is
+     * not part of it (generated_at is null here) */
+    summary = sr_summary_json(&s, &a, NULL);
+    cJSON_AddStringToObject(summary, "profile", o->profile ? o->profile : "summary");
+    sr_html_opts ho;
+    memset(&ho, 0, sizeof ho);
+    ho.templates_dir = o->templates_dir;
+    ho.self_contained = o->self_contained;
+    char *tdir = o->html ? sr_html_templates_dir(&ho) : NULL;
+    char *settings = settings_text(o, out);
+    sr_report_fingerprint(&s, summary, tdir, settings, res->fingerprint, sizeof res->fingerprint);
+    free(settings);
+    free(tdir);
+    prev = load_previous(out);
+    const cJSON *pgen = prev ? cJSON_GetObjectItemCaseSensitive(prev, "generated_at") : NULL;
+    if (cJSON_IsString(pgen))
+        snprintf(res->previous, sizeof res->previous, "%s", pgen->valuestring);
+    if (!o->force && prev && up_to_date(prev, out, res->fingerprint, o)) {
+        res->unchanged = 1;
+        res->wrote_html = o->html;
+        res->wrote_pdf = o->pdf;
+        rc = 0;
+        goto done;
+    }
+    cJSON_AddStringToObject(summary, "fingerprint", res->fingerprint);
+    if (o->since_last_run)
+        cJSON_AddItemToObject(summary, "since_last_run", sr_since_last_run(prev, summary));
+    time_t now = time(NULL);
+    char when[40];
+    iso_time(now, when, sizeof when);
+    cJSON_ReplaceItemInObjectCaseSensitive(summary, "generated_at", cJSON_CreateString(when));
+
+    /* steps: summary.json; each trial page, the index, the sweep charts and
+     * each trial's charts; the PDF */
+    size_t done = 0;
+    if (o->progress)
+        o->progress->total = 1 + (o->html ? 2 + 2 * s.n_trials : 0) + (o->pdf ? 1 : 0);
+
     if (sr_mkdir_p(parent, 0755) != 0) {
         snprintf(err, errlen, "%s: cannot create: %s", parent, strerror(errno));
         goto done;
@@ -136,59 +273,64 @@ int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result 
     tmp = xasprintf("%s/.%s.tmp-XXXXXX", parent, sr_path_base(out));
     if (!mkdtemp(tmp)) {
         snprintf(err, errlen, "%s: cannot create a folder beside it: %s", out, strerror(errno));
+        free(tmp);
+        tmp = NULL;
         goto done;
     }
     chmod(tmp, 0755);
-    char when[40];
-    iso_now(when, sizeof when);
-    cJSON *summary = sr_summary_json(&s, &a, when);
     char *text = sr_json_print(summary);
     rc = write_text(tmp, "summary.json", text, err, errlen);
+    if (rc == 0)
+        rc = sr_history_carry(out, tmp, o->history, text, now, res->history_added, sizeof res->history_added, err,
+                              errlen);
     free(text);
-    if (rc == 0) {
+    step(o, &done, "summary.json");
+    if (rc == 0 && o->html) {
         /* the pages link to the sweep relative to tmp, which sits where OUT will */
-        sr_html_opts ho = {o->templates_dir, o->self_contained};
+        page_steps ps = {o, &done};
+        ho.progress = html_page_done;
+        ho.progress_ctx = &ps;
         rc = sr_html_write(tmp, &s, &a, summary, &ho, err, errlen);
+        sr_named_chart *charts = NULL;
+        size_t n = 0;
+        if (rc == 0) {
+            n = sr_build_sweep_charts(&s, &a, &charts);
+            rc = write_charts(tmp, "charts", charts, n, problems, err, errlen);
+            step(o, &done, "charts");
+        }
+        sr_named_charts_free(charts, n);
+        res->charts = n;
+        /* per-trial small multiples */
+        for (size_t t = 0; rc == 0 && t < s.n_trials; t++) {
+            sr_named_chart *tc = NULL;
+            size_t tn = sr_build_trial_charts(&s, &a, t, &tc);
+            rc = write_charts(tmp, "charts/trials", tc, tn, problems, err, errlen);
+            res->charts += tn;
+            sr_named_charts_free(tc, tn);
+            char *item = xasprintf("charts/trials of %s", s.trials[t].name);
+            step(o, &done, item);
+            free(item);
+        }
+        res->wrote_html = rc == 0;
     }
-    cJSON_Delete(summary);
-    sr_named_chart *charts = NULL;
-    size_t n = 0;
-    if (rc == 0) {
-        n = sr_build_sweep_charts(&s, &a, &charts);
-        rc = write_charts(tmp, "charts", charts, n, problems, err, errlen);
-    }
-    sr_named_charts_free(charts, n);
-    /* per-trial small multiples */
-    for (size_t t = 0; rc == 0 && t < s.n_trials; t++) {
-        sr_named_chart *tc = NULL;
-        size_t tn = sr_build_trial_charts(&s, &a, t, &tc);
-        rc = write_charts(tmp, "charts/trials", tc, tn, problems, err, errlen);
-        n += tn;
-        sr_named_charts_free(tc, tn);
-    }
-    if (rc == 0) {
+    if (rc == 0 && o->pdf) {
         /* the PDF is an extra: a failure is reported, the rest is published */
         char *pdf = sr_path_join(tmp, "report.pdf");
         char why[512];
         if (sr_pdf_report_write(pdf, &s, &a, why, sizeof why) != 0)
             sr_problems_add(problems, pdf, "%s", why);
+        else
+            res->wrote_pdf = 1;
         free(pdf);
+        step(o, &done, "report.pdf");
     }
     if (rc == 0)
         rc = publish(tmp, out, err, errlen);
-    if (rc == 0) {
-        snprintf(res->out_dir, sizeof res->out_dir, "%s", out);
-        res->charts = n;
-        if (a.has_best) {
-            const sr_trial *t = &s.trials[a.best.trial];
-            const sr_checkpoint *c = &t->ckpts[a.best.ckpt];
-            res->has_best = 1;
-            snprintf(res->best, sizeof res->best, "%s (epoch %ld, score %.6g)", c->rel_path, c->epoch, a.best_score);
-        }
-    } else if (access(tmp, F_OK) == 0) {
+    if (rc != 0 && access(tmp, F_OK) == 0)
         sr_remove_tree(tmp);
-    }
 done:
+    cJSON_Delete(summary);
+    cJSON_Delete(prev);
     free(tmp);
     free(parent);
     free(out);

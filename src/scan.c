@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -144,7 +145,15 @@ static const char *adapter_format(const sr_safetensors *st)
 
 /* ---- one checkpoint ----------------------------------------------------- */
 
-static void read_checkpoint_header(sr_checkpoint *c, sr_problems *problems)
+sr_ckpt_status sr_settle_status(sr_ckpt_status from_header, int64_t mtime_ns, int64_t now_ns, double settle)
+{
+    if (!(settle > 0))
+        return from_header;
+    double age = (double)(now_ns - mtime_ns) / 1e9;
+    return fabs(age) < settle ? SR_CKPT_PENDING : from_header;
+}
+
+static void read_checkpoint_header(sr_checkpoint *c, int64_t now_ns, double settle, sr_problems *problems)
 {
     sr_safetensors st;
     sr_st_read(c->path, &st);
@@ -166,8 +175,6 @@ static void read_checkpoint_header(sr_checkpoint *c, sr_problems *problems)
         c->problem = xasprintf("cannot read: %s", st.problem);
         break;
     }
-    if (c->problem)
-        sr_problems_add(problems, c->path, "%s", c->problem);
     c->header_hash = st.header_hash;
     if (c->status == SR_CKPT_OK) {
         c->format = adapter_format(&st);
@@ -182,6 +189,21 @@ static void read_checkpoint_header(sr_checkpoint *c, sr_problems *problems)
         c->meta.base_model = meta_strdup(&st, "ss_base_model_version");
         c->meta.architecture = meta_strdup(&st, "modelspec.architecture");
     }
+    if (sr_settle_status(c->status, c->mtime_ns, now_ns, settle) == SR_CKPT_PENDING) {
+        /* no age in the reason: it stays the same while nothing changes */
+        if (c->status == SR_CKPT_INCOMPLETE)
+            c->pending = xasprintf("still being written: %s", st.problem);
+        else if (c->mtime_ns <= now_ns)
+            c->pending = xasprintf("modified less than %g s ago", settle);
+        else
+            c->pending = xasprintf("modified in the future by less than %g s", settle);
+        c->status = SR_CKPT_PENDING;
+        c->format = NULL;
+        free(c->problem);
+        c->problem = NULL;
+    }
+    if (c->problem)
+        sr_problems_add(problems, c->path, "%s", c->problem);
     sr_st_free(&st);
 }
 
@@ -462,7 +484,7 @@ static double steps_per_epoch(const sr_trial *t)
     return 0;
 }
 
-static void scan_trial(sr_trial *t, const char *sweep_path, sr_problems *problems)
+static void scan_trial(sr_trial *t, const char *sweep_path, int64_t now_ns, double settle, sr_problems *problems)
 {
     read_params(t, problems);
     name_list entries = {0};
@@ -506,7 +528,7 @@ static void scan_trial(sr_trial *t, const char *sweep_path, sr_problems *problem
         c->meta.ss_epoch = c->meta.ss_steps = c->meta.ss_num_epochs = -1;
         c->meta.ss_num_batches_per_epoch = c->meta.network_dim = -1;
         c->meta.network_alpha = NAN;
-        read_checkpoint_header(c, problems);
+        read_checkpoint_header(c, now_ns, settle, problems);
         resolve_epoch_and_step(c, t->params);
         find_samples_and_metrics(c, t->path, problems);
         merge_metrics(&c->metrics, sr_metrics_index_find(&rec.summary, cn.stem));
@@ -577,7 +599,7 @@ static void load_study(sr_sweep *s, const sr_scan_opts *opts)
 
 int sr_scan(const char *sweep_path, sr_sweep *out, char *err, size_t errlen)
 {
-    sr_scan_opts opts = {NULL, NULL};
+    sr_scan_opts opts = {NULL, NULL, 0};
     return sr_scan_with(sweep_path, &opts, out, err, errlen);
 }
 
@@ -627,9 +649,13 @@ int sr_scan_with(const char *sweep_path, const sr_scan_opts *opts, sr_sweep *out
      * of problems, then keep the problems in the order of the trials. */
     sr_problems *per_trial = xcalloc(out->n_trials, sizeof *per_trial);
     long n = (long)out->n_trials;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+    double settle = opts->settle;
 #pragma omp parallel for schedule(dynamic, 1)
     for (long i = 0; i < n; i++)
-        scan_trial(&out->trials[i], out->path, &per_trial[i]);
+        scan_trial(&out->trials[i], out->path, now_ns, settle, &per_trial[i]);
     for (size_t i = 0; i < out->n_trials; i++) {
         for (size_t j = 0; j < per_trial[i].n; j++)
             sr_problems_add(&out->problems, per_trial[i].items[j].path, "%s", per_trial[i].items[j].problem);

@@ -30,6 +30,8 @@ static cJSON *checkpoint_json(const sr_checkpoint *c)
     cJSON_AddStringToObject(o, "status", sr_ckpt_status_name(c->status));
     if (c->problem)
         cJSON_AddStringToObject(o, "problem", c->problem);
+    if (c->pending)
+        cJSON_AddStringToObject(o, "pending", c->pending);
     cJSON_AddNumberToObject(o, "size", (double)c->size);
     if (c->format)
         cJSON_AddStringToObject(o, "format", c->format);

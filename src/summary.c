@@ -102,6 +102,22 @@ cJSON *sr_summary_json(const sr_sweep *s, const sr_analysis *a, const char *gene
         cJSON_AddItemToArray(ru, ckpt_ref_json(s, r, a->trials[r.trial].ckpts[r.ckpt].score));
     }
 
+    /* checkpoints left for the next run (see the settle rule in scan.h) */
+    cJSON *pending = cJSON_AddArrayToObject(root, "pending");
+    for (size_t t = 0; t < s->n_trials; t++)
+        for (size_t j = 0; j < s->trials[t].n_ckpts; j++) {
+            const sr_checkpoint *c = &s->trials[t].ckpts[j];
+            if (c->status != SR_CKPT_PENDING)
+                continue;
+            cJSON *p = cJSON_CreateObject();
+            cJSON_AddStringToObject(p, "trial", s->trials[t].name);
+            cJSON_AddStringToObject(p, "checkpoint", c->file);
+            cJSON_AddStringToObject(p, "path", c->path);
+            cJSON_AddItemToObject(p, "epoch", c->epoch >= 0 ? cJSON_CreateNumber((double)c->epoch) : cJSON_CreateNull());
+            cJSON_AddStringToObject(p, "reason", c->pending ? c->pending : "pending");
+            cJSON_AddItemToArray(pending, p);
+        }
+
     cJSON *imp = cJSON_AddArrayToObject(root, "importance");
     for (size_t k = 0; k < a->n_params; k++)
         cJSON_AddItemToArray(imp, importance_json(&a->params[k]));

@@ -64,6 +64,8 @@ const char *sr_ckpt_status_name(sr_ckpt_status s)
         return "incomplete";
     case SR_CKPT_INVALID:
         return "invalid";
+    case SR_CKPT_PENDING:
+        return "pending";
     }
     return "?";
 }
@@ -75,6 +77,7 @@ static void checkpoint_free(sr_checkpoint *c)
     free(c->rel_path);
     sr_ckpt_name_free(&c->name);
     free(c->problem);
+    free(c->pending);
     free(c->meta.output_name);
     free(c->meta.base_model);
     free(c->meta.architecture);

@@ -34,7 +34,8 @@ void sr_metrics_free(sr_metrics *m);
 typedef enum {
     SR_CKPT_OK,
     SR_CKPT_INCOMPLETE, /* shorter than its header promises: being written or cut */
-    SR_CKPT_INVALID     /* unreadable or not a valid safetensors file */
+    SR_CKPT_INVALID,    /* unreadable or not a valid safetensors file */
+    SR_CKPT_PENDING     /* modified within the settle time: left for the next run (see scan.h) */
 } sr_ckpt_status;
 
 const char *sr_ckpt_status_name(sr_ckpt_status s);
@@ -61,7 +62,8 @@ typedef struct {
     const char *epoch_from;  /* "name", "ss_epoch", "ss_num_epochs", "max_train_epochs" or NULL */
     long step;               /* -1 when unknown */
     sr_ckpt_status status;
-    char *problem;           /* why, when not ok */
+    char *problem;           /* why, when incomplete or invalid */
+    char *pending;           /* why, when pending ("modified 4 s ago", "still being written") */
     uint64_t size;
     int64_t mtime_ns;
     uint64_t header_hash;    /* fingerprint of the header bytes (0 when unreadable) */

@@ -39,7 +39,9 @@
  *    kohya writes them (loss/current, loss/average, lr/unet, lr/textencoder
  *    per step; loss/epoch_average per finished epoch) up to where training.log
  *    stops.
- *  - No current time anywhere: times count from 2025-11-15T08:00:00. */
+ *  - No current time anywhere: times count from 2025-11-15T08:00:00.  Each
+ *    saved checkpoint's modification time is when training saved it; only
+ *    the half-written one is modified now (it is being written). */
 #include "config.h"
 
 #include "synth.h"
@@ -54,6 +56,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -525,6 +528,18 @@ static int write_checkpoint(const char *tdir, const sr_synth_opts *o, const tria
     spec.keep_fraction = c->partial ? 0.5 : 1.0;
     char *path = sr_path_join(tdir, c->file);
     int rc = sr_lora_write(path, &spec, err, errlen);
+    if (rc == 0 && !c->partial) {
+        /* A saved checkpoint was last modified when training saved it; the
+         * half-written one is being written now, so it keeps the current time. */
+        long long ns = llround(c->t_saved * 1e9);
+        struct timespec times[2];
+        times[0].tv_sec = times[1].tv_sec = (time_t)(BASE_UNIX + ns / 1000000000);
+        times[0].tv_nsec = times[1].tv_nsec = (long)(ns % 1000000000);
+        if (utimensat(AT_FDCWD, path, times, 0) != 0) {
+            snprintf(err, errlen, "%s: cannot set the modification time: %s", path, strerror(errno));
+            rc = -1;
+        }
+    }
     free(path);
     return rc;
 }

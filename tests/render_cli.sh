@@ -6,10 +6,9 @@ S="$TMP/sweep"
 "$SR_BIN" synth --trials 5 --epochs 6 --samples 2 --size 32 --rank 1 --seed 5 "$S" > /dev/null || exit 1
 
 expect_status 0 "run" -- "$SR_BIN" run "$S"
-expect_grep "^report: $S/sweepreport/index.html" "$TMP/out" "run says where the report is"
-expect_grep "^recommended: trial_" "$TMP/out" "and what is recommended"
 tail -1 "$TMP/out" > "$TMP/last"
-expect_grep "^recommended: " "$TMP/last" "the last line is the recommendation"
+expect_grep "^report: $S/sweepreport/index.html, $S/sweepreport/report.pdf; " "$TMP/last" "the last line says where the report is"
+expect_grep "; recommended: trial_[0-9]* epoch [0-9]* $S/trial_[0-9]*/lora_trial_[0-9]*-[0-9]*.safetensors\$" "$TMP/last" "and what is recommended: trial, epoch, checkpoint path"
 R="$S/sweepreport"
 for f in index.html summary.json report.pdf; do
     if [ -s "$R/$f" ]; then pass "$f written"; else fail "no $f"; fi
@@ -71,7 +70,7 @@ fi
 
 # rendering again swaps the whole report in
 echo "stale" > "$R/stale.txt"
-expect_status 0 "render again" -- "$SR_BIN" render -q "$S"
+expect_status 0 "render again" -- "$SR_BIN" render -q --force "$S"
 if [ ! -e "$R/stale.txt" ] && [ -f "$R/summary.json" ] && ! ls -a "$S" | grep -q '\.tmp-\|\.old-'; then
     pass "the new report replaced the old one whole"
 else

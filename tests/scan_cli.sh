@@ -73,9 +73,13 @@ fi
 cd "$TMP" || exit 1
 expect_status 0 "demo" -- "$SR_BIN" demo demo-sweep
 expect_grep "^report: .*demo-sweep/sweepreport/index.html" "$TMP/out" "demo says where its report is"
-expect_grep "^recommended: trial_" "$TMP/out" "demo recommends a checkpoint"
+expect_grep "; recommended: trial_" "$TMP/out" "demo recommends a checkpoint"
 if [ -s demo-sweep/sweepreport/report.pdf ] && [ -s demo-sweep/sweepreport/index.html ]; then pass "demo wrote the HTML and PDF report"; else fail "demo report missing"; fi
-expect_status 0 "demo again" -- "$SR_BIN" demo demo-sweep
+expect_status 0 "demo -o again" -- "$SR_BIN" demo -o demo-sweep
 expect_grep "already" "$TMP/out" "demo reuses its sweep"
+tail -1 "$TMP/out" > "$TMP/last"
+expect_grep "^report: .*demo-sweep/sweepreport/index.html, .*demo-sweep/sweepreport/report.pdf; recommended: trial_[0-9]* epoch [0-9]* /" \
+    "$TMP/last" "its last line says where index.html and report.pdf are and what it recommends"
+expect_status 2 "demo with two folders" -- "$SR_BIN" demo -o demo-sweep other
 
 finish

@@ -107,7 +107,7 @@ static void build_site(const char *sweep, const char *out, int self_contained)
     ck_assert_msg(sr_analyze(&s, &ao, &a, err, sizeof err) == 0, "%s", err);
     ck_assert_msg(a.has_best, "the synthetic sweep has a recommendation");
     cJSON *summary = sr_summary_json(&s, &a, "2026-01-02T03:04:05+0000");
-    sr_html_opts ho = {NULL, self_contained};
+    sr_html_opts ho = {.templates_dir = NULL, .self_contained = self_contained};
     ck_assert_msg(sr_html_write(out, &s, &a, summary, &ho, err, sizeof err) == 0, "%s", err);
     cJSON_Delete(summary);
     sr_analysis_free(&a);
@@ -285,7 +285,7 @@ START_TEST(test_missing_templates)
     ck_assert(sr_analyze(&s, &ao, &a, err, sizeof err) == 0);
     cJSON *summary = sr_summary_json(&s, &a, NULL);
     char *none = sr_path_join(sweep, "no-templates");
-    sr_html_opts ho = {none, 0};
+    sr_html_opts ho = {.templates_dir = none};
     ck_assert_int_eq(sr_html_write(out, &s, &a, summary, &ho, err, sizeof err), -1);
     ck_assert_msg(strstr(err, "no-templates") != NULL, "%s", err);
     free(none);

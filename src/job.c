@@ -1,0 +1,260 @@
+/* job.c - lock, measure, render: the job behind run, render, demo and --watch. */
+#include "config.h"
+
+#include "job.h"
+#include "lock.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void sr_job_use_profile(sr_job_opts *o, const sr_profile *p)
+{
+    o->render_opts.profile = p->name;
+    o->render_opts.html = p->html;
+    o->render_opts.pdf = p->pdf;
+    o->render_opts.archive = p->archive;
+    o->render_opts.since_last_run = p->since_last_run;
+    o->render_opts.history = p->history;
+}
+
+static void eval_progress(void *ctx, size_t done, size_t total, const char *rel_path, const char *measured)
+{
+    sr_progress *pr = ctx;
+    pr->total = total;
+    sr_progress_update(pr, done, rel_path, measured ? measured : "measured before");
+}
+
+static int has_problem(const sr_problems *p, const char *path, const char *problem)
+{
+    for (size_t i = 0; i < p->n; i++)
+        if (!strcmp(p->items[i].path, path) && !strcmp(p->items[i].problem, problem))
+            return 1;
+    return 0;
+}
+
+static void merge_problems(sr_problems *dst, const sr_problems *src)
+{
+    for (size_t i = 0; i < src->n; i++)
+        if (!has_problem(dst, src->items[i].path, src->items[i].problem))
+            sr_problems_add(dst, src->items[i].path, "%s", src->items[i].problem);
+}
+
+void sr_job_print_problems(sr_progress *pr, const sr_problems *problems)
+{
+    if (problems->n && pr)
+        sr_progress_clear(pr);
+    for (size_t i = 0; i < problems->n; i++)
+        fprintf(stderr, "sweepreport: %s: %s\n", problems->items[i].path, problems->items[i].problem);
+}
+
+static void measure_line(sr_progress *pr, const sr_eval_stats *st)
+{
+    size_t measured = st->weights_measured > st->images_measured ? st->weights_measured : st->images_measured;
+    char pending[64] = "", failed[64] = "", sampled[64] = "";
+    if (st->pending)
+        snprintf(pending, sizeof pending, ", %zu pending", st->pending);
+    if (st->failed)
+        snprintf(failed, sizeof failed, ", %zu failed", st->failed);
+    if (st->sampled)
+        snprintf(sampled, sizeof sampled, ", samples rendered for %zu", st->sampled);
+    if (measured == 0 && !st->sampled)
+        sr_progress_end(pr, "%zu checkpoints on %s, nothing new to measure%s%s", st->checkpoints, st->device, pending,
+                        failed);
+    else
+        sr_progress_end(pr, "%zu checkpoints on %s: weights measured for %zu, samples for %zu, %zu metrics.json written%s%s%s",
+                        st->checkpoints, st->device, st->weights_measured, st->images_measured, st->metrics_written,
+                        sampled, pending, failed);
+}
+
+static void render_line(sr_progress *pr, const sr_render_result *r)
+{
+    if (r->unchanged) {
+        sr_progress_end(pr, "nothing changed since the report of %s: left as it is",
+                        r->previous[0] ? r->previous : "an unknown time");
+        return;
+    }
+    char pending[64] = "", hist[96] = "";
+    if (r->pending)
+        snprintf(pending, sizeof pending, "; %zu checkpoint%s pending", r->pending, r->pending == 1 ? "" : "s");
+    if (r->history_added[0])
+        snprintf(hist, sizeof hist, ", history/%s", r->history_added);
+    sr_progress_end(pr, "wrote summary.json%s%s%s (%zu charts)%s", r->wrote_html ? ", index.html" : "",
+                    r->wrote_pdf ? ", report.pdf" : "", hist, r->charts, pending);
+}
+
+int sr_job_once(const char *sweep, const sr_job_opts *o, sr_progress *pr, volatile sig_atomic_t *stop,
+                sr_job_result *r, sr_problems *problems, char *err, size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    sr_lock lock;
+    sr_lock_holder holder;
+    int lr = sr_lock_acquire(&lock, sweep, o->command, o->wait, &holder, err, errlen);
+    if (lr == SR_LOCK_BUSY)
+        return SR_JOB_LOCKED;
+    if (lr == SR_LOCK_ERROR) {
+        /* a sweep on read-only storage can still be rendered elsewhere: no
+         * one can write its store, so there is nothing to keep apart */
+        int e = errno;
+        if (o->measure || (e != EROFS && e != EACCES && e != EPERM))
+            return SR_JOB_FAILED;
+    }
+    int rc = SR_JOB_OK;
+    if (o->measure) {
+        sr_eval_opts eo = o->eval;
+        eo.scan = o->render_opts.scan;
+        eo.verbose = 0;
+        eo.quiet = 1;
+        eo.progress = eval_progress;
+        eo.progress_ctx = pr;
+        sr_progress_begin(pr, "measure", 0);
+        sr_problems ep;
+        sr_problems_init(&ep);
+        if (sr_eval(sweep, &eo, &r->eval, &ep, err, errlen) != 0) {
+            sr_progress_clear(pr);
+            rc = SR_JOB_FAILED;
+        } else {
+            r->measured = 1;
+            measure_line(pr, &r->eval);
+        }
+        merge_problems(problems, &ep);
+        sr_problems_free(&ep);
+    }
+    if (rc == SR_JOB_OK && o->render && stop && *stop) {
+        r->interrupted = 1;
+    } else if (rc == SR_JOB_OK && o->render) {
+        sr_render_opts ro = o->render_opts;
+        ro.progress = pr;
+        sr_progress_begin(pr, "render", 0);
+        sr_problems rp;
+        sr_problems_init(&rp);
+        int rr = sr_render(sweep, &ro, &r->render, &rp, err, errlen);
+        merge_problems(problems, &rp);
+        sr_problems_free(&rp);
+        if (rr == 0) {
+            r->rendered = 1;
+            render_line(pr, &r->render);
+        } else {
+            sr_progress_clear(pr);
+            rc = rr == -2 ? SR_JOB_USAGE : SR_JOB_FAILED;
+        }
+    }
+    sr_lock_release(&lock);
+    return rc;
+}
+
+void sr_job_last_line(const sr_job_result *r, char *buf, size_t len)
+{
+    const sr_render_result *rr = &r->render;
+    sr_buf b;
+    sr_buf_init(&b);
+    sr_buf_puts(&b, "report: ");
+    if (rr->wrote_html)
+        sr_buf_printf(&b, "%s/index.html", rr->out_dir);
+    if (rr->wrote_pdf)
+        sr_buf_printf(&b, "%s%s/report.pdf", rr->wrote_html ? ", " : "", rr->out_dir);
+    if (!rr->wrote_html && !rr->wrote_pdf)
+        sr_buf_printf(&b, "%s/summary.json", rr->out_dir);
+    if (rr->has_best) {
+        sr_buf_printf(&b, "; recommended: %s", rr->best_trial);
+        if (rr->best_epoch >= 0)
+            sr_buf_printf(&b, " epoch %ld", rr->best_epoch);
+        sr_buf_printf(&b, " %s", rr->best_path);
+    } else {
+        sr_buf_puts(&b, "; recommended: nothing yet (no checkpoint has a score)");
+    }
+    snprintf(buf, len, "%s", b.s);
+    sr_buf_free(&b);
+}
+
+static void sleep_until(double deadline, volatile sig_atomic_t *stop)
+{
+    while (!*stop) {
+        double left = deadline - sr_progress_now();
+        if (left <= 0)
+            return;
+        if (left > 0.2)
+            left = 0.2;
+        struct timespec ts = {(time_t)left, (long)((left - (double)(time_t)left) * 1e9)};
+        nanosleep(&ts, NULL); /* a signal ends it early */
+    }
+}
+
+static void utc_now(char *buf, size_t len)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int sr_job_watch(const char *sweep, const sr_job_opts *o, double interval, sr_progress *pr,
+                 volatile sig_atomic_t *stop)
+{
+    /* the stage lines are for -v; the cycle line says what happened */
+    sr_progress quiet = *pr;
+    quiet.verbosity = pr->verbosity - 1;
+    quiet.tty = pr->tty && quiet.verbosity >= SR_NORMAL;
+    sr_progress_say(pr, "watching %s every %g s (SIGINT or SIGTERM stops)", sweep, interval);
+    long last_holder = -1;
+    char *last_error = NULL;
+    while (!*stop) {
+        double next = sr_progress_now() + interval;
+        sr_job_result r;
+        sr_problems problems;
+        sr_problems_init(&problems);
+        char err[1024];
+        int rc = sr_job_once(sweep, o, &quiet, stop, &r, &problems, err, sizeof err);
+        char when[32];
+        utc_now(when, sizeof when);
+        if (rc == SR_JOB_USAGE) {
+            sr_progress_clear(&quiet);
+            fprintf(stderr, "sweepreport: %s: %s\n", o->command, err);
+            sr_problems_free(&problems);
+            free(last_error);
+            return SR_JOB_USAGE;
+        }
+        if (rc == SR_JOB_LOCKED) {
+            sr_lock_holder h;
+            char *lp = sr_lock_path(sweep);
+            long pid = sr_lock_read_holder(lp, &h) == 0 ? h.pid : 0;
+            free(lp);
+            if (pid != last_holder)
+                sr_progress_say(pr, "%s %s; trying again in %g s", when, err, interval);
+            last_holder = pid;
+        } else if (rc == SR_JOB_FAILED) {
+            if (!last_error || strcmp(last_error, err) != 0) {
+                sr_progress_clear(pr);
+                fprintf(stderr, "sweepreport: %s: %s\n", o->command, err);
+            }
+            free(last_error);
+            last_error = xstrdup(err);
+        } else {
+            last_holder = -1;
+            free(last_error);
+            last_error = NULL;
+            size_t measured = r.eval.weights_measured > r.eval.images_measured ? r.eval.weights_measured
+                                                                                 : r.eval.images_measured;
+            int changed = r.rendered && !r.render.unchanged;
+            if (changed)
+                sr_job_print_problems(pr, &problems);
+            if (measured || changed) {
+                char last[8192];
+                sr_job_last_line(&r, last, sizeof last);
+                char pending[48] = "";
+                if (r.render.pending)
+                    snprintf(pending, sizeof pending, ", %zu pending", r.render.pending);
+                sr_progress_say(pr, "%s measured %zu, %s%s; %s", when, measured,
+                                changed ? "report updated" : "report unchanged", pending, last);
+            }
+        }
+        sr_problems_free(&problems);
+        sleep_until(next, stop);
+    }
+    free(last_error);
+    sr_progress_say(pr, "stopped");
+    return SR_JOB_OK;
+}

@@ -1,0 +1,192 @@
+#!/bin/sh
+# job_cli.sh - run as cron and people use it: the lock (exit 3, --wait, a
+# killed holder), plain output without a terminal, reruns that leave an
+# up-to-date report alone, pending checkpoints, profiles, nightly history.
+. "${SR_SRCDIR:-.}/tests/lib.sh"
+
+S="$TMP/sweep"
+"$SR_BIN" synth --trials 4 --epochs 4 --samples 2 --size 32 --rank 1 --seed 11 "$S" > /dev/null || exit 1
+R="$S/sweepreport"
+
+# waits up to 60 s for a file to hold a pattern
+wait_for() {
+    i=0
+    while [ $i -lt 300 ]; do
+        if grep -q -- "$1" "$2" 2>/dev/null; then return 0; fi
+        sleep 0.2
+        i=$((i + 1))
+    done
+    return 1
+}
+
+# ---- output without a terminal, -q and -v ---------------------------------
+expect_status 0 "run without a terminal" -- "$SR_BIN" run "$S"
+cat "$TMP/out" "$TMP/err" > "$TMP/all"
+if grep -q "$(printf '\r')" "$TMP/all" || grep -q "$(printf '\033')" "$TMP/all"; then
+    fail "carriage returns or escape codes in non-terminal output"; od -c "$TMP/all" | head -5
+else
+    pass "no carriage return, no escape code without a terminal"
+fi
+if [ "$(grep -c '^measure: ' "$TMP/out")" -eq 1 ] && [ "$(grep -c '^render: ' "$TMP/out")" -eq 1 ]; then
+    pass "one plain line per stage"
+else
+    fail "stage lines: $(cat "$TMP/out")"
+fi
+tail -1 "$TMP/out" > "$TMP/last"
+expect_grep "^report: $R/index.html, $R/report.pdf; recommended: trial_[0-9]* epoch [0-9]* $S/trial_" "$TMP/last" \
+    "the last line says where the report is and what is recommended"
+expect_status 0 "run -q" -- "$SR_BIN" run -q --force "$S"
+if [ ! -s "$TMP/out" ]; then pass "-q prints nothing on stdout"; else fail "-q printed: $(cat "$TMP/out")"; fi
+expect_status 0 "run -v" -- "$SR_BIN" run -v --force "$S"
+n_ok=$("$SR_BIN" scan --json -q "$S" | grep -c '"status":[[:space:]]*"ok"')
+n_lines=$(grep -c '^measure: trial_[0-9]*/.*\.safetensors: ' "$TMP/out")
+if [ "$n_lines" -eq "$n_ok" ] && [ "$n_ok" -gt 0 ]; then pass "-v: a line per checkpoint ($n_ok)"; else
+    fail "-v: $n_lines checkpoint lines for $n_ok checkpoints"; fi
+if command -v script > /dev/null 2>&1 && script -qec true /dev/null > /dev/null 2>&1; then
+    script -qec "'$SR_BIN' run --force '$S'" /dev/null > "$TMP/tty" 2>&1
+    if grep -q "$(printf '\r\033')\[K" "$TMP/tty" && grep -q "measure [0-9]*/[0-9]*" "$TMP/tty"; then
+        pass "on a terminal the progress line is redrawn (stage n/N)"
+    else
+        fail "terminal output: $(od -c "$TMP/tty" | head -3)"
+    fi
+else
+    skip "on a terminal the progress line is redrawn" "no script(1) with a pseudo-terminal"
+fi
+
+# ---- a rerun with nothing new ------------------------------------------------
+stat -c '%i %Y' "$R/index.html" "$R/summary.json" "$R/report.pdf" > "$TMP/before"
+cp "$R/summary.json" "$TMP/summary.before"
+expect_status 0 "run again" -- "$SR_BIN" run "$S"
+expect_grep "^measure: .*nothing new to measure" "$TMP/out" "the rerun measures nothing"
+expect_grep "^render: nothing changed since the report of " "$TMP/out" "the rerun says nothing changed"
+stat -c '%i %Y' "$R/index.html" "$R/summary.json" "$R/report.pdf" > "$TMP/after"
+if cmp -s "$TMP/before" "$TMP/after" && cmp -s "$R/summary.json" "$TMP/summary.before"; then
+    pass "the published report was left as it is (same inodes and times)"
+else
+    fail "the report was rewritten: $(cat "$TMP/before" "$TMP/after")"
+fi
+tail -1 "$TMP/out" > "$TMP/last"
+expect_grep "^report: $R/index.html, $R/report.pdf; recommended: " "$TMP/last" "and still says where it is"
+expect_grep '"fingerprint":[[:space:]]*"[0-9a-f]\{16\}"' "$R/summary.json" "summary.json records the fingerprint"
+# options the report depends on are part of it
+expect_status 0 "render with another score" -- "$SR_BIN" render --prefer-earlier 20 "$S"
+expect_grep "^render: wrote summary.json" "$TMP/out" "another option renders again"
+
+# ---- pending checkpoints -----------------------------------------------------
+ck=$(ls "$S"/trial_0001/*-000002.safetensors)
+cp "$ck" "$S/trial_0001/lora_trial_1-000003.safetensors"   # modified just now
+expect_status 0 "run with a fresh checkpoint" -- "$SR_BIN" run --settle 3600 "$S"
+expect_grep "1 pending\|2 pending" "$TMP/out" "the fresh checkpoint is pending"
+if grep -q 'lora_trial_1-000003' "$TMP/err"; then fail "a pending checkpoint was reported as a problem"; else
+    pass "a pending checkpoint is not a problem"; fi
+if [ -n "${SR_PYTHON:-}" ] && [ -x "$SR_PYTHON" ]; then
+    if "$SR_PYTHON" - "$R/summary.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+p = [x for x in d["pending"] if x["checkpoint"] == "lora_trial_1-000003.safetensors"]
+assert len(p) == 1 and p[0]["trial"] == "trial_0001" and p[0]["reason"], d["pending"]
+c = [c for t in d["trials"] for c in t["checkpoints"] if c["file"] == "lora_trial_1-000003.safetensors"][0]
+assert c["status"] == "pending" and c["score"] is None and "weight_delta_norm" not in c["metrics"], c
+assert not any("000003" in x["path"] for x in d["problems"]), d["problems"]
+print("pending ok")
+PY
+    then pass "summary.json lists it as pending, unmeasured"; else fail "summary.json pending"; fi
+else
+    skip "summary.json lists it as pending" "no python3"
+fi
+expect_grep 'id="pending-h"' "$R/index.html" "the index page has a pending line"
+expect_grep 'lora_trial_1-000003.safetensors' "$R/index.html" "naming the checkpoint"
+expect_status 0 "run with --settle 0" -- "$SR_BIN" run --settle 0 "$S"
+expect_grep "weights measured for 1," "$TMP/out" "settled, it is measured"
+
+# ---- profiles ----------------------------------------------------------------
+printf 'html = yes\npdf = no\ncolour = blue\n' > "$TMP/bad.profile"
+expect_status 2 "a profile with an unknown key" -- "$SR_BIN" render --profile "$TMP/bad.profile" "$S"
+expect_grep "$TMP/bad.profile:3: unknown key 'colour'" "$TMP/err" "the error names the file and the line"
+expect_status 2 "an unknown profile name" -- "$SR_BIN" run --profile weekly "$S"
+expect_grep "unknown profile 'weekly'.*archive, nightly, summary" "$TMP/err" "the error lists the profiles"
+printf 'description = JSON only\n' > "$TMP/json.profile"
+expect_status 0 "a custom profile" -- "$SR_BIN" render -o "$TMP/jsononly" --profile "$TMP/json.profile" "$S"
+if [ -f "$TMP/jsononly/summary.json" ] && [ ! -e "$TMP/jsononly/index.html" ] && [ ! -e "$TMP/jsononly/report.pdf" ]; then
+    pass "it writes what it says: summary.json alone"
+else
+    fail "custom profile wrote: $(ls "$TMP/jsononly")"
+fi
+expect_grep "^report: $TMP/jsononly/summary.json; " "$TMP/out" "and the last line points at it"
+
+# ---- nightly: since the last run, history ---------------------------------------
+N="$TMP/nightly"
+expect_status 0 "nightly, first run" -- "$SR_BIN" run --profile nightly -o "$N" "$S"
+if [ -f "$N/index.html" ] && [ ! -e "$N/report.pdf" ] && [ "$(ls "$N/history" | wc -l)" -eq 1 ]; then
+    pass "nightly writes the site, no PDF, one summary in history/"
+else
+    fail "nightly wrote: $(ls "$N" "$N/history" 2>&1 | tr '\n' ' ')"
+fi
+expect_grep '"first_run":[[:space:]]*true' "$N/summary.json" "the first nightly has nothing to compare with"
+expect_grep 'id="since-h"' "$N/index.html" "the index page has the since-the-last-run section"
+# 35 older summaries and a file of someone else's
+i=1
+while [ $i -le 35 ]; do
+    d=$(printf '2020%02d%02d' $(( (i - 1) / 28 + 1 )) $(( (i - 1) % 28 + 1 )))
+    echo '{}' > "$N/history/summary-${d}T000000Z.json"
+    i=$((i + 1))
+done
+echo mine > "$N/history/notes.txt"
+cp -p "$ck" "$S/trial_0002/lora_trial_2-000003.safetensors"   # a finished new checkpoint
+expect_status 0 "nightly after a new checkpoint" -- "$SR_BIN" run --profile nightly -o "$N" "$S"
+n_hist=$(ls "$N/history" | grep -c '^summary-.*\.json$')
+if [ "$n_hist" -eq 30 ]; then pass "history pruned to the newest 30 summaries"; else fail "$n_hist summaries in history"; fi
+if [ ! -e "$N/history/summary-20200101T000000Z.json" ] && [ ! -e "$N/history/summary-20200107T000000Z.json" ] &&
+    [ -e "$N/history/summary-20200108T000000Z.json" ] && [ "$(cat "$N/history/notes.txt")" = mine ]; then
+    pass "the oldest went, nothing else was touched"
+else
+    fail "history: $(ls "$N/history" | head -12 | tr '\n' ' ')"
+fi
+if [ -n "${SR_PYTHON:-}" ] && [ -x "$SR_PYTHON" ]; then
+    if "$SR_PYTHON" - "$N/summary.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+s = d["since_last_run"]
+assert s["first_run"] is False and s["previous_generated_at"], s
+new = [(c["trial"], c["checkpoint"]) for c in s["new_checkpoints"]]
+assert ("trial_0002", "lora_trial_2-000003.safetensors") in new, new
+assert s["new_trials"] == [], s
+assert isinstance(s["best_changed"], bool)
+assert d["profile"] == "nightly"
+print("since ok")
+PY
+    then pass "since_last_run names the new checkpoint"; else fail "since_last_run"; fi
+else
+    skip "since_last_run names the new checkpoint" "no python3"
+fi
+expect_grep 'trial_0002/lora_trial_2-000003.safetensors' "$N/index.html" "so does the index page"
+
+# ---- the lock ------------------------------------------------------------------
+# A run whose sampler sleeps holds the lock for a few seconds.
+mkdir -p "$TMP/hold/trial_0001"
+cp -p "$ck" "$TMP/hold/trial_0001/lora-000002.safetensors"
+HOLD="sh -c 'sleep 4' holder {checkpoint} {outdir} {n}"
+"$SR_BIN" run -q --sampler "$HOLD" "$TMP/hold" > /dev/null 2>&1 &
+holder=$!
+if wait_for "^pid $holder\$" "$TMP/hold/.sweepreport/run.lock"; then pass "the holder notes its pid"; else fail "no lock note"; fi
+expect_status 3 "a second run while the first holds the lock" -- "$SR_BIN" run "$TMP/hold"
+expect_grep "run.lock: locked by pid $holder on .* since 20[0-9-]*T[0-9:]*Z (run)" "$TMP/err" "the message names the holder and its start time"
+expect_grep "\-\-wait" "$TMP/err" "and says how to wait"
+if [ "$(wc -l < "$TMP/err")" -eq 1 ]; then pass "in one line"; else fail "lock message: $(cat "$TMP/err")"; fi
+expect_status 3 "render while locked" -- "$SR_BIN" render "$TMP/hold"
+expect_status 3 "eval while locked" -- "$SR_BIN" eval "$TMP/hold"
+expect_grep "locked by pid $holder" "$TMP/err" "eval names the holder too"
+expect_status 0 "run --wait 120 waits for the holder" -- "$SR_BIN" run -q --wait 120 "$TMP/hold"
+wait $holder
+st=$?
+if [ $st -eq 0 ]; then pass "the holder finished normally"; else fail "the holder exited $st"; fi
+# a killed holder leaves its note behind but no lock
+"$SR_BIN" run -q --force --sampler "$HOLD" "$TMP/hold" > /dev/null 2>&1 &
+holder=$!
+wait_for "^pid $holder\$" "$TMP/hold/.sweepreport/run.lock"
+kill -9 $holder
+wait $holder 2> /dev/null
+expect_grep "^pid $holder\$" "$TMP/hold/.sweepreport/run.lock" "the killed holder's note is still there"
+expect_status 0 "a run after the holder was killed" -- "$SR_BIN" run -q "$TMP/hold"
+
+finish
