@@ -170,7 +170,7 @@ int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result 
         /* the PDF is an extra: a failure is reported, the rest is published */
         char *pdf = sr_path_join(tmp, "report.pdf");
         char why[512];
-        if (sr_pdf_report_write(pdf, &s, &a, why, sizeof why) != 0)
+        if (sr_pdf_report_write(pdf, &s, &a, problems, why, sizeof why) != 0)
             sr_problems_add(problems, pdf, "%s", why);
         free(pdf);
     }

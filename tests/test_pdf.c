@@ -81,7 +81,7 @@ static char *run(const char *cmd, int *status)
 static void write_pdf(void)
 {
     char err[512];
-    int rc = sr_pdf_report_write(pdf, &sweep, &analysis, err, sizeof err);
+    int rc = sr_pdf_report_write(pdf, &sweep, &analysis, NULL, err, sizeof err);
     ck_assert_msg(rc == 0, "sr_pdf_report_write: %s", err);
     struct stat stt;
     ck_assert_int_eq(stat(pdf, &stt), 0);
@@ -146,7 +146,7 @@ END_TEST
 START_TEST(test_pdf_unwritable)
 {
     char err[512] = "";
-    int rc = sr_pdf_report_write("/nonexistent-dir/x/report.pdf", &sweep, &analysis, err, sizeof err);
+    int rc = sr_pdf_report_write("/nonexistent-dir/x/report.pdf", &sweep, &analysis, NULL, err, sizeof err);
     ck_assert_int_eq(rc, -1);
     ck_assert(strlen(err) > 0);
 }
