@@ -34,6 +34,8 @@ static void render_help(const char *cmd)
            "  --prefer-earlier PCT   recommend the earliest checkpoint within PCT %% of the\n"
            "                         best score (default 0)\n"
            "  --self-contained       one index.html with images inline, for mailing\n"
+           "  --archive              also write SWEEP/<trial>/<trial>_report.pdf (PDF/A-3b)\n"
+           "                         beside each trial's checkpoints\n"
            "  --templates DIR        use these page templates instead of the installed ones\n"
            "  --study PATH           the Optuna storage (default SWEEP/optuna_study.db)\n"
            "  --study-name NAME      the study, when the storage holds several\n");
@@ -60,7 +62,8 @@ static int render_or_run(int argc, char **argv, int run)
         {"jobs", required_argument, NULL, 'j'},         {"sampler", required_argument, NULL, 'X'},
         {"sampler-timeout", required_argument, NULL, 'T'}, {"quiet", no_argument, NULL, 'q'},
         {"templates", required_argument, NULL, 't'},    {"self-contained", no_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},               {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},               {"archive", no_argument, NULL, 'A'},
+        {NULL, 0, NULL, 0},
     };
     sr_render_opts ro;
     memset(&ro, 0, sizeof ro);
@@ -82,6 +85,9 @@ static int render_or_run(int argc, char **argv, int run)
             break;
         case 'c':
             ro.self_contained = 1;
+            break;
+        case 'A':
+            ro.archive = 1;
             break;
         case 'S':
             ro.analysis.expression = optarg;
@@ -164,6 +170,8 @@ static int render_or_run(int argc, char **argv, int run)
     }
     if (!ro.quiet) {
         printf("report: %s/index.html (%zu charts; summary.json beside it)\n", res.out_dir, res.charts);
+        if (ro.archive)
+            printf("archive: %zu trial PDFs (SWEEP/<trial>/<trial>_report.pdf)\n", res.archives);
         if (res.has_best)
             printf("recommended: %s\n", res.best);
         else

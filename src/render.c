@@ -6,6 +6,7 @@
 #include "chart.h"
 #include "charts.h"
 #include "html.h"
+#include "pdf_archive.h"
 #include "pdf_report.h"
 #include "json.h"
 #include "util.h"
@@ -185,6 +186,8 @@ int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result 
             res->has_best = 1;
             snprintf(res->best, sizeof res->best, "%s (epoch %ld, score %.6g)", c->rel_path, c->epoch, a.best_score);
         }
+        if (o->archive)
+            res->archives = sr_pdf_archive_sweep(&s, &a, problems);
     } else if (access(tmp, F_OK) == 0) {
         sr_remove_tree(tmp);
     }

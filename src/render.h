@@ -15,6 +15,7 @@ typedef struct {
     const char *templates_dir;  /* NULL: the installed templates */
     int self_contained;         /* one index.html with everything inline */
     int quiet;
+    int archive;                /* also SWEEP/<trial>/<trial>_report.pdf (pdf_archive.h) */
 } sr_render_opts;
 
 typedef struct {
@@ -22,6 +23,7 @@ typedef struct {
     size_t charts;
     int has_best;
     char best[512];             /* "trial_0004/lora_trial_4-000006.safetensors (epoch 6, score 0.0812)" */
+    size_t archives;            /* archive PDFs written */
 } sr_render_result;
 
 /* Returns 0; -1 with a reason when the sweep cannot be read or the output
