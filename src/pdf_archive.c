@@ -340,10 +340,9 @@ static int has_problem(const sr_problems *p, const char *text)
 
 size_t sr_pdf_archive_sweep(const sr_sweep *s, const sr_analysis *a, sr_problems *problems)
 {
-    if (!*sr_pdfa_icc_file()) {
-        sr_problems_add(problems, s->path,
-                        "archive PDFs not written: no sRGB ICC profile is installed (install icc-profiles-free, or "
-                        "set SR_ICC_PROFILE)");
+    char why[512];
+    if (sr_pdfa_check_icc(why, sizeof why) != 0) {
+        sr_problems_add(problems, s->path, "archive PDFs not written: %s", why);
         return 0;
     }
     size_t written = 0;

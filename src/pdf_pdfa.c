@@ -72,6 +72,16 @@ static int read_icc(const char *file, char **data, size_t *len, char *err, size_
     return 0;
 }
 
+int sr_pdfa_check_icc(char *err, size_t errlen)
+{
+    char *icc = NULL;
+    size_t len = 0;
+    if (read_icc(sr_pdfa_icc_file(), &icc, &len, err, errlen) != 0)
+        return -1;
+    free(icc);
+    return 0;
+}
+
 static void xml_text(sr_buf *b, const char *s)
 {
     for (const unsigned char *u = (const unsigned char *)(s ? s : ""); *u; u++) {

@@ -33,6 +33,9 @@ typedef struct {
  * /usr/share/color/icc/ghostscript/srgb.icc that exists; "" when none. */
 const char *sr_pdfa_icc_file(void);
 
+/* Whether that profile can be embedded: 0, or -1 with a one-line reason. */
+int sr_pdfa_check_icc(char *err, size_t errlen);
+
 /* Makes doc PDF/A-3b.  Call after the document information is set and
  * before anything is drawn, so that the metadata stream is one of the
  * first objects of the file.  Returns 0, or -1 with a one-line reason (no
