@@ -231,7 +231,8 @@ int sr_pdf_report_write(const char *path, const sr_sweep *s, const sr_analysis *
     HPDF_Outline troot = NULL;
     for (size_t i = 0; i < s->n_trials && !sr_pdfw_failed(&w); i++)
         sr_pdf_trial_section(&w, i, "Trials", &troot);
-    sr_pdfw_font_note(&w, path, problems);
+    /* the note names the sweep: the report may be written under a temporary name */
+    sr_pdfw_font_note(&w, s->path, problems);
     sr_pdf_problems_section(&w, NULL);
     sr_pdfw_footers(&w);
     int rc = 0;

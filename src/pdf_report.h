@@ -29,8 +29,8 @@
 
 /* Writes the report to path atomically (the old file, if any, stays until
  * the new one is complete).  a may not be NULL.  A note on text the fonts
- * could not show (CJK text without a CJK font) goes to the report's
- * problems and to problems (may be NULL).  Returns 0, or -1 with a
+ * could not show (CJK text without a CJK font), naming the sweep folder,
+ * goes to the report's problems and to problems (may be NULL).  Returns 0, or -1 with a
  * one-line reason in err (libharu failures name the error code). */
 int sr_pdf_report_write(const char *path, const sr_sweep *s, const sr_analysis *a, sr_problems *problems, char *err,
                         size_t errlen);

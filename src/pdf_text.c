@@ -21,6 +21,8 @@ static const struct {
     const char *path;
     int index; /* -1: a plain .ttf */
 } cjk_candidates[] = {
+    /* han, kana and hangul (the "Full" face has no hangul) */
+    {"/usr/share/fonts-droid-fallback/truetype/DroidSansFallback.ttf", -1},
     {"/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", -1},
     {"/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0},
     {"/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0},

@@ -7,7 +7,8 @@
  * carry CFF outlines and are refused (HPDF_TTF_INVALID_FMT), so the CJK
  * font is the first of these that is installed:
  *   $SR_CJK_FONT (FILE or FILE:INDEX for a collection; "none": no CJK font)
- *   /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf  (fonts-droid-fallback)
+ *   /usr/share/fonts-droid-fallback/truetype/DroidSansFallback.ttf  (fonts-droid-fallback)
+ *   /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf  (the same, without hangul)
  *   /usr/share/fonts/truetype/wqy/wqy-microhei.ttc             (fonts-wqy-microhei)
  *   /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc               (fonts-wqy-zenhei)
  *   /usr/share/fonts/truetype/arphic/uming.ttc                 (fonts-arphic-uming) */

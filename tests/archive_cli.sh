@@ -49,4 +49,12 @@ if [ "$before" != "$after" ]; then pass "the rerun replaced the archive whole"; 
 if cmp -s "$S/trial_0001/trial_0001_report.pdf" "$TMP/notes"; then pass "and still left someone's file alone"; else
     fail "someone's file was changed on the rerun"; fi
 
+# CJK text with no CJK font: replaced, and said once for the report and all archives
+for t in trial_0002 trial_0003; do
+    sed -i '1s/{/{"note": "\xe5\xad\xa6\xe4\xb9\xa0\xe7\x8e\x87\xe6\xb5\x8b\xe8\xaf\x95",/' "$S/$t/params.json"
+done
+expect_status 0 "render --archive without a CJK font" -- env SR_CJK_FONT=none "$SR_BIN" render --archive "$S"
+notes=$(grep -c "CJK text is shown as U+FFFD" "$TMP/err")
+if [ "$notes" -eq 1 ]; then pass "one note on the missing CJK font"; else fail "$notes notes on the missing CJK font"; fi
+
 finish

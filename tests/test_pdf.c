@@ -362,9 +362,9 @@ START_TEST(test_pdf_without_cjk_font)
     sr_problems_init(&log);
     char err[512];
     ck_assert_msg(sr_pdf_report_write(pdf, &sweep, &analysis, &log, err, sizeof err) == 0, "%s", err);
-    /* one note, naming the report */
+    /* one note, naming the sweep */
     ck_assert_uint_eq(log.n, 1);
-    ck_assert_str_eq(log.items[0].path, pdf);
+    ck_assert_str_eq(log.items[0].path, sweep.path);
     ck_assert_msg(strstr(log.items[0].problem, "CJK") != NULL, "%s", log.items[0].problem);
     sr_problems_free(&log);
     unsetenv("SR_CJK_FONT");
