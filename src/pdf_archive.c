@@ -56,6 +56,30 @@ static ssize_t read_at(int fd, char *buf, size_t len, off_t off)
     return (ssize_t)got;
 }
 
+/* Whether the end of a file is the one trailer the writer made: the last
+ * "trailer" has no /Prev, and one startxref and one %%EOF follow it, then
+ * nothing but line ends.  An editor's incremental update (a classic trailer
+ * with /Prev, or a cross-reference stream after ours) fails this. */
+static int single_trailer(const char *tail, size_t tl)
+{
+    const char *tr = NULL;
+    for (const char *p = tail; (p = memmem(p, tl - (size_t)(p - tail), "trailer", 7)) != NULL; p++)
+        tr = p;
+    if (!tr)
+        return 0;
+    size_t rest = tl - (size_t)(tr - tail);
+    const char *sx = memmem(tr, rest, "startxref", 9);
+    const char *eof = memmem(tr, rest, "%%EOF", 5);
+    if (memmem(tr, rest, "/Prev", 5) || !sx || !eof || eof < sx)
+        return 0;
+    if (memmem(sx + 9, tl - (size_t)(sx + 9 - tail), "startxref", 9))
+        return 0;
+    for (const char *p = eof + 5; p < tail + tl; p++)
+        if (*p != '\r' && *p != '\n')
+            return 0;
+    return 1;
+}
+
 int sr_pdf_archive_is_ours(const char *path)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -87,13 +111,8 @@ int sr_pdf_archive_is_ours(const char *path)
             ours = memmem(xmp, xl, NS_DECL, strlen(NS_DECL)) && memmem(xmp, xl, WRITER_TAG, strlen(WRITER_TAG)) &&
                    memmem(xmp, xl, PRODUCER_TAG, strlen(PRODUCER_TAG));
         }
-        /* the one trailer the writer made: no later update appended */
-        const char *tr = NULL;
-        for (const char *p = tail; ours && (p = memmem(p, tl - (size_t)(p - tail), "trailer", 7)) != NULL; p++)
-            tr = p;
         if (ours)
-            ours = tr && !memmem(tr, tl - (size_t)(tr - tail), "/Prev", 5) &&
-                   memmem(tr, tl - (size_t)(tr - tail), "%%EOF", 5);
+            ours = single_trailer(tail, tl);
     }
     free(head);
     free(tail);

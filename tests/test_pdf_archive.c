@@ -895,6 +895,18 @@ START_TEST(test_archive_edited_is_not_ours)
     free(again);
     free(data);
     free(p);
+
+    /* an update with a cross-reference stream instead of a trailer */
+    char *q = archive_of("trial_0002");
+    ck_assert_int_eq(sr_pdf_archive_is_ours(q), 1);
+    f = fopen(q, "ab");
+    ck_assert_ptr_nonnull(f);
+    fputs("9 0 obj\n<< /Type /XRef /Size 10 /W [1 2 1] /Prev 99 /Length 0 >>\nstream\n\nendstream\nendobj\n"
+          "startxref\n4321\n%%EOF\n",
+          f);
+    fclose(f);
+    ck_assert_int_eq(sr_pdf_archive_is_ours(q), 0);
+    free(q);
 }
 END_TEST
 
