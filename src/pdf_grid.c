@@ -63,9 +63,10 @@ static void free_rows(sr_sheet_row *rows, char **labels, size_t n)
     free(labels);
 }
 
-/* Composes the rows as a JPEG of at most SR_PDF_MAX_SHEET_BYTES (smaller
- * cells until it fits) and loads it into the document. */
-static HPDF_Image sheet_image(sr_pdfw *w, const sr_sheet_row *rows, size_t n_rows, const char *what)
+/* Composes the rows as a JPEG of at most max_bytes (smaller cells until it
+ * fits) and loads it into the document. */
+static HPDF_Image sheet_image(sr_pdfw *w, const sr_sheet_row *rows, size_t n_rows, size_t max_bytes,
+                              const char *what)
 {
     char why[512] = "";
     /* cells as large as the largest thumbnail, so small samples are not lost in empty space */
@@ -92,7 +93,7 @@ static HPDF_Image sheet_image(sr_pdfw *w, const sr_sheet_row *rows, size_t n_row
         unlink(jpg);
         if (rc != 0)
             break;
-        if (len > SR_PDF_MAX_SHEET_BYTES) {
+        if (len > max_bytes) {
             free(data);
             if (cell * 2 / 3 >= 16)
                 continue;
@@ -131,7 +132,7 @@ HPDF_Image sr_pdf_trial_grid(sr_pdfw *w, const sr_trial *t)
             load_row(w, t, &t->ckpts[j], &rows[r], &labels[r]);
             r++;
         }
-    HPDF_Image img = sheet_image(w, rows, n_rows, t->path);
+    HPDF_Image img = sheet_image(w, rows, n_rows, SR_PDF_MAX_SHEET_BYTES - SR_PDF_MAX_ROW_BYTES, t->path);
     free_rows(rows, labels, n_rows);
     return img;
 }
@@ -143,7 +144,7 @@ HPDF_Image sr_pdf_checkpoint_grid(sr_pdfw *w, const sr_trial *t, const sr_checkp
     sr_sheet_row *row = xcalloc(1, sizeof *row);
     char **label = xcalloc(1, sizeof *label);
     load_row(w, t, c, row, label);
-    HPDF_Image img = sheet_image(w, row, 1, c->path);
+    HPDF_Image img = sheet_image(w, row, 1, SR_PDF_MAX_ROW_BYTES, c->path);
     free_rows(row, label, 1);
     return img;
 }
