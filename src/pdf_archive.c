@@ -137,8 +137,8 @@ static void context_page(sr_pdfw *w, size_t ti, time_t when)
     gmtime_r(&when, &tm);
     strftime(when_s, sizeof when_s, "%Y-%m-%d %H:%M UTC", &tm);
     char *title = xasprintf("Trial %s", t->name);
-    snprintf(b, sizeof b, "archive of the sweep report  \xc2\xb7  sweep %s  \xc2\xb7  written %s", sr_path_base(s->path),
-             when_s);
+    snprintf(b, sizeof b, "archive of the sweep report  \xc2\xb7  sweep %s  \xc2\xb7  written %s",
+             sr_path_base(s->path), when_s);
     double y = sr_pdfw_heading(w, title, b);
     free(title);
 
@@ -204,7 +204,8 @@ static void context_page(sr_pdfw *w, size_t ti, time_t when)
             snprintf(b, sizeof b, "%s  \xc2\xb7  epoch %ld  \xc2\xb7  score %s%s", bt->name, c->epoch, n1,
                      a->best.trial == ti ? "  (this trial)" : "");
         else
-            snprintf(b, sizeof b, "%s  \xc2\xb7  score %s%s", bt->name, n1, a->best.trial == ti ? "  (this trial)" : "");
+            snprintf(b, sizeof b, "%s  \xc2\xb7  score %s%s", bt->name, n1,
+                     a->best.trial == ti ? "  (this trial)" : "");
         sr_pdfw_text(w, MARGIN + 12, y, b, 1, 10.5, CONTENT_W - 24, 0);
         y -= 15;
         sr_pdfw_text(w, MARGIN + 12, y, c->file, 0, 10, CONTENT_W - 24, 0);

@@ -216,7 +216,7 @@ static char *xmp_packet(HPDF_Doc doc, const sr_pdfa_property *props, size_t n)
                     "</x:xmpmeta>\n");
     /* room for editors to update the packet in place */
     for (int i = 0; i < 20; i++)
-        sr_buf_puts(&b, "                                                                                                   \n");
+        sr_buf_printf(&b, "%99s\n", "");
     sr_buf_puts(&b, "<?xpacket end=\"w\"?>");
     return sr_buf_steal(&b);
 }
