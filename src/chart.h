@@ -114,5 +114,10 @@ int sr_chart_png(const sr_chart *c, int width, int height, const char *path, cha
  * points, origin bottom left), with a font the caller loaded (HPDF_Font). */
 int sr_chart_pdf(const sr_chart *c, void *hpdf_page, void *hpdf_font, double x, double y, double w, double h,
                  char *err, size_t errlen);
+/* The same with a font set (pdf_text.h): each character in the font that
+ * has it, CJK text in the fallback font. */
+struct sr_pdf_fonts;
+int sr_chart_pdf_fonts(const sr_chart *c, void *hpdf_page, struct sr_pdf_fonts *fonts, double x, double y, double w,
+                       double h, char *err, size_t errlen);
 
 #endif

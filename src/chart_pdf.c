@@ -5,6 +5,7 @@
 
 #include "chart.h"
 #include "chart_layout.h"
+#include "pdf_text.h"
 #include "util.h"
 
 #include <hpdf.h>
@@ -27,6 +28,7 @@ typedef enum { ENC_UTF8, ENC_LATIN1, ENC_ASCII } text_encoding;
 typedef struct {
     HPDF_Page page;
     HPDF_Font font;
+    sr_pdf_fonts *fonts;    /* UTF-8 text: the fonts it is drawn in */
     double bx, by, bh;      /* box origin and height */
     text_encoding enc;
     HPDF_STATUS status;     /* the first error */
@@ -110,6 +112,10 @@ static const char *encode(pdf_gfx *p, const char *s)
 static double pg_text_width(void *ctx, const char *text, double size, int bold)
 {
     pdf_gfx *p = ctx;
+    if (p->enc == ENC_UTF8) {
+        sr_pdf_text_clean(p->fonts, text, 0, &p->text);
+        return sr_pdf_text_width(p->fonts, p->text.s, 0, size);
+    }
     const char *t = encode(p, text);
     HPDF_TextWidth tw = HPDF_Font_TextWidth(p->font, (const HPDF_BYTE *)t, (HPDF_UINT)strlen(t));
     (void)bold; /* the stroke that makes bold text leaves the advance alone */
@@ -134,7 +140,7 @@ static void pg_text(void *ctx, double x, double y, double angle, sr_text_align a
     if (!text || !*text || p->status != HPDF_OK)
         return;
     double w = pg_text_width(p, text, size, bold);
-    const char *t = encode(p, text);
+    const char *t = p->enc == ENC_UTF8 ? p->text.s : encode(p, text);
     double a = angle * PI / 180, ca = cos(a), sa = sin(a);
     double off = align == SR_TEXT_CENTER ? w / 2 : align == SR_TEXT_RIGHT ? w : 0;
     double X = px(p, x) - off * ca, Y = py(p, y) - off * sa;
@@ -144,11 +150,17 @@ static void pg_text(void *ctx, double x, double y, double angle, sr_text_align a
     CK(p, "HPDF_Page_SetTextRenderingMode",
        HPDF_Page_SetTextRenderingMode(p->page, bold ? HPDF_FILL_THEN_STROKE : HPDF_FILL));
     CK(p, "HPDF_Page_BeginText", HPDF_Page_BeginText(p->page));
-    CK(p, "HPDF_Page_SetFontAndSize", HPDF_Page_SetFontAndSize(p->page, p->font, (HPDF_REAL)size));
+    if (p->enc != ENC_UTF8)
+        CK(p, "HPDF_Page_SetFontAndSize", HPDF_Page_SetFontAndSize(p->page, p->font, (HPDF_REAL)size));
     CK(p, "HPDF_Page_SetTextMatrix",
        HPDF_Page_SetTextMatrix(p->page, (HPDF_REAL)ca, (HPDF_REAL)sa, (HPDF_REAL)-sa, (HPDF_REAL)ca, (HPDF_REAL)X,
                                (HPDF_REAL)Y));
-    CK(p, "HPDF_Page_ShowText", HPDF_Page_ShowText(p->page, t));
+    if (p->enc == ENC_UTF8) {
+        /* the width above left the cleaned text in p->text */
+        CK(p, "HPDF_Page_ShowText", sr_pdf_text_show(p->fonts, p->page, t, 0, size));
+    } else {
+        CK(p, "HPDF_Page_ShowText", HPDF_Page_ShowText(p->page, t));
+    }
     CK(p, "HPDF_Page_EndText", HPDF_Page_EndText(p->page));
 }
 
@@ -242,8 +254,9 @@ static int pg_failed(void *ctx)
     return p->status != HPDF_OK;
 }
 
-int sr_chart_pdf(const sr_chart *c, void *hpdf_page, void *hpdf_font, double x, double y, double w, double h,
-                 char *err, size_t errlen)
+/* fonts: the set UTF-8 text is drawn in; NULL to use the font alone. */
+static int chart_pdf(const sr_chart *c, HPDF_Page hpdf_page, HPDF_Font hpdf_font, sr_pdf_fonts *fonts, double x,
+                     double y, double w, double h, char *err, size_t errlen)
 {
     if (!hpdf_page || !hpdf_font) {
         snprintf(err, errlen, "no PDF %s", hpdf_page ? "font" : "page");
@@ -255,13 +268,19 @@ int sr_chart_pdf(const sr_chart *c, void *hpdf_page, void *hpdf_font, double x, 
     }
     if (sr_chart_check(c, w, h, err, errlen) != 0)
         return -1;
-    pdf_gfx p = {hpdf_page, hpdf_font, x, y, h, ENC_ASCII, HPDF_OK, NULL, {0}};
+    sr_pdf_fonts single;
+    pdf_gfx p = {hpdf_page, hpdf_font, fonts, x, y, h, ENC_ASCII, HPDF_OK, NULL, {0}};
     sr_buf_init(&p.text);
     const char *enc = HPDF_Font_GetEncodingName(p.font);
-    if (enc && strcmp(enc, "UTF-8") == 0)
+    if (enc && strcmp(enc, "UTF-8") == 0) {
         p.enc = ENC_UTF8;
-    else if (enc && strcmp(enc, "WinAnsiEncoding") == 0)
+        if (!p.fonts) {
+            sr_pdf_fonts_single(&single, p.font);
+            p.fonts = &single;
+        }
+    } else if (enc && strcmp(enc, "WinAnsiEncoding") == 0) {
         p.enc = ENC_LATIN1;
+    }
 
     CK(&p, "HPDF_Page_GSave", HPDF_Page_GSave(p.page));
     CK(&p, "HPDF_Page_SetLineJoin", HPDF_Page_SetLineJoin(p.page, HPDF_ROUND_JOIN));
@@ -286,4 +305,16 @@ int sr_chart_pdf(const sr_chart *c, void *hpdf_page, void *hpdf_font, double x, 
         return -1;
     }
     return 0;
+}
+
+int sr_chart_pdf(const sr_chart *c, void *hpdf_page, void *hpdf_font, double x, double y, double w, double h,
+                 char *err, size_t errlen)
+{
+    return chart_pdf(c, hpdf_page, hpdf_font, NULL, x, y, w, h, err, errlen);
+}
+
+int sr_chart_pdf_fonts(const sr_chart *c, void *hpdf_page, struct sr_pdf_fonts *fonts, double x, double y, double w,
+                       double h, char *err, size_t errlen)
+{
+    return chart_pdf(c, hpdf_page, fonts ? fonts->font[SR_PDF_REGULAR] : NULL, fonts, x, y, w, h, err, errlen);
 }

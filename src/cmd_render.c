@@ -38,6 +38,8 @@ static void render_help(const char *cmd)
            "  --prefer-earlier PCT   recommend the earliest checkpoint within PCT %% of the\n"
            "                         best score (default 0)\n"
            "  --self-contained       one index.html with images inline, for mailing\n"
+           "  --archive              also write SWEEP/<trial>/<trial>_report.pdf (PDF/A-3b)\n"
+           "                         beside each trial's checkpoints\n"
            "  --templates DIR        use these page templates instead of the installed ones\n"
            "  --study PATH           the Optuna storage (default SWEEP/optuna_study.db)\n"
            "  --study-name NAME      the study, when the storage holds several\n"
@@ -116,7 +118,8 @@ static int render_or_run(int argc, char **argv, int run)
         {"self-contained", no_argument, NULL, 'c'},       {"profile", required_argument, NULL, 'P'},
         {"settle", required_argument, NULL, 'E'},         {"wait", required_argument, NULL, 'W'},
         {"watch", required_argument, NULL, 'A'},          {"force", no_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},                 {NULL, 0, NULL, 0},
+        {"archive", no_argument, NULL, 'R'},            {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     sr_job_opts jo;
     memset(&jo, 0, sizeof jo);
@@ -130,6 +133,7 @@ static int render_or_run(int argc, char **argv, int run)
     const char *profile = NULL;
     double watch = 0;
     int verbosity = SR_NORMAL;
+    int archive_flag = 0;
     int c;
     optind = 0;
     opterr = 0;
@@ -146,6 +150,9 @@ static int render_or_run(int argc, char **argv, int run)
             break;
         case 'c':
             ro->self_contained = 1;
+            break;
+        case 'R':
+            archive_flag = 1;
             break;
         case 'S':
             ro->analysis.expression = optarg;
@@ -226,6 +233,8 @@ static int render_or_run(int argc, char **argv, int run)
     int rc = apply_profile(cmd, profile, &prof, &jo);
     if (rc != SR_EXIT_OK)
         return rc;
+    if (archive_flag)
+        ro->archive = 1; /* on top of any profile */
 
     sr_progress pr;
     sr_progress_init(&pr, stdout, -1, verbosity);
@@ -249,6 +258,8 @@ static int render_or_run(int argc, char **argv, int run)
     } else if (rc != SR_JOB_OK) {
         cli_error(cmd, "%s", err);
     } else if (verbosity >= SR_NORMAL) {
+        if (ro->archive && res.rendered && !res.render.unchanged)
+            printf("archive: %zu trial PDFs (SWEEP/<trial>/<trial>_report.pdf)\n", res.render.archives);
         char last[8192];
         sr_job_last_line(&res, last, sizeof last);
         printf("%s\n", last);

@@ -9,6 +9,7 @@
 #include "chart.h"
 #include "charts.h"
 #include "html.h"
+#include "pdf_archive.h"
 #include "pdf_report.h"
 #include "json.h"
 #include "util.h"
@@ -156,8 +157,10 @@ static int has_file(const char *dir, const char *name)
     return ok;
 }
 
-/* The published report was made from this very fingerprint and is whole. */
-static int up_to_date(const cJSON *prev, const char *out, const char *fp, const sr_render_opts *o)
+/* The published report was made from this very fingerprint and is whole
+ * (with the archive PDFs, when asked for, beside every trial that has
+ * checkpoints). */
+static int up_to_date(const cJSON *prev, const char *out, const char *fp, const sr_render_opts *o, const sr_sweep *s)
 {
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(prev, "fingerprint");
     if (!cJSON_IsString(f) || strcmp(f->valuestring, fp) != 0)
@@ -166,6 +169,16 @@ static int up_to_date(const cJSON *prev, const char *out, const char *fp, const 
         return 0;
     if (o->pdf && !has_file(out, "report.pdf"))
         return 0;
+    for (size_t t = 0; o->archive && t < s->n_trials; t++) {
+        if (s->trials[t].n_ckpts == 0)
+            continue;
+        char *p = sr_pdf_archive_path(&s->trials[t]);
+        struct stat st;
+        int there = stat(p, &st) == 0 && S_ISREG(st.st_mode);
+        free(p);
+        if (!there)
+            return 0;
+    }
     return 1;
 }
 
@@ -245,7 +258,7 @@ int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result 
     const cJSON *pgen = prev ? cJSON_GetObjectItemCaseSensitive(prev, "generated_at") : NULL;
     if (cJSON_IsString(pgen))
         snprintf(res->previous, sizeof res->previous, "%s", pgen->valuestring);
-    if (!o->force && prev && up_to_date(prev, out, res->fingerprint, o)) {
+    if (!o->force && prev && up_to_date(prev, out, res->fingerprint, o, &s)) {
         res->unchanged = 1;
         res->wrote_html = o->html;
         res->wrote_pdf = o->pdf;
@@ -317,7 +330,7 @@ int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result 
         /* the PDF is an extra: a failure is reported, the rest is published */
         char *pdf = sr_path_join(tmp, "report.pdf");
         char why[512];
-        if (sr_pdf_report_write(pdf, &s, &a, why, sizeof why) != 0)
+        if (sr_pdf_report_write(pdf, &s, &a, problems, why, sizeof why) != 0)
             sr_problems_add(problems, pdf, "%s", why);
         else
             res->wrote_pdf = 1;
@@ -326,6 +339,8 @@ int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result 
     }
     if (rc == 0)
         rc = publish(tmp, out, err, errlen);
+    if (rc == 0 && o->archive)
+        res->archives = sr_pdf_archive_sweep(&s, &a, problems);
     if (rc != 0 && access(tmp, F_OK) == 0)
         sr_remove_tree(tmp);
 done:

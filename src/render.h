@@ -24,7 +24,7 @@ typedef struct {
     const char *profile;        /* its name, recorded in summary.json; NULL: "summary" */
     int html;                   /* index.html, trials/, assets/, charts/ */
     int pdf;                    /* report.pdf */
-    int archive;                /* a PDF per trial */
+    int archive;                /* a PDF per trial: SWEEP/<trial>/<trial>_report.pdf (pdf_archive.h) */
     int since_last_run;         /* since_last_run in summary.json and on the index page */
     int history;                /* keep this many summaries in OUT/history (0: add none) */
     int force;                  /* render even when the report is up to date */
@@ -49,6 +49,7 @@ typedef struct {
     char best_path[4096];
     long best_epoch;            /* -1 when unknown */
     double best_score;
+    size_t archives;            /* archive PDFs written */
 } sr_render_result;
 
 /* Returns 0; -1 with a reason when the sweep cannot be read or the output

@@ -9,6 +9,7 @@
 #include "fixture.h"
 #include "eval.h"
 #include "pdf_report.h"
+#include "pdf_text.h"
 #include "scan.h"
 #include "synth.h"
 #include "util.h"
@@ -25,11 +26,42 @@ static sr_sweep sweep;
 static sr_analysis analysis;
 static int analysed;
 
+/* 学习率测试, planted in trial_0002's params.json */
+#define CJK "\xe5\xad\xa6\xe4\xb9\xa0\xe7\x8e\x87\xe6\xb5\x8b\xe8\xaf\x95"
+#define FFFD "\xef\xbf\xbd"
+
+static void plant_note(const char *sw, const char *trial, const char *note)
+{
+    char *rel = xasprintf("%s/params.json", trial);
+    char *p = sr_path_join(sw, rel);
+    char *text = NULL;
+    size_t len = 0;
+    char err[256];
+    ck_assert_msg(sr_read_file(p, 1 << 20, &text, &len, err, sizeof err) == 0, "%s", err);
+    cJSON *j = cJSON_Parse(text);
+    ck_assert_ptr_nonnull(j);
+    cJSON_AddStringToObject(j, "note", note);
+    char *out = cJSON_Print(j);
+    fx_write(sw, rel, out);
+    free(out);
+    cJSON_Delete(j);
+    free(text);
+    free(p);
+    free(rel);
+}
+
 static void setup(void)
 {
     dir = test_tmpdir("pdf");
     char *sw = sr_path_join(dir, "sweep");
     fx_measured_sweep(sw, 4, 48, 5, &sweep, &analysis);
+    sr_analysis_free(&analysis);
+    sr_sweep_free(&sweep);
+    plant_note(sw, "trial_0002", CJK);
+    char err[512];
+    ck_assert_msg(sr_scan(sw, &sweep, err, sizeof err) == 0, "%s", err);
+    sr_analysis_opts ao = {NULL, 0, 0};
+    ck_assert_msg(sr_analyze(&sweep, &ao, &analysis, err, sizeof err) == 0, "%s", err);
     analysed = 1;
     free(sw);
     char *out = sr_path_join(dir, "out");
@@ -81,7 +113,7 @@ static char *run(const char *cmd, int *status)
 static void write_pdf(void)
 {
     char err[512];
-    int rc = sr_pdf_report_write(pdf, &sweep, &analysis, err, sizeof err);
+    int rc = sr_pdf_report_write(pdf, &sweep, &analysis, NULL, err, sizeof err);
     ck_assert_msg(rc == 0, "sr_pdf_report_write: %s", err);
     struct stat stt;
     ck_assert_int_eq(stat(pdf, &stt), 0);
@@ -146,7 +178,7 @@ END_TEST
 START_TEST(test_pdf_unwritable)
 {
     char err[512] = "";
-    int rc = sr_pdf_report_write("/nonexistent-dir/x/report.pdf", &sweep, &analysis, err, sizeof err);
+    int rc = sr_pdf_report_write("/nonexistent-dir/x/report.pdf", &sweep, &analysis, NULL, err, sizeof err);
     ck_assert_int_eq(rc, -1);
     ck_assert(strlen(err) > 0);
 }
@@ -180,19 +212,24 @@ START_TEST(test_pdf_fonts_embedded)
     /* name type encoding emb sub uni object ID: after the two header lines,
      * each line's emb column is "yes" */
     char *line = o;
-    int n = 0, fonts = 0;
+    int n = 0, fonts = 0, dejavu = 0;
     while (line && *line) {
         char *nl = strchr(line, '\n');
         if (nl)
             *nl = '\0';
         if (++n > 2 && *line) {
             fonts++;
-            ck_assert_msg(strstr(line, " yes ") != NULL, "font not embedded: %s", line);
-            ck_assert_msg(strstr(line, "DejaVu") != NULL || strstr(line, "CJK") != NULL, "unexpected font: %s", line);
+            dejavu += strstr(line, "DejaVu") != NULL;
+            /* name type encoding emb sub uni object ID */
+            ck_assert_msg(strstr(line, "CID TrueType") && strstr(line, " yes yes yes "),
+                          "font not embedded (or without a Unicode map): %s", line);
         }
         line = nl ? nl + 1 : NULL;
     }
-    ck_assert_int_ge(fonts, 2);
+    /* DejaVu regular and bold, and the CJK font for the planted note */
+    int index;
+    ck_assert_int_eq(dejavu, 2);
+    ck_assert_int_eq(fonts, *sr_pdf_cjk_font_file(&index) ? 3 : 2);
     free(o);
     free(cmd);
 }
@@ -212,6 +249,12 @@ START_TEST(test_pdf_text)
     ck_assert_msg(strstr(o, best->file) != NULL, "no %s in the text", best->file);
     for (size_t i = 0; i < sweep.n_trials; i++)
         ck_assert_msg(strstr(o, sweep.trials[i].name) != NULL, "no %s in the text", sweep.trials[i].name);
+    int index;
+    if (*sr_pdf_cjk_font_file(&index))
+        ck_assert_msg(strstr(o, "note = " CJK) != NULL, "no planted CJK text");
+    else
+        printf("# SKIP no CJK TrueType font is installed\n");
+    ck_assert_msg(strstr(o, FFFD) == NULL || !*sr_pdf_cjk_font_file(&index), "a replaced character");
     ck_assert(strstr(o, "Leaderboard") != NULL);
     ck_assert(strstr(o, "Recommended checkpoint") != NULL);
     ck_assert(strstr(o, "Problems") != NULL);
@@ -233,14 +276,43 @@ START_TEST(test_pdf_images)
         sampled += any != 0;
     }
     ck_assert_uint_gt(sampled, 0);
+    /* one grid per sampled trial, and the recommended checkpoint's row */
+    ck_assert(analysis.has_best);
+    size_t want = sampled + (sweep.trials[analysis.best.trial].ckpts[analysis.best.ckpt].n_samples > 0);
     char *cmd = xasprintf("pdfimages -list '%s' 2>/dev/null", pdf);
     int st = -1;
     char *o = run(cmd, &st);
     ck_assert_int_eq(st, 0);
-    size_t jpegs = 0;
-    for (char *p = o; (p = strstr(p, " jpeg ")) != NULL; p++)
-        jpegs++;
-    ck_assert_msg(jpegs >= sampled, "%zu JPEG images for %zu sampled trials:\n%s", jpegs, sampled, o);
+    /* page num type width height color comp bpc enc interp object ID x-ppi y-ppi size ratio */
+    size_t jpegs = 0, images = 0;
+    double largest = 0, summary = 0;
+    int n = 0;
+    for (char *line = o; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        if (++n > 2 && *line) {
+            char col[16][32];
+            int k = sscanf(line, "%31s %31s %31s %31s %31s %31s %31s %31s %31s %31s %31s %31s %31s %31s %31s",
+                           col[0], col[1], col[2], col[3], col[4], col[5], col[6], col[7], col[8], col[9], col[10],
+                           col[11], col[12], col[13], col[14]);
+            ck_assert_int_ge(k, 15);
+            images++;
+            jpegs += strcmp(col[8], "jpeg") == 0;
+            char *end;
+            double v = strtod(col[14], &end);
+            double bytes = *end == 'K' ? v * 1024 : *end == 'M' ? v * 1024 * 1024 : v;
+            if (strcmp(col[0], "1") == 0)
+                summary += bytes; /* the recommended checkpoint's row */
+            else if (bytes > largest)
+                largest = bytes;
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    ck_assert_msg(jpegs == want && images == want, "%zu images, %zu JPEG, for %zu sampled trials:\n%s", images, jpegs,
+                  sampled, o);
+    /* at most 1 MiB of images for any trial, the recommended one's row included */
+    ck_assert_msg(largest + summary <= 1024.0 * 1024.0, "%.0f + %.0f image bytes for one trial", largest, summary);
     free(o);
     free(cmd);
 }
@@ -289,6 +361,30 @@ START_TEST(test_pdf_outline)
 }
 END_TEST
 
+START_TEST(test_pdf_without_cjk_font)
+{
+    setenv("SR_CJK_FONT", "none", 1);
+    sr_problems log;
+    sr_problems_init(&log);
+    char err[512];
+    ck_assert_msg(sr_pdf_report_write(pdf, &sweep, &analysis, &log, err, sizeof err) == 0, "%s", err);
+    /* one note, naming the sweep */
+    ck_assert_uint_eq(log.n, 1);
+    ck_assert_str_eq(log.items[0].path, sweep.path);
+    ck_assert_msg(strstr(log.items[0].problem, "CJK") != NULL, "%s", log.items[0].problem);
+    sr_problems_free(&log);
+    unsetenv("SR_CJK_FONT");
+    if (!have("pdftotext"))
+        return;
+    char *cmd = xasprintf("pdftotext -enc UTF-8 '%s' - 2>/dev/null", pdf);
+    char *o = run(cmd, NULL);
+    ck_assert_msg(strstr(o, "note = " FFFD FFFD FFFD FFFD FFFD) != NULL, "no visible replacement");
+    ck_assert_msg(strstr(o, "CJK text is shown as U+FFFD") != NULL, "no note in the problems appendix");
+    free(o);
+    free(cmd);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("pdf");
@@ -303,6 +399,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, test_pdf_images);
     tcase_add_test(tc, test_pdf_page_count);
     tcase_add_test(tc, test_pdf_outline);
+    tcase_add_test(tc, test_pdf_without_cjk_font);
     suite_add_tcase(s, tc);
     return s;
 }

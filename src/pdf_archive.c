@@ -1,0 +1,393 @@
+/* pdf_archive.c - a trial's archive PDF (PDF/A-3b) beside its checkpoints:
+ * the sweep context, the trial's section and its problems. */
+#include "config.h"
+
+#include "pdf_archive.h"
+
+#include "pdf_doc.h"
+#include "pdf_pdfa.h"
+#include "pdf_sections.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MARGIN SR_PDF_MARGIN
+#define CONTENT_W SR_PDF_CONTENT_W
+
+/* How much of the file's start holds the metadata (it is written right
+ * after the catalog), and of its end the trailer. */
+#define HEAD_BYTES (64 * 1024)
+#define TAIL_BYTES 1024
+
+/* The marker the writer leaves in the XMP metadata. */
+#define WRITER_TAG "<" SR_PDFA_PREFIX ":Writer>sweepreport"
+#define NS_DECL "xmlns:" SR_PDFA_PREFIX "=\"" SR_PDFA_NS "\""
+#define PRODUCER_TAG "<pdf:Producer>sweepreport"
+
+char *sr_pdf_archive_path(const sr_trial *t)
+{
+    char *name = xasprintf("%s" SR_PDF_ARCHIVE_SUFFIX, t->name);
+    char *p = sr_path_join(t->path, name);
+    free(name);
+    return p;
+}
+
+static ssize_t read_at(int fd, char *buf, size_t len, off_t off)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = pread(fd, buf + got, len - got, off + (off_t)got);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    return (ssize_t)got;
+}
+
+/* Whether the end of a file is the one trailer the writer made: the last
+ * "trailer" has no /Prev, and one startxref and one %%EOF follow it, then
+ * nothing but line ends.  An editor's incremental update (a classic trailer
+ * with /Prev, or a cross-reference stream after ours) fails this. */
+static int single_trailer(const char *tail, size_t tl)
+{
+    const char *tr = NULL;
+    for (const char *p = tail; (p = memmem(p, tl - (size_t)(p - tail), "trailer", 7)) != NULL; p++)
+        tr = p;
+    if (!tr)
+        return 0;
+    size_t rest = tl - (size_t)(tr - tail);
+    const char *sx = memmem(tr, rest, "startxref", 9);
+    const char *eof = memmem(tr, rest, "%%EOF", 5);
+    if (memmem(tr, rest, "/Prev", 5) || !sx || !eof || eof < sx)
+        return 0;
+    if (memmem(sx + 9, tl - (size_t)(sx + 9 - tail), "startxref", 9))
+        return 0;
+    for (const char *p = eof + 5; p < tail + tl; p++)
+        if (*p != '\r' && *p != '\n')
+            return 0;
+    return 1;
+}
+
+int sr_pdf_archive_is_ours(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    char *head = xmalloc(HEAD_BYTES + 1), *tail = xmalloc(TAIL_BYTES + 1);
+    ssize_t nh = read_at(fd, head, HEAD_BYTES, 0);
+    off_t toff = st.st_size > TAIL_BYTES ? st.st_size - TAIL_BYTES : 0;
+    ssize_t nt = nh >= 0 ? read_at(fd, tail, TAIL_BYTES, toff) : -1;
+    int e = errno;
+    close(fd);
+    int ours = -1;
+    if (nh >= 0 && nt >= 0) {
+        head[nh] = '\0';
+        tail[nt] = '\0';
+        size_t hl = (size_t)nh, tl = (size_t)nt;
+        const char *xmp = memmem(head, hl, "<?xpacket begin=", 16);
+        const char *end = xmp ? memmem(xmp, hl - (size_t)(xmp - head), "<?xpacket end=", 14) : NULL;
+        ours = hl >= 5 && memcmp(head, "%PDF-", 5) == 0 && end;
+        if (ours) {
+            size_t xl = (size_t)(end - xmp);
+            ours = memmem(xmp, xl, NS_DECL, strlen(NS_DECL)) && memmem(xmp, xl, WRITER_TAG, strlen(WRITER_TAG)) &&
+                   memmem(xmp, xl, PRODUCER_TAG, strlen(PRODUCER_TAG));
+        }
+        if (ours)
+            ours = single_trailer(tail, tl);
+    }
+    free(head);
+    free(tail);
+    if (ours < 0)
+        errno = e;
+    return ours;
+}
+
+/* ---- the context page ---------------------------------------------------- */
+
+static void context_page(sr_pdfw *w, size_t ti, time_t when)
+{
+    const sr_sweep *s = w->s;
+    const sr_analysis *a = w->a;
+    const sr_trial *t = &s->trials[ti];
+    const sr_trial_analysis *ta = ti < a->n_trials ? &a->trials[ti] : NULL;
+    char b[1024], n1[64], n2[64];
+    sr_pdfw_page(w, t->name);
+    sr_pdfw_outline(w, NULL, "Overview");
+    char when_s[40];
+    struct tm tm;
+    gmtime_r(&when, &tm);
+    strftime(when_s, sizeof when_s, "%Y-%m-%d %H:%M UTC", &tm);
+    char *title = xasprintf("Trial %s", t->name);
+    snprintf(b, sizeof b, "archive of the sweep report  \xc2\xb7  sweep %s  \xc2\xb7  written %s",
+             sr_path_base(s->path), when_s);
+    double y = sr_pdfw_heading(w, title, b);
+    free(title);
+
+    y = sr_pdfw_key_value(w, y, "Sweep", sr_path_base(s->path));
+    y = sr_pdfw_key_value(w, y, "Sweep folder", s->path);
+    y = sr_pdfw_key_value(w, y, "Trial folder", t->path);
+    if (s->study) {
+        snprintf(b, sizeof b, "%s (%s, %zu trials)", s->study->name ? s->study->name : "?",
+                 s->study->direction ? s->study->direction : "?", s->study->n_trials);
+        y = sr_pdfw_key_value(w, y, "Optuna study", b);
+    } else {
+        y = sr_pdfw_key_value(w, y, "Optuna study", "none found");
+    }
+    snprintf(b, sizeof b, "%s (%s is better)", a->expression ? a->expression : "pixar_score",
+             a->maximize ? "higher" : "lower");
+    y = sr_pdfw_key_value(w, y, "Score", b);
+
+    /* where the trial ranks */
+    size_t *order = xcalloc(s->n_trials ? s->n_trials : 1, sizeof *order);
+    sr_pdf_trial_order(s, a, order);
+    size_t ranked = 0, rank = 0;
+    for (size_t i = 0; i < s->n_trials; i++) {
+        size_t k = order[i];
+        if (k < a->n_trials && isfinite(a->trials[k].best_score)) {
+            ranked++;
+            if (k == ti)
+                rank = ranked;
+        }
+    }
+    if (rank)
+        snprintf(b, sizeof b, "%zu of %zu scored trials by best score", rank, ranked);
+    else
+        snprintf(b, sizeof b, "not ranked: no checkpoint of this trial has a score (%zu trials are scored)", ranked);
+    y = sr_pdfw_key_value(w, y, "Rank", b);
+    if (ta && ta->best >= 0) {
+        const sr_checkpoint *c = &t->ckpts[ta->best];
+        sr_pdf_fmt_num(ta->best_score, n1, sizeof n1);
+        if (c->epoch >= 0)
+            snprintf(b, sizeof b, "%s (epoch %ld, score %s)", c->file, c->epoch, n1);
+        else
+            snprintf(b, sizeof b, "%s (score %s)", c->file, n1);
+    } else {
+        snprintf(b, sizeof b, "none: no checkpoint has a score");
+    }
+    y = sr_pdfw_key_value(w, y, "Best checkpoint", b);
+    sr_pdf_fmt_num(ta ? ta->final_score : NAN, n2, sizeof n2);
+    snprintf(b, sizeof b, "%s%s", n2, ta && ta->overfit ? " (the trial overfits: the final score is worse)" : "");
+    y = sr_pdfw_key_value(w, y, "Final score", b);
+    y -= 8;
+
+    /* the sweep's recommendation */
+    double card_h = 130, card_top = y;
+    sr_pdfw_fill_rect(w, MARGIN, card_top - card_h, CONTENT_W, card_h, 0.93, 0.96, 1.0);
+    sr_pdfw_fill_rect(w, MARGIN, card_top - card_h, 4, card_h, 0.0, 0.45, 0.70);
+    y = card_top - 18;
+    sr_pdfw_text(w, MARGIN + 12, y, "The sweep's recommended checkpoint", 1, 12, CONTENT_W - 24, 0);
+    y -= 18;
+    if (a->has_best) {
+        const sr_trial *bt = &s->trials[a->best.trial];
+        const sr_checkpoint *c = &bt->ckpts[a->best.ckpt];
+        sr_pdf_fmt_num(a->best_score, n1, sizeof n1);
+        if (c->epoch >= 0)
+            snprintf(b, sizeof b, "%s  \xc2\xb7  epoch %ld  \xc2\xb7  score %s%s", bt->name, c->epoch, n1,
+                     a->best.trial == ti ? "  (this trial)" : "");
+        else
+            snprintf(b, sizeof b, "%s  \xc2\xb7  score %s%s", bt->name, n1,
+                     a->best.trial == ti ? "  (this trial)" : "");
+        sr_pdfw_text(w, MARGIN + 12, y, b, 1, 10.5, CONTENT_W - 24, 0);
+        y -= 15;
+        sr_pdfw_text(w, MARGIN + 12, y, c->file, 0, 10, CONTENT_W - 24, 0);
+        y -= 15;
+        y = sr_pdfw_wrap(w, MARGIN + 12, y, a->reason ? a->reason : "", 0, 9, CONTENT_W - 24, 3);
+        sr_pdfw_grey(w, 0.35);
+        sr_pdfw_wrap(w, MARGIN + 12, y - 2, c->path, 0, 8, CONTENT_W - 24, 2);
+        sr_pdfw_grey(w, 0);
+    } else {
+        sr_pdfw_text(w, MARGIN + 12, y, "No checkpoint has a score: nothing to recommend.", 0, 10, CONTENT_W - 24,
+                     0);
+    }
+    y = card_top - card_h - 22;
+
+    /* the first trials by best score, and this one */
+    sr_pdfw_text(w, MARGIN, y, "Trials by best score", 1, 10.5, CONTENT_W, 0);
+    y -= 18;
+    static const char *const names[] = {"Rank", "Trial", "Best epoch", "Best score", "Final score"};
+    static const int right[] = {1, 0, 1, 1, 1};
+    const double xs[5] = {MARGIN, MARGIN + 50, MARGIN + 230, MARGIN + 320, MARGIN + 410};
+    sr_pdfw_table_header(w, y, names, xs, right, 5, 8.5);
+    y -= 17;
+    size_t shown = 0;
+    for (size_t i = 0; i < s->n_trials; i++) {
+        size_t k = order[i];
+        int here = k == ti;
+        if (shown >= 10 && !here)
+            continue;
+        if (shown >= 11)
+            break;
+        const sr_trial *ot = &s->trials[k];
+        const sr_trial_analysis *oa = k < a->n_trials ? &a->trials[k] : NULL;
+        char c[5][96];
+        int scored = oa && isfinite(oa->best_score);
+        if (scored)
+            snprintf(c[0], sizeof c[0], "%zu", i + 1);
+        else
+            snprintf(c[0], sizeof c[0], "\xe2\x80\x94");
+        snprintf(c[1], sizeof c[1], "%s%s", ot->name, here ? "  \xe2\x97\x80 this trial" : "");
+        if (oa && oa->best >= 0 && ot->ckpts[oa->best].epoch >= 0)
+            snprintf(c[2], sizeof c[2], "%ld", ot->ckpts[oa->best].epoch);
+        else
+            snprintf(c[2], sizeof c[2], "\xe2\x80\x94");
+        sr_pdf_fmt_num(oa ? oa->best_score : NAN, c[3], sizeof c[3]);
+        sr_pdf_fmt_num(oa ? oa->final_score : NAN, c[4], sizeof c[4]);
+        if (here)
+            sr_pdfw_fill_rect(w, MARGIN, y - 4, CONTENT_W, 15, 0.93, 0.96, 1.0);
+        for (size_t j = 0; j < 5; j++) {
+            double cw = (j + 1 < 5 ? xs[j + 1] : MARGIN + CONTENT_W) - xs[j] - 4;
+            sr_pdfw_text(w, right[j] ? xs[j] + cw : xs[j] + 2, y, c[j], here, 8.5, cw - 2, right[j] ? 1 : 0);
+        }
+        y -= 15;
+        shown++;
+    }
+    free(order);
+}
+
+/* ---- writing ------------------------------------------------------------- */
+
+int sr_pdf_archive_write(const sr_sweep *s, const sr_analysis *a, size_t ti, sr_problems *problems, char *err,
+                         size_t errlen)
+{
+    const sr_trial *t = &s->trials[ti];
+    if (!t->n_ckpts || !t->path)
+        return 2;
+    char *path = sr_pdf_archive_path(t);
+    sr_atomic_mode mode = SR_ATOMIC_NO_REPLACE;
+    struct stat st;
+    if (lstat(path, &st) == 0) {
+        const char *why = NULL;
+        char ebuf[256];
+        if (!S_ISREG(st.st_mode)) {
+            why = "it is not a regular file";
+        } else {
+            int ours = sr_pdf_archive_is_ours(path);
+            if (ours < 0) {
+                snprintf(ebuf, sizeof ebuf, "it cannot be read (%s)", strerror(errno));
+                why = ebuf;
+            } else if (!ours) {
+                why = "sweepreport did not write it (or it was changed since)";
+            }
+        }
+        if (why) {
+            sr_problems_add(problems, path, "archive PDF not replaced: %s", why);
+            free(path);
+            return 1;
+        }
+        mode = SR_ATOMIC_REPLACE;
+    } else if (errno != ENOENT) {
+        snprintf(err, errlen, "%s: cannot look at it: %s", path, strerror(errno));
+        free(path);
+        return -1;
+    }
+
+    sr_pdfw w;
+    char why[512];
+    if (sr_pdfw_open(&w, s, a, why, sizeof why) != 0) {
+        snprintf(err, errlen, "%s: %s", path, why);
+        free(path);
+        return -1;
+    }
+    time_t now = time(NULL);
+    char *title = xasprintf("Trial %s of sweep %s", t->name, sr_path_base(s->path));
+    char *keywords = xasprintf("sweepreport archive; sweep %s; trial %s", sr_path_base(s->path), t->name);
+    sr_pdfw_info(&w, title, "One trial of a LoRA hyperparameter sweep: its checkpoints, scores and samples, and "
+                            "where it ranks in the sweep",
+                 keywords, now);
+    free(title);
+    free(keywords);
+    const sr_pdfa_property props[] = {
+        {"Writer", "sweepreport " PACKAGE_VERSION, "the program that wrote this file"},
+        {"Sweep", s->path, "the sweep folder"},
+        {"Trial", t->name, "the trial this file archives"},
+    };
+    int rc = -1;
+    if (sr_pdfa_prepare(w.doc, props, sizeof props / sizeof props[0], why, sizeof why) != 0 ||
+        sr_pdfw_load_fonts(&w, why, sizeof why) != 0) {
+        snprintf(err, errlen, "%s: %s", path, why);
+        goto done;
+    }
+    context_page(&w, ti, now);
+    sr_pdf_trial_section(&w, ti, NULL, NULL);
+    sr_pdfw_font_note(&w, path, problems);
+    sr_pdf_problems_section(&w, t->path);
+    sr_pdfw_footers(&w);
+    if (sr_pdfw_failed(&w)) {
+        sr_pdfw_error_text(&w, why, sizeof why);
+        snprintf(err, errlen, "%s: %s while drawing", path, why);
+        goto done;
+    }
+    if (sr_pdfw_save(&w, path, mode, err, errlen) != 0) {
+        if (errno == EEXIST && mode == SR_ATOMIC_NO_REPLACE) {
+            sr_problems_add(problems, path, "archive PDF not written: a file of that name appeared meanwhile");
+            rc = 1;
+        }
+        goto done;
+    }
+    rc = 0;
+done:
+    sr_pdfw_close(&w);
+    free(path);
+    return rc;
+}
+
+static int has_problem(const sr_problems *p, const char *text)
+{
+    for (size_t i = 0; i < p->n; i++)
+        if (p->items[i].problem && strcmp(p->items[i].problem, text) == 0)
+            return 1;
+    return 0;
+}
+
+size_t sr_pdf_archive_sweep(const sr_sweep *s, const sr_analysis *a, sr_problems *problems)
+{
+    char why[512];
+    if (sr_pdfa_check_icc(why, sizeof why) != 0) {
+        sr_problems_add(problems, s->path, "archive PDFs not written: %s", why);
+        return 0;
+    }
+    size_t written = 0;
+    for (size_t i = 0; i < s->n_trials; i++) {
+        sr_problems found;
+        sr_problems_init(&found);
+        char err[1024];
+        int rc = sr_pdf_archive_write(s, a, i, &found, err, sizeof err);
+        if (rc == 0)
+            written++;
+        /* each file left alone is named; the note on the fonts is the same
+         * for every trial and said once */
+        for (size_t k = 0; k < found.n; k++) {
+            const char *text = found.items[k].problem ? found.items[k].problem : "";
+            if (strncmp(text, "archive PDF", 11) == 0 || !has_problem(problems, text))
+                sr_problems_add(problems, found.items[k].path, "%s", text);
+        }
+        if (rc < 0) {
+            char *path = sr_pdf_archive_path(&s->trials[i]);
+            size_t pl = strlen(path);
+            const char *msg = strncmp(err, path, pl) == 0 && err[pl] == ':' ? err + pl + 2 : err;
+            sr_problems_add(problems, path, "archive PDF not written: %s", msg);
+            free(path);
+        }
+        sr_problems_free(&found);
+    }
+    return written;
+}

@@ -1,0 +1,413 @@
+/* pdf_doc.c - the shared PDF writer: document, pages, text, bookmarks,
+ * tables, charts, images, footers and the atomic save. */
+#include "config.h"
+
+#include "pdf_doc.h"
+
+#include "atomic_file.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int sr_pdfw_failed(const sr_pdfw *w)
+{
+    return w->err.code != HPDF_OK;
+}
+
+void sr_pdfw_error_text(const sr_pdfw *w, char *buf, size_t len)
+{
+    snprintf(buf, len, "libharu error 0x%04X (detail %u)", (unsigned)w->err.code, (unsigned)w->err.detail);
+}
+
+int sr_pdfw_open(sr_pdfw *w, const sr_sweep *s, const sr_analysis *a, char *err, size_t errlen)
+{
+    memset(w, 0, sizeof *w);
+    w->s = s;
+    w->a = a;
+    w->doc = HPDF_New(sr_pdf_on_error, &w->err);
+    if (!w->doc) {
+        snprintf(err, errlen, "libharu cannot start a document");
+        return -1;
+    }
+    sr_problems_init(&w->extra);
+    sr_buf_init(&w->tb);
+    HPDF_SetCompressionMode(w->doc, HPDF_COMP_ALL);
+    HPDF_SetPageMode(w->doc, HPDF_PAGE_MODE_USE_OUTLINE);
+    return 0;
+}
+
+int sr_pdfw_load_fonts(sr_pdfw *w, char *err, size_t errlen)
+{
+    return sr_pdf_fonts_load(&w->fonts, w->doc, &w->err, err, errlen);
+}
+
+void sr_pdfw_close(sr_pdfw *w)
+{
+    if (w->scratch) {
+        sr_remove_tree(w->scratch);
+        free(w->scratch);
+    }
+    for (size_t i = 0; i < w->n_pages; i++)
+        free(w->sections[i]);
+    free(w->sections);
+    free(w->pages);
+    sr_buf_free(&w->tb);
+    sr_problems_free(&w->extra);
+    if (w->doc)
+        HPDF_Free(w->doc);
+    memset(w, 0, sizeof *w);
+}
+
+char *sr_pdfw_scratch_path(sr_pdfw *w, const char *suffix)
+{
+    if (!w->scratch) {
+        const char *tmp = getenv("TMPDIR");
+        char *t = xasprintf("%s/sweepreport-pdf-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (!mkdtemp(t)) {
+            free(t);
+            return NULL;
+        }
+        w->scratch = t;
+    }
+    return xasprintf("%s/%u%s", w->scratch, w->n_scratch++, suffix);
+}
+
+/* ---- text ------------------------------------------------------------------ */
+
+/* Cuts out->s (clean UTF-8) to fit max_w, with an ellipsis. */
+static void fit(sr_pdfw *w, sr_buf *out, int bold, double size, double max_w)
+{
+    sr_pdf_fonts *f = &w->fonts;
+    if (max_w <= 0 || sr_pdf_text_width(f, out->s, bold, size) <= max_w)
+        return;
+    while (out->len > 0) {
+        size_t k = out->len - 1;
+        while (k > 0 && ((unsigned char)out->s[k] & 0xC0) == 0x80)
+            k--;
+        out->len = k;
+        out->s[k] = '\0';
+        sr_buf_puts(out, "\xe2\x80\xa6");
+        if (sr_pdf_text_width(f, out->s, bold, size) <= max_w)
+            return;
+        out->len = k;
+        out->s[k] = '\0';
+    }
+}
+
+double sr_pdfw_text(sr_pdfw *w, double x, double y, const char *s, int bold, double size, double max_w, int align)
+{
+    if (!w->page || sr_pdfw_failed(w))
+        return 0;
+    sr_pdf_text_clean(&w->fonts, s, bold, &w->tb);
+    fit(w, &w->tb, bold, size, max_w);
+    if (!w->tb.len)
+        return 0;
+    double tw = sr_pdf_text_width(&w->fonts, w->tb.s, bold, size);
+    if (align == 1)
+        x -= tw;
+    else if (align == 2)
+        x -= tw / 2;
+    HPDF_Page_BeginText(w->page);
+    HPDF_Page_MoveTextPos(w->page, (HPDF_REAL)x, (HPDF_REAL)y);
+    sr_pdf_text_show(&w->fonts, w->page, w->tb.s, bold, size);
+    HPDF_Page_EndText(w->page);
+    return tw;
+}
+
+double sr_pdfw_wrap(sr_pdfw *w, double x, double y, const char *s, int bold, double size, double max_w,
+                    int max_lines)
+{
+    sr_buf all;
+    sr_buf_init(&all);
+    sr_pdf_text_clean(&w->fonts, s, bold, &all);
+    double lh = size * 1.3;
+    const char *p = all.s;
+    int lines = 0;
+    while (*p && lines < max_lines) {
+        size_t len = strlen(p), good = 0, brk = 0;
+        while (good < len) {
+            size_t nx = good + 1;
+            while (nx < len && ((unsigned char)p[nx] & 0xC0) == 0x80)
+                nx++;
+            char *piece = xstrndup(p, nx);
+            int fits = sr_pdf_text_width(&w->fonts, piece, bold, size) <= max_w;
+            free(piece);
+            if (!fits)
+                break;
+            good = nx;
+            if (p[good - 1] == ' ' || p[good - 1] == '/' || p[good - 1] == '_' || p[good - 1] == '-')
+                brk = good;
+        }
+        size_t take = good >= len ? len : brk ? brk : good ? good : 1;
+        while (take < len && ((unsigned char)p[take] & 0xC0) == 0x80)
+            take++; /* never split a character */
+        if (lines == max_lines - 1 && take < len)
+            take = len; /* the last line: the ellipsis cuts it */
+        char *line = xstrndup(p, take);
+        sr_pdfw_text(w, x, y, line, bold, size, max_w, 0);
+        free(line);
+        p += take;
+        while (*p == ' ')
+            p++;
+        y -= lh;
+        lines++;
+    }
+    sr_buf_free(&all);
+    return y;
+}
+
+void sr_pdfw_grey(sr_pdfw *w, double level)
+{
+    if (w->page)
+        HPDF_Page_SetRGBFill(w->page, (HPDF_REAL)level, (HPDF_REAL)level, (HPDF_REAL)level);
+}
+
+/* ---- pages ----------------------------------------------------------------- */
+
+void sr_pdfw_page(sr_pdfw *w, const char *section)
+{
+    if (sr_pdfw_failed(w)) {
+        w->page = NULL;
+        return;
+    }
+    w->page = HPDF_AddPage(w->doc);
+    if (!w->page)
+        return;
+    HPDF_Page_SetSize(w->page, HPDF_PAGE_SIZE_A4, HPDF_PAGE_PORTRAIT);
+    if (w->n_pages == w->cap_pages) {
+        w->cap_pages = w->cap_pages ? 2 * w->cap_pages : 32;
+        w->pages = xrealloc(w->pages, w->cap_pages * sizeof *w->pages);
+        w->sections = xrealloc(w->sections, w->cap_pages * sizeof *w->sections);
+    }
+    w->pages[w->n_pages] = w->page;
+    w->sections[w->n_pages] = xstrdup(section);
+    w->n_pages++;
+}
+
+double sr_pdfw_heading(sr_pdfw *w, const char *title, const char *sub)
+{
+    double y = SR_PDF_TOP - 18;
+    if (!w->page)
+        return y;
+    sr_pdfw_text(w, SR_PDF_MARGIN, y, title, 1, 18, SR_PDF_CONTENT_W, 0);
+    y -= 16;
+    if (sub) {
+        sr_pdfw_grey(w, 0.35);
+        sr_pdfw_text(w, SR_PDF_MARGIN, y, sub, 0, 9, SR_PDF_CONTENT_W, 0);
+        sr_pdfw_grey(w, 0);
+        y -= 14;
+    }
+    HPDF_Page_SetRGBStroke(w->page, 0.8f, 0.8f, 0.8f);
+    HPDF_Page_SetLineWidth(w->page, 0.6f);
+    HPDF_Page_MoveTo(w->page, SR_PDF_MARGIN, (HPDF_REAL)y);
+    HPDF_Page_LineTo(w->page, SR_PDF_PAGE_W - SR_PDF_MARGIN, (HPDF_REAL)y);
+    HPDF_Page_Stroke(w->page);
+    return y - 16;
+}
+
+double sr_pdfw_key_value(sr_pdfw *w, double y, const char *key, const char *value)
+{
+    sr_pdfw_grey(w, 0.35);
+    sr_pdfw_text(w, SR_PDF_MARGIN, y, key, 0, 9.5, 110, 0);
+    sr_pdfw_grey(w, 0);
+    return sr_pdfw_wrap(w, SR_PDF_MARGIN + 115, y, value, 0, 9.5, SR_PDF_CONTENT_W - 115, 2);
+}
+
+char *sr_pdf_ascii(const char *s)
+{
+    sr_buf b;
+    sr_buf_init(&b);
+    sr_buf_puts(&b, "");
+    const unsigned char *u = (const unsigned char *)(s ? s : "");
+    while (*u) {
+        /* one '?' per character, not per byte */
+        char ch = *u >= 0x20 && *u < 0x7F ? (char)*u : '?';
+        sr_buf_append(&b, &ch, 1);
+        u++;
+        if (ch == '?' && u[-1] >= 0xC0)
+            while ((*u & 0xC0) == 0x80)
+                u++;
+    }
+    return sr_buf_steal(&b);
+}
+
+HPDF_Outline sr_pdfw_outline(sr_pdfw *w, HPDF_Outline parent, const char *title)
+{
+    if (sr_pdfw_failed(w) || !w->page)
+        return NULL;
+    /* bookmarks are in PDFDocEncoding: ASCII, anything else as '?' */
+    char *t = sr_pdf_ascii(title);
+    HPDF_Outline o = HPDF_CreateOutline(w->doc, parent, t, NULL);
+    free(t);
+    if (!o)
+        return NULL;
+    HPDF_Destination d = HPDF_Page_CreateDestination(w->page);
+    if (d)
+        HPDF_Outline_SetDestination(o, d); /* the whole page (/Fit) */
+    return o;
+}
+
+void sr_pdf_fmt_num(double v, char *b, size_t n)
+{
+    if (isnan(v))
+        snprintf(b, n, "\xe2\x80\x94");
+    else if (isinf(v))
+        snprintf(b, n, v > 0 ? "inf" : "-inf");
+    else
+        snprintf(b, n, "%.4g", v);
+}
+
+void sr_pdfw_fill_rect(sr_pdfw *w, double x, double y, double wd, double h, double r, double g, double b)
+{
+    if (!w->page)
+        return;
+    HPDF_Page_SetRGBFill(w->page, (HPDF_REAL)r, (HPDF_REAL)g, (HPDF_REAL)b);
+    HPDF_Page_Rectangle(w->page, (HPDF_REAL)x, (HPDF_REAL)y, (HPDF_REAL)wd, (HPDF_REAL)h);
+    HPDF_Page_Fill(w->page);
+    HPDF_Page_SetRGBFill(w->page, 0, 0, 0);
+}
+
+void sr_pdfw_table_header(sr_pdfw *w, double y, const char *const *names, const double *xs, const int *right,
+                          size_t n, double size)
+{
+    sr_pdfw_fill_rect(w, SR_PDF_MARGIN, y - 4, SR_PDF_CONTENT_W, size + 8, 0.90, 0.90, 0.90);
+    for (size_t i = 0; i < n; i++) {
+        double cw = (i + 1 < n ? xs[i + 1] : SR_PDF_MARGIN + SR_PDF_CONTENT_W) - xs[i] - 4;
+        sr_pdfw_text(w, right[i] ? xs[i] + cw : xs[i] + 2, y, names[i], 1, size, cw - 2, right[i] ? 1 : 0);
+    }
+}
+
+int sr_pdfw_chart(sr_pdfw *w, const sr_chart *c, double x, double y, double cw, double ch)
+{
+    char why[256];
+    if (sr_chart_pdf_fonts(c, w->page, &w->fonts, x, y, cw, ch, why, sizeof why) != 0) {
+        if (sr_pdfw_failed(w))
+            return -1;
+        sr_problems_add(&w->extra, c->title ? c->title : "chart", "chart not drawn in the PDF: %s", why);
+    }
+    return 0;
+}
+
+double sr_pdfw_image(sr_pdfw *w, HPDF_Image img, double x, double y_top, double bw, double bh)
+{
+    if (!img || !w->page || sr_pdfw_failed(w))
+        return y_top;
+    double iw = HPDF_Image_GetWidth(img), ih = HPDF_Image_GetHeight(img);
+    if (iw <= 0 || ih <= 0)
+        return y_top;
+    double sc = fmin(fmin(bw / iw, bh / ih), 2.0);
+    double dw = iw * sc, dh = ih * sc;
+    HPDF_Page_DrawImage(w->page, img, (HPDF_REAL)(x + (bw - dw) / 2), (HPDF_REAL)(y_top - dh), (HPDF_REAL)dw,
+                        (HPDF_REAL)dh);
+    return y_top - dh;
+}
+
+void sr_pdfw_footers(sr_pdfw *w)
+{
+    char b[256];
+    for (size_t i = 0; i < w->n_pages && !sr_pdfw_failed(w); i++) {
+        w->page = w->pages[i];
+        sr_pdfw_grey(w, 0.45);
+        snprintf(b, sizeof b, "sweepreport \xc2\xb7 %s", w->sections[i]);
+        sr_pdfw_text(w, SR_PDF_MARGIN, 25, b, 0, 8, SR_PDF_CONTENT_W * 0.7, 0);
+        snprintf(b, sizeof b, "page %zu of %zu", i + 1, w->n_pages);
+        sr_pdfw_text(w, SR_PDF_PAGE_W - SR_PDF_MARGIN, 25, b, 0, 8, SR_PDF_CONTENT_W * 0.3, 1);
+        sr_pdfw_grey(w, 0);
+    }
+}
+
+void sr_pdfw_font_note(sr_pdfw *w, const char *path, sr_problems *log)
+{
+    char note[512];
+    sr_pdf_fonts_note(&w->fonts, note, sizeof note);
+    if (!*note)
+        return;
+    sr_problems_add(&w->extra, path, "%s", note);
+    if (log)
+        sr_problems_add(log, path, "%s", note);
+}
+
+/* ---- document ---------------------------------------------------------------- */
+
+void sr_pdfw_info(sr_pdfw *w, const char *title, const char *subject, const char *keywords, time_t when)
+{
+    const struct {
+        HPDF_InfoType type;
+        const char *value;
+    } items[] = {
+        {HPDF_INFO_TITLE, title},
+        {HPDF_INFO_AUTHOR, "sweepreport"},
+        {HPDF_INFO_CREATOR, "sweepreport " PACKAGE_VERSION},
+        {HPDF_INFO_PRODUCER, "sweepreport " PACKAGE_VERSION " (libharu " HPDF_VERSION_TEXT ")"},
+        {HPDF_INFO_SUBJECT, subject},
+        {HPDF_INFO_KEYWORDS, keywords},
+    };
+    for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
+        if (!items[i].value)
+            continue;
+        char *v = sr_pdf_ascii(items[i].value);
+        HPDF_SetInfoAttr(w->doc, items[i].type, v);
+        free(v);
+    }
+    struct tm tm;
+    gmtime_r(&when, &tm);
+    HPDF_Date d;
+    memset(&d, 0, sizeof d);
+    d.year = tm.tm_year + 1900;
+    d.month = tm.tm_mon + 1;
+    d.day = tm.tm_mday;
+    d.hour = tm.tm_hour;
+    d.minutes = tm.tm_min;
+    d.seconds = tm.tm_sec > 59 ? 59 : tm.tm_sec;
+    d.ind = 'Z';
+    HPDF_SetInfoDateAttr(w->doc, HPDF_INFO_CREATION_DATE, d);
+}
+
+int sr_pdfw_save(sr_pdfw *w, const char *path, sr_atomic_mode mode, char *err, size_t errlen)
+{
+    char lib[128];
+    /* a font file that cannot be read again leaves libharu's subsets as
+     * they are: a stroke may be missing, the document is still valid */
+    (void)sr_pdf_fonts_finish(&w->fonts);
+    if (sr_pdfw_failed(w) || HPDF_SaveToStream(w->doc) != HPDF_OK) {
+        sr_pdfw_error_text(w, lib, sizeof lib);
+        snprintf(err, errlen, "%s: %s while saving", path, lib);
+        return -1;
+    }
+    HPDF_UINT32 size = HPDF_GetStreamSize(w->doc);
+    HPDF_ResetStream(w->doc);
+    unsigned char *data = xmalloc(size ? size : 1);
+    HPDF_UINT32 got = 0;
+    while (got < size) {
+        HPDF_UINT32 n = size - got;
+        HPDF_STATUS st = HPDF_ReadFromStream(w->doc, data + got, &n);
+        got += n;
+        if (st == HPDF_STREAM_EOF || n == 0)
+            break;
+        if (st != HPDF_OK) {
+            free(data);
+            sr_pdfw_error_text(w, lib, sizeof lib);
+            snprintf(err, errlen, "%s: %s while saving", path, lib);
+            return -1;
+        }
+    }
+    if (got != size) {
+        free(data);
+        snprintf(err, errlen, "%s: the PDF came out short (%u of %u bytes)", path, (unsigned)got, (unsigned)size);
+        return -1;
+    }
+    int rc = sr_write_file_atomic(path, data, got, mode);
+    int e = errno;
+    free(data);
+    if (rc != 0) {
+        snprintf(err, errlen, "%s: cannot write: %s", path,
+                 e == EEXIST ? "a file of that name appeared meanwhile" : strerror(e));
+        errno = e;
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,150 @@
+/* pdf_grid.c - sample grids as embedded JPEGs, from the cached thumbnails
+ * (or the samples, decoded and scaled as eval does). */
+#include "config.h"
+
+#include "pdf_grid.h"
+
+#include "contact_sheet.h"
+#include "png_io.h"
+#include "thumbs.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* One row of thumbnails for a checkpoint. */
+static void load_row(sr_pdfw *w, const sr_trial *t, const sr_checkpoint *c, sr_sheet_row *row, char **label)
+{
+    size_t n = c->n_samples ? c->n_samples : 1;
+    uint8_t **th = xcalloc(n, sizeof *th);
+    int *tw = xcalloc(n, sizeof *tw);
+    int *thh = xcalloc(n, sizeof *thh);
+    for (size_t k = 0; k < c->n_samples; k++) {
+        char *abs = sr_path_join(t->path, c->samples[k]);
+        char *rel = xasprintf("%s/%s", t->name, c->samples[k]);
+        sr_thumb_id id;
+        char why[512];
+        if (sr_thumb_id_of(abs, &id) == 0 &&
+            sr_thumb_cache_get(w->s->path, rel, &id, SR_THUMB_SIDE, &th[k], &tw[k], &thh[k], why, sizeof why) != 1) {
+            th[k] = NULL;
+            uint8_t *rgb = NULL;
+            int iw = 0, ih = 0;
+            if (sr_png_read_rgb8(abs, &rgb, &iw, &ih, why, sizeof why) == 0) {
+                th[k] = sr_thumb_scale(rgb, iw, ih, SR_THUMB_SIDE, &tw[k], &thh[k]);
+                free(rgb);
+            } else {
+                sr_problems_add(&w->extra, abs, "sample not shown in the PDF: %s", why);
+            }
+        }
+        free(rel);
+        free(abs);
+    }
+    *label = c->epoch >= 0 ? xasprintf("epoch %ld", c->epoch) : xstrdup(c->final ? "final" : c->file);
+    row->label = *label;
+    row->n = c->n_samples;
+    row->thumbs = (const uint8_t *const *)th;
+    row->tw = tw;
+    row->th = thh;
+}
+
+static void free_rows(sr_sheet_row *rows, char **labels, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < rows[i].n; k++)
+            free((void *)rows[i].thumbs[k]);
+        free((void *)rows[i].thumbs);
+        free((void *)rows[i].tw);
+        free((void *)rows[i].th);
+        free(labels[i]);
+    }
+    free(rows);
+    free(labels);
+}
+
+/* Composes the rows as a JPEG of at most max_bytes (smaller cells until it
+ * fits) and loads it into the document. */
+static HPDF_Image sheet_image(sr_pdfw *w, const sr_sheet_row *rows, size_t n_rows, size_t max_bytes,
+                              const char *what)
+{
+    char why[512] = "";
+    /* cells as large as the largest thumbnail, so small samples are not lost in empty space */
+    int first = 16;
+    for (size_t r = 0; r < n_rows; r++)
+        for (size_t k = 0; k < rows[r].n; k++)
+            if (rows[r].thumbs[k]) {
+                int side = rows[r].tw[k] > rows[r].th[k] ? rows[r].tw[k] : rows[r].th[k];
+                if (side > first)
+                    first = side;
+            }
+    if (first > SR_THUMB_SIDE)
+        first = SR_THUMB_SIDE;
+    char *jpg = sr_pdfw_scratch_path(w, ".jpg");
+    if (!jpg)
+        snprintf(why, sizeof why, "no scratch folder for the JPEG");
+    for (int cell = first; jpg && cell >= 16; cell = cell * 2 / 3) {
+        int sw = 0, sh = 0;
+        if (sr_contact_sheet_jpeg(rows, n_rows, cell, jpg, NULL, &sw, &sh, why, sizeof why) != 0)
+            break;
+        char *data = NULL;
+        size_t len = 0;
+        int rc = sr_read_file(jpg, (size_t)64 << 20, &data, &len, why, sizeof why);
+        unlink(jpg);
+        if (rc != 0)
+            break;
+        if (len > max_bytes) {
+            free(data);
+            if (cell * 2 / 3 >= 16)
+                continue;
+            snprintf(why, sizeof why, "even with %d-pixel cells it takes %zu bytes", cell, len);
+            break;
+        }
+        HPDF_Image img = HPDF_LoadJpegImageFromMem(w->doc, (const HPDF_BYTE *)data, (HPDF_UINT)len);
+        free(data);
+        if (!img) {
+            snprintf(why, sizeof why, "libharu error 0x%04X loading the JPEG", (unsigned)w->err.code);
+            /* a bad image is not fatal: the page shows no grid */
+            HPDF_ResetError(w->doc);
+            w->err.code = w->err.detail = HPDF_OK;
+            break;
+        }
+        free(jpg);
+        return img;
+    }
+    free(jpg);
+    sr_problems_add(&w->extra, what, "sample grid not in the PDF: %s", why);
+    return NULL;
+}
+
+HPDF_Image sr_pdf_trial_grid(sr_pdfw *w, const sr_trial *t)
+{
+    size_t n_rows = 0;
+    for (size_t j = 0; j < t->n_ckpts; j++)
+        n_rows += t->ckpts[j].n_samples > 0;
+    if (!n_rows)
+        return NULL;
+    sr_sheet_row *rows = xcalloc(n_rows, sizeof *rows);
+    char **labels = xcalloc(n_rows, sizeof *labels);
+    size_t r = 0;
+    for (size_t j = 0; j < t->n_ckpts; j++)
+        if (t->ckpts[j].n_samples > 0) {
+            load_row(w, t, &t->ckpts[j], &rows[r], &labels[r]);
+            r++;
+        }
+    HPDF_Image img = sheet_image(w, rows, n_rows, SR_PDF_MAX_SHEET_BYTES - SR_PDF_MAX_ROW_BYTES, t->path);
+    free_rows(rows, labels, n_rows);
+    return img;
+}
+
+HPDF_Image sr_pdf_checkpoint_grid(sr_pdfw *w, const sr_trial *t, const sr_checkpoint *c)
+{
+    if (!c->n_samples)
+        return NULL;
+    sr_sheet_row *row = xcalloc(1, sizeof *row);
+    char **label = xcalloc(1, sizeof *label);
+    load_row(w, t, c, row, label);
+    HPDF_Image img = sheet_image(w, row, 1, SR_PDF_MAX_ROW_BYTES, c->path);
+    free_rows(row, label, 1);
+    return img;
+}

@@ -1,0 +1,300 @@
+/* pdf_sections.c - a trial's pages and the problems list, shared by the
+ * sweep report and the archive PDFs. */
+#include "config.h"
+
+#include "pdf_sections.h"
+
+#include "charts.h"
+#include "pdf_grid.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MARGIN SR_PDF_MARGIN
+#define CONTENT_W SR_PDF_CONTENT_W
+#define BOTTOM SR_PDF_BOTTOM
+
+typedef struct {
+    size_t trial;
+    double key;
+} order_row;
+
+static int order_cmp(const void *pa, const void *pb)
+{
+    const order_row *x = pa, *y = pb;
+    int fx = isfinite(x->key), fy = isfinite(y->key);
+    if (fx != fy)
+        return fy - fx;
+    if (fx && x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return x->trial < y->trial ? -1 : x->trial > y->trial;
+}
+
+void sr_pdf_trial_order(const sr_sweep *s, const sr_analysis *a, size_t *order)
+{
+    order_row *rows = xcalloc(s->n_trials ? s->n_trials : 1, sizeof *rows);
+    for (size_t i = 0; i < s->n_trials; i++) {
+        rows[i].trial = i;
+        double v = i < a->n_trials ? a->trials[i].best_score : NAN;
+        rows[i].key = a->maximize ? -v : v;
+    }
+    qsort(rows, s->n_trials, sizeof *rows, order_cmp);
+    for (size_t i = 0; i < s->n_trials; i++)
+        order[i] = rows[i].trial;
+    free(rows);
+}
+
+int sr_pdf_path_under(const char *path, const char *dir)
+{
+    if (!path || !dir)
+        return 0;
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* The key metrics of a trial's table: those its small multiples show. */
+static size_t key_metrics(const sr_trial *t, const sr_named_chart *tc, size_t tn, const char **out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t c = 0; c < tn && n < cap; c++) {
+        const char *id = tc[c].id;
+        size_t il = strlen(id);
+        const char *found = NULL;
+        for (size_t k = 0; k < t->n_ckpts && !found; k++) {
+            const sr_metrics *m = &t->ckpts[k].metrics;
+            for (size_t j = 0; j < m->n; j++) {
+                size_t ml = strlen(m->items[j].name);
+                if (il > ml && id[il - ml - 1] == '-' && strcmp(id + il - ml, m->items[j].name) == 0) {
+                    found = m->items[j].name;
+                    break;
+                }
+            }
+        }
+        if (!found)
+            continue;
+        int dup = 0;
+        for (size_t k = 0; k < n; k++)
+            dup |= strcmp(out[k], found) == 0;
+        if (!dup)
+            out[n++] = found;
+    }
+    return n;
+}
+
+static void params_block(sr_pdfw *w, const sr_trial *t, double *yp)
+{
+    double y = *yp;
+    sr_pdfw_text(w, MARGIN, y, "Parameters", 1, 11, CONTENT_W, 0);
+    y -= 14;
+    const cJSON *params = t->params ? t->params : t->optuna ? t->optuna->params : NULL;
+    size_t np = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, params) np++;
+    if (!np) {
+        sr_pdfw_text(w, MARGIN, y, "none recorded", 0, 9, CONTENT_W, 0);
+        *yp = y - 18;
+        return;
+    }
+    /* at most 12 lines of two columns; the rest named in a count */
+    size_t shown = 0, max_shown = np > 24 ? 23 : 24;
+    double col = CONTENT_W / 2;
+    size_t i = 0;
+    cJSON_ArrayForEach(it, params)
+    {
+        if (shown >= max_shown)
+            break;
+        char *v;
+        if (cJSON_IsString(it))
+            v = xstrdup(it->valuestring);
+        else if (cJSON_IsNumber(it)) {
+            char nb[64];
+            sr_pdf_fmt_num(it->valuedouble, nb, sizeof nb);
+            v = xstrdup(nb);
+        } else
+            v = cJSON_PrintUnformatted(it);
+        char *line = xasprintf("%s = %s", it->string ? it->string : "?", v ? v : "?");
+        free(v);
+        double x = MARGIN + (double)(i % 2) * col;
+        sr_pdfw_text(w, x, y - (double)(i / 2) * 12, line, 0, 8.5, col - 8, 0);
+        free(line);
+        i++;
+        shown++;
+    }
+    if (shown < np) {
+        char *more = xasprintf("\xe2\x80\xa6 and %zu more", np - shown);
+        sr_pdfw_text(w, MARGIN + (double)(i % 2) * col, y - (double)(i / 2) * 12, more, 0, 8.5, col - 8, 0);
+        free(more);
+        i++;
+    }
+    y -= (double)((i + 1) / 2) * 12;
+    *yp = y - 10;
+}
+
+void sr_pdf_trial_section(sr_pdfw *w, size_t ti, const char *root_title, HPDF_Outline *root)
+{
+    const sr_sweep *s = w->s;
+    const sr_analysis *a = w->a;
+    const sr_trial *t = &s->trials[ti];
+    const sr_trial_analysis *ta = ti < a->n_trials ? &a->trials[ti] : NULL;
+    sr_named_chart *tc = NULL;
+    size_t tn = sr_build_trial_charts(s, a, ti, &tc);
+    char sub[512], n1[64], n2[64], n3[64];
+    sr_pdf_fmt_num(ta ? ta->best_score : NAN, n1, sizeof n1);
+    sr_pdf_fmt_num(ta ? ta->final_score : NAN, n2, sizeof n2);
+    if (t->optuna && t->optuna->has_value)
+        sr_pdf_fmt_num(t->optuna->value, n3, sizeof n3);
+    else
+        snprintf(n3, sizeof n3, "\xe2\x80\x94");
+    snprintf(sub, sizeof sub, "%zu checkpoints  \xc2\xb7  best score %s  \xc2\xb7  final %s%s  \xc2\xb7  Optuna %s%s%s",
+             t->n_ckpts, n1, n2, ta && ta->overfit ? " (overfit)" : "", t->optuna ? t->optuna->state : "",
+             t->optuna ? " " : "", n3);
+    char *title = xasprintf("Trial %s", t->name);
+
+    /* overview: parameters and the per-epoch table */
+    const char *km[6];
+    size_t nk = key_metrics(t, tc, tn, km, 5);
+    const char *names[8];
+    int right[8];
+    double xs[8];
+    size_t nc = 0;
+    names[nc] = "Epoch";
+    right[nc] = 1;
+    xs[nc++] = MARGIN;
+    names[nc] = "Checkpoint";
+    right[nc] = 0;
+    xs[nc++] = MARGIN + 42;
+    names[nc] = "Score";
+    right[nc] = 1;
+    xs[nc++] = MARGIN + 190;
+    double mw = nk ? (CONTENT_W - 250) / (double)nk : 0;
+    for (size_t k = 0; k < nk; k++) {
+        names[nc] = km[k];
+        right[nc] = 1;
+        xs[nc++] = MARGIN + 250 + (double)k * mw;
+    }
+    size_t row = 0, pg = 0;
+    do {
+        sr_pdfw_page(w, title);
+        double y;
+        if (pg == 0) {
+            if (root && !*root && root_title) /* the root bookmark opens the first trial */
+                *root = sr_pdfw_outline(w, NULL, root_title);
+            sr_pdfw_outline(w, root ? *root : NULL, t->name);
+            y = sr_pdfw_heading(w, title, sub);
+            params_block(w, t, &y);
+            sr_pdfw_text(w, MARGIN, y, "Per-epoch metrics", 1, 11, CONTENT_W, 0);
+            y -= 18;
+        } else {
+            char *ct = xasprintf("%s (continued)", title);
+            y = sr_pdfw_heading(w, ct, NULL);
+            free(ct);
+        }
+        size_t lim = pg == 0 ? SR_PDF_TRIAL_ROWS_FIRST : SR_PDF_TRIAL_ROWS_MORE;
+        sr_pdfw_table_header(w, y, names, xs, right, nc, 7.5);
+        y -= 14;
+        for (size_t k = 0; k < lim && row < t->n_ckpts; k++, row++) {
+            const sr_checkpoint *c = &t->ckpts[row];
+            if (k % 2)
+                sr_pdfw_fill_rect(w, MARGIN, y - 3, CONTENT_W, 12, 0.97, 0.97, 0.97);
+            int best = ta && ta->best == (long)row;
+            char cell[96];
+            for (size_t j = 0; j < nc; j++) {
+                if (j == 0) {
+                    if (c->epoch >= 0)
+                        snprintf(cell, sizeof cell, "%ld", c->epoch);
+                    else
+                        snprintf(cell, sizeof cell, "%s", c->final ? "final" : "?");
+                } else if (j == 1) {
+                    snprintf(cell, sizeof cell, "%s%s", best ? "\xe2\x98\x85 " : "", c->file);
+                } else if (j == 2) {
+                    sr_pdf_fmt_num(ta ? ta->ckpts[row].score : NAN, cell, sizeof cell);
+                } else {
+                    double v;
+                    if (!sr_metrics_get(&c->metrics, km[j - 3], &v))
+                        v = NAN;
+                    sr_pdf_fmt_num(v, cell, sizeof cell);
+                }
+                double cw = (j + 1 < nc ? xs[j + 1] : MARGIN + CONTENT_W) - xs[j] - 4;
+                sr_pdfw_text(w, right[j] ? xs[j] + cw : xs[j] + 2, y, cell, best, 7.5, cw - 2, right[j] ? 1 : 0);
+            }
+            y -= 12;
+        }
+        if (!t->n_ckpts)
+            sr_pdfw_text(w, MARGIN, y, "No checkpoints.", 0, 9, CONTENT_W, 0);
+        pg++;
+    } while (row < t->n_ckpts && !sr_pdfw_failed(w));
+
+    /* samples */
+    size_t has_samples = 0;
+    for (size_t j = 0; j < t->n_ckpts; j++)
+        has_samples |= t->ckpts[j].n_samples > 0;
+    if (has_samples && !sr_pdfw_failed(w)) {
+        HPDF_Image img = sr_pdf_trial_grid(w, t);
+        sr_pdfw_page(w, title);
+        char *st = xasprintf("%s \xe2\x80\x94 samples", t->name);
+        double y = sr_pdfw_heading(w, st, "a row per checkpoint, a column per sample");
+        free(st);
+        if (img)
+            sr_pdfw_image(w, img, MARGIN, y, CONTENT_W, y - BOTTOM);
+        else
+            sr_pdfw_text(w, MARGIN, y, "The sample grid could not be made (see the problems).", 0, 9, CONTENT_W, 0);
+    }
+
+    /* curves, 2 x 3 per page */
+    double gap = 14, cw = (CONTENT_W - gap) / 2;
+    for (size_t i = 0; i < tn && !sr_pdfw_failed(w); i += SR_PDF_TRIAL_CHARTS_PER_PAGE) {
+        sr_pdfw_page(w, title);
+        char *ct = xasprintf("%s \xe2\x80\x94 curves", t->name);
+        double y = sr_pdfw_heading(w, ct, NULL);
+        free(ct);
+        double ch = (y - BOTTOM - 2 * gap) / 3;
+        for (size_t k = 0; k < SR_PDF_TRIAL_CHARTS_PER_PAGE && i + k < tn; k++) {
+            double x = MARGIN + (double)(k % 2) * (cw + gap);
+            double top = y - (double)(k / 2) * (ch + gap);
+            if (sr_pdfw_chart(w, &tc[i + k].chart, x, top - ch, cw, ch) != 0)
+                break;
+        }
+    }
+    free(title);
+    sr_named_charts_free(tc, tn);
+}
+
+void sr_pdf_problems_section(sr_pdfw *w, const char *under)
+{
+    const sr_problems *sp = &w->s->problems;
+    size_t n_sweep = 0;
+    const sr_problem **list = xcalloc(sp->n + w->extra.n + 1, sizeof *list);
+    for (size_t i = 0; i < sp->n; i++)
+        if (!under || sr_pdf_path_under(sp->items[i].path, under))
+            list[n_sweep++] = &sp->items[i];
+    size_t total = n_sweep;
+    for (size_t i = 0; i < w->extra.n; i++)
+        list[total++] = &w->extra.items[i];
+    size_t pages = total ? (total + SR_PDF_PROBLEMS_PER_PAGE - 1) / SR_PDF_PROBLEMS_PER_PAGE : 1;
+    size_t idx = 0;
+    for (size_t pg = 0; pg < pages; pg++) {
+        sr_pdfw_page(w, "Problems");
+        if (pg == 0)
+            sr_pdfw_outline(w, NULL, "Problems");
+        double y = sr_pdfw_heading(w, pg ? "Problems (continued)" : "Problems",
+                                   under ? "unreadable, broken or half-written files in this trial's folder, and "
+                                           "what this file could not show"
+                                         : "unreadable, broken or half-written files; the report left them out");
+        if (!total)
+            sr_pdfw_text(w, MARGIN, y, "No problems found.", 0, 10, CONTENT_W, 0);
+        for (size_t k = 0; k < SR_PDF_PROBLEMS_PER_PAGE && idx < total; k++, idx++) {
+            const sr_problem *p = list[idx];
+            const char *path = p->path ? p->path : "";
+            if (w->s->path && sr_str_has_prefix(path, w->s->path) && path[strlen(w->s->path)] == '/')
+                path += strlen(w->s->path) + 1;
+            double pw = sr_pdfw_text(w, MARGIN, y, path, 1, 8, CONTENT_W * 0.45, 0);
+            sr_pdfw_text(w, MARGIN + pw + 8, y, p->problem ? p->problem : "", 0, 8, CONTENT_W - pw - 8, 0);
+            y -= 14.5;
+        }
+    }
+    free(list);
+}

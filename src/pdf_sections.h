@@ -1,0 +1,39 @@
+/* pdf_sections.h - the sections the sweep report and the archive PDFs
+ * share: a trial's pages, the problems list, and the leaderboard order.
+ *
+ * A trial section is 1 overview page (parameters and the first
+ * SR_PDF_TRIAL_ROWS_FIRST checkpoints of the per-epoch table), then
+ * ceil((checkpoints - SR_PDF_TRIAL_ROWS_FIRST) / SR_PDF_TRIAL_ROWS_MORE)
+ * continuation pages when the table is longer, 1 samples page when any
+ * checkpoint has samples, and ceil(trial charts /
+ * SR_PDF_TRIAL_CHARTS_PER_PAGE) curves pages (sr_build_trial_charts).
+ * The problems list takes max(1, ceil(problems / SR_PDF_PROBLEMS_PER_PAGE))
+ * pages. */
+#ifndef SR_PDF_SECTIONS_H
+#define SR_PDF_SECTIONS_H
+
+#include "pdf_doc.h"
+
+#define SR_PDF_TRIAL_ROWS_FIRST 24
+#define SR_PDF_TRIAL_ROWS_MORE 50
+#define SR_PDF_TRIAL_CHARTS_PER_PAGE 6
+#define SR_PDF_PROBLEMS_PER_PAGE 45
+
+/* The pages of trial ti.  The trial's bookmark goes under *root; when
+ * root_title is not NULL and *root is NULL, a top-level bookmark of that
+ * title is made first (opening this trial).  With root NULL the trial's
+ * bookmark is at the top level. */
+void sr_pdf_trial_section(sr_pdfw *w, size_t ti, const char *root_title, HPDF_Outline *root);
+
+/* The problems of the sweep (only those at or under the folder `under`,
+ * when it is not NULL), then those found while writing. */
+void sr_pdf_problems_section(sr_pdfw *w, const char *under);
+
+/* Whether a problem's path is the folder dir or inside it. */
+int sr_pdf_path_under(const char *path, const char *dir);
+
+/* Trial indexes by best score, the best first; trials without a score
+ * follow in their order.  order holds s->n_trials entries. */
+void sr_pdf_trial_order(const sr_sweep *s, const sr_analysis *a, size_t *order);
+
+#endif
