@@ -12,12 +12,13 @@ TOP=$(pwd)
 BUILD="$TOP/_build"
 JOBS=$(nproc 2>/dev/null || echo 2)
 
-# Everything the build, the program and the test suite need.
+# Everything the build, the program and the test suite need (clang: make fuzz).
 PACKAGES="build-essential autoconf automake libtool autoconf-archive pkg-config
   libcairo2-dev libpango1.0-dev libhpdf-dev libcjson-dev libpng-dev libturbojpeg0-dev libsqlite3-dev
   check python3 fonts-dejavu-core fonts-noto-cjk fonts-droid-fallback icc-profiles-free
   python3-numpy python3-pil python3-optuna
-  chromium poppler-utils qpdf"
+  chromium poppler-utils qpdf
+  clang libclang-rt-14-dev"
 
 say() { printf '== %s\n' "$*"; }
 
