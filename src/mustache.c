@@ -240,14 +240,15 @@ static int compile_into(sr_mustache *t, const char *text, char *err, size_t errl
             cend = (size_t)(end_at - text);
             tag_end = cend + 1 + clen;
         } else {
-            end_at = strstr(text + q, close);
-            if (!end_at)
-                goto unclosed;
             if (type == '&' || type == '#' || type == '^' || type == '/' || type == '>' || type == '!' ||
                 type == '<' || type == '$')
                 cstart = q + 1;
             else
                 cstart = q;
+            /* after the type character, which may also begin the closing delimiter */
+            end_at = strstr(text + cstart, close);
+            if (!end_at)
+                goto unclosed;
             cend = (size_t)(end_at - text);
             tag_end = cend + clen;
         }

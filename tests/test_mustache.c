@@ -205,6 +205,20 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/* A closing delimiter that starts with a tag's type character: the tag's
+ * content begins after that character, so the closing delimiter is looked
+ * for from there. */
+START_TEST(test_close_delimiter_after_sigil)
+{
+    expect_compile_error("{{=<% #>=}}<%#>", "line 1, column 12: unclosed tag (no '#>' after '<%')");
+    expect_compile_error("{{=<% />=}}<%/>", "unclosed tag");
+    expect_compile_error("{{=<% !>=}}x<%!>", "unclosed tag");
+    expect_compile_error("{{=[ >]=}}[>]", "unclosed tag");
+    expect_render("{{=<% #>=}}<%#a#>[<%b#>]<%/a#>", "{\"a\": {\"b\": 1}}", "[1]");
+    expect_render("{{=[ >]=}}[>p>][!c>]x[!>]", "{}", "x");
+}
+END_TEST
+
 START_TEST(test_inheritance)
 {
     char err[256] = "";
@@ -355,6 +369,7 @@ Suite *make_suite(void)
     tc = tcase_create("engine");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_errors);
+    tcase_add_test(tc, test_close_delimiter_after_sigil);
     tcase_add_test(tc, test_inheritance);
     tcase_add_test(tc, test_deep_nesting);
     tcase_add_test(tc, test_escaping);
