@@ -131,6 +131,7 @@ int sr_job_once(const char *sweep, const sr_job_opts *o, sr_progress *pr, volati
         sr_progress_begin(pr, "render", 0);
         sr_problems rp;
         sr_problems_init(&rp);
+        merge_problems(&rp, problems); /* what eval found goes into summary.json too */
         int rr = sr_render(sweep, &ro, &r->render, &rp, err, errlen);
         merge_problems(problems, &rp);
         sr_problems_free(&rp);

@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 
 void sr_problems_init(sr_problems *p)
 {
@@ -29,6 +30,14 @@ void sr_problems_add(sr_problems *p, const char *path, const char *fmt, ...)
     p->items[p->n].path = xstrdup(path);
     p->items[p->n].problem = sr_buf_steal(&b);
     p->n++;
+}
+
+int sr_problems_has(const sr_problems *p, const char *path, const char *problem)
+{
+    for (size_t i = 0; i < p->n; i++)
+        if (strcmp(p->items[i].path, path) == 0 && strcmp(p->items[i].problem, problem) == 0)
+            return 1;
+    return 0;
 }
 
 void sr_problems_free(sr_problems *p)

@@ -21,6 +21,8 @@ typedef struct {
 void sr_problems_init(sr_problems *p);
 void sr_problems_add(sr_problems *p, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* 1 when p already lists this problem of this path. */
+int sr_problems_has(const sr_problems *p, const char *path, const char *problem);
 void sr_problems_free(sr_problems *p);
 
 #endif

@@ -216,8 +216,15 @@ int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result 
     sr_sweep s;
     if (sr_scan_with(sweep_path, &o->scan, &s, err, errlen) != 0)
         return -1;
-    for (size_t i = 0; i < s.problems.n; i++)
-        sr_problems_add(problems, s.problems.items[i].path, "%s", s.problems.items[i].problem);
+    /* Problems the caller found before (eval's, in run) are listed in
+     * summary.json after the scan's; the caller's list gets the scan's. */
+    size_t scanned = s.problems.n;
+    for (size_t i = 0; i < problems->n; i++)
+        if (!sr_problems_has(&s.problems, problems->items[i].path, problems->items[i].problem))
+            sr_problems_add(&s.problems, problems->items[i].path, "%s", problems->items[i].problem);
+    for (size_t i = 0; i < scanned; i++)
+        if (!sr_problems_has(problems, s.problems.items[i].path, s.problems.items[i].problem))
+            sr_problems_add(problems, s.problems.items[i].path, "%s", s.problems.items[i].problem);
     for (size_t i = 0; i < s.n_trials; i++)
         for (size_t j = 0; j < s.trials[i].n_ckpts; j++)
             res->pending += s.trials[i].ckpts[j].status == SR_CKPT_PENDING;
