@@ -201,16 +201,26 @@ static void keep_thumbnail(const char *sweep_path, const char *rel, const sr_thu
     free(t);
 }
 
-/* Samples whose metrics are known still need a thumbnail once: decode only
- * those that have none. */
-static void make_missing_thumbnails(const char *sweep_path, const sr_trial *t, const sr_checkpoint *c)
+/* png_io's reasons start with "PATH: "; the problem is the rest (all of it
+ * when a long path was cut short in the message). */
+static const char *png_reason(const char *why, const char *path)
 {
+    size_t n = strlen(path);
+    return strncmp(why, path, n) == 0 && why[n] == ':' && why[n + 1] == ' ' ? why + n + 2 : why;
+}
+
+/* Samples whose metrics are known still need a thumbnail once: decode only
+ * those that have none.  One that cannot be decoded is a problem again. */
+static void make_missing_thumbnails(const char *sweep_path, const sr_trial *t, const sr_checkpoint *c,
+                                    sr_problems *problems)
+{
+    char **why = xcalloc(c->n_samples ? c->n_samples : 1, sizeof *why);
 #pragma omp parallel for schedule(dynamic, 1)
     for (long i = 0; i < (long)c->n_samples; i++) {
         char *abs = sr_path_join(t->path, c->samples[i]);
         char *rel = xasprintf("%s/%s", t->name, c->samples[i]);
         sr_thumb_id id;
-        char err[256];
+        char err[512];
         if (sr_thumb_id_of(abs, &id) == 0) {
             /* the cache names a thumbnail by the sample's version: one that is
              * there is current (the report decodes it, and remakes a bad one) */
@@ -224,12 +234,23 @@ static void make_missing_thumbnails(const char *sweep_path, const sr_trial *t, c
                 if (sr_png_read_rgb8(abs, &rgb, &w, &h, err, sizeof err) == 0) {
                     keep_thumbnail(sweep_path, rel, &id, rgb, w, h);
                     free(rgb);
+                } else {
+                    why[i] = xstrdup(err);
                 }
             }
         }
         free(rel);
         free(abs);
     }
+    for (size_t i = 0; i < c->n_samples; i++) {
+        if (!why[i])
+            continue;
+        char *p = sr_path_join(t->path, c->samples[i]);
+        sr_problems_add(problems, p, "%s", png_reason(why[i], p));
+        free(p);
+        free(why[i]);
+    }
+    free(why);
 }
 
 /* ---- image metrics -------------------------------------------------------- */
@@ -262,8 +283,7 @@ static int measure_images(const char *sweep_path, const sr_trial *t, const sr_ch
     for (size_t i = 0; i < n; i++) {
         if (why[i]) {
             char *p = sr_path_join(t->path, c->samples[i]);
-            /* png_io's reasons already start with the path */
-            sr_problems_add(problems, p, "%s", sr_str_has_prefix(why[i], p) ? why[i] + strlen(p) + 2 : why[i]);
+            sr_problems_add(problems, p, "%s", png_reason(why[i], p));
             free(p);
             free(why[i]);
             continue;
@@ -408,7 +428,7 @@ static void eval_trial(const char *sweep_path, sr_trial *t, const sr_device *dev
                 stats->failed++;
             }
         } else if (c->n_samples > 0) {
-            make_missing_thumbnails(sweep_path, t, c);
+            make_missing_thumbnails(sweep_path, t, c, problems);
         }
         if (have_weights[i])
             stats->weights_measured++;
