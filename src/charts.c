@@ -223,7 +223,7 @@ static size_t builder_finish(builder *b, sr_named_chart **out)
     return n;
 }
 
-/* File-name safe and unique. */
+/* File-name safe, short enough and unique. */
 static char *make_id(const builder *b, const char *prefix, const char *name)
 {
     char *base = name ? xasprintf("%s%s", prefix, name) : xstrdup(prefix);
@@ -233,6 +233,7 @@ static char *make_id(const builder *b, const char *prefix, const char *name)
               ch == '-' || ch == '.'))
             *p = '_';
     }
+    base = sr_short_file_name(base, SR_FILE_NAME_STEM_MAX); /* a long trial name */
     char *id = xstrdup(base);
     for (int k = 2;; k++) {
         int taken = 0;

@@ -382,7 +382,7 @@ static char *trial_file(const sr_trial *t)
     }
     if (b.len == 0 || b.s[0] == '.')
         sr_buf_puts(&b, "_");
-    return sr_buf_steal(&b);
+    return sr_short_file_name(sr_buf_steal(&b), SR_FILE_NAME_STEM_MAX);
 }
 
 /* since_last_run for the index page: names as objects, counts, flags. */

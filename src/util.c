@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -269,6 +270,16 @@ int sr_strnatcmp(const char *a, const char *b)
         }
     }
     return (unsigned char)*a - (unsigned char)*b;
+}
+
+char *sr_short_file_name(char *name, size_t max)
+{
+    size_t n = strlen(name);
+    if (n <= max || max <= 17)
+        return name;
+    char *out = xasprintf("%.*s-%016" PRIx64, (int)(max - 17), name, sr_hash64(name, n));
+    free(name);
+    return out;
 }
 
 uint64_t sr_hash64(const void *data, size_t len)

@@ -54,6 +54,15 @@ double sr_rng_normal(sr_rng *r);             /* mean 0, sd 1 */
 /* 64-bit FNV-1a: a stable fingerprint of bytes (not cryptographic). */
 uint64_t sr_hash64(const void *data, size_t len);
 
+/* A file name made from a folder or metric name must leave room for what is
+ * added to it and stay under the file system's 255 bytes: a name longer than
+ * max bytes (max > 17) is cut to max - 17 and ends in "-" and 16 hex digits
+ * of a hash of the whole name, so that different long names stay apart.
+ * Takes name (malloc'd) and returns the name to use. */
+char *sr_short_file_name(char *name, size_t max);
+/* The max the report uses: room for a suffix such as "-sheet.jpg" or "-12.svg". */
+#define SR_FILE_NAME_STEM_MAX 200
+
 /* Natural-order comparison: "sample_2" < "sample_10". */
 int sr_strnatcmp(const char *a, const char *b);
 

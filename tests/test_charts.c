@@ -654,6 +654,50 @@ START_TEST(test_hand_made_no_scores)
 }
 END_TEST
 
+/* Trial folders and metric names of any length (up to the 255 bytes of a
+ * file name) give chart ids that still fit in a file name with their
+ * extension, and different long names stay apart. */
+START_TEST(test_long_names)
+{
+    sr_sweep s;
+    hand_sweep(&s, 2);
+    for (size_t i = 0; i < 2; i++) {
+        free(s.trials[i].name);
+        s.trials[i].name = xasprintf("trial_%0250zu", i + 1);
+    }
+    char metric[256];
+    memset(metric, 'm', 255);
+    metric[255] = '\0';
+    sr_metrics_set(&s.trials[0].ckpts[0].metrics, metric, 1.0);
+    sr_metrics_set(&s.trials[0].ckpts[1].metrics, metric, 2.0);
+    char *dir = test_tmpdir("charts-long");
+    char *ids[2] = {NULL, NULL};
+    for (size_t i = 0; i < 2; i++) {
+        sr_named_chart *c;
+        size_t n = sr_build_trial_charts(&s, NULL, i, &c);
+        ck_assert_uint_eq(n, 1);
+        ck_assert_uint_le(strlen(c[0].id), SR_FILE_NAME_STEM_MAX);
+        ck_assert(sr_str_has_prefix(c[0].id, "trial-trial_0000"));
+        ids[i] = xstrdup(c[0].id);
+        render_all(c, n, dir); /* writes <id>.png */
+        sr_named_charts_free(c, n);
+    }
+    ck_assert_str_ne(ids[0], ids[1]);
+    free(ids[0]);
+    free(ids[1]);
+    sr_named_chart *c;
+    size_t n = sr_build_sweep_charts(&s, NULL, &c);
+    ck_assert_uint_eq(n, 2);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_uint_le(strlen(c[i].id), SR_FILE_NAME_STEM_MAX);
+    render_all(c, n, dir);
+    sr_named_charts_free(c, n);
+    test_rmtree(dir);
+    free(dir);
+    sr_sweep_free(&s);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("charts");
@@ -669,6 +713,7 @@ Suite *make_suite(void)
     suite_add_tcase(s, tc);
     TCase *hand = tcase_create("hand-made");
     tcase_add_test(hand, test_hand_made_no_scores);
+    tcase_add_test(hand, test_long_names);
     suite_add_tcase(s, hand);
     return s;
 }

@@ -160,6 +160,33 @@ START_TEST(test_strings)
 }
 END_TEST
 
+START_TEST(test_short_file_name)
+{
+    char *n = sr_short_file_name(xstrdup("trial_0001"), 20);
+    ck_assert_str_eq(n, "trial_0001");
+    free(n);
+    char long_a[300], long_b[300];
+    memset(long_a, 'a', 299);
+    long_a[299] = '\0';
+    memcpy(long_b, long_a, sizeof long_b);
+    long_b[298] = 'b'; /* differs after the cut */
+    char *a = sr_short_file_name(xstrdup(long_a), 200);
+    char *b = sr_short_file_name(xstrdup(long_b), 200);
+    ck_assert_uint_eq(strlen(a), 200);
+    ck_assert_uint_eq(strlen(b), 200);
+    ck_assert(strncmp(a, long_a, 183) == 0 && a[183] == '-');
+    ck_assert_str_ne(a, b);
+    char *again = sr_short_file_name(xstrdup(long_a), 200);
+    ck_assert_str_eq(a, again); /* the same name always gives the same file */
+    free(again);
+    free(a);
+    free(b);
+    n = sr_short_file_name(xstrdup(long_a), 299);
+    ck_assert_str_eq(n, long_a);
+    free(n);
+}
+END_TEST
+
 START_TEST(test_rng)
 {
     sr_rng a, b;
@@ -192,6 +219,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, test_mkdir_p);
     tcase_add_test(tc, test_strings);
     tcase_add_test(tc, test_rng);
+    tcase_add_test(tc, test_short_file_name);
     suite_add_tcase(s, tc);
     return s;
 }
