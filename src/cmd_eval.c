@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "cli.h"
+#include "device.h"
 #include "eval.h"
 #include "lock.h"
 #include "sampler.h"
@@ -11,6 +12,25 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* "K/N" with 0 <= K < N, both plain decimal numbers.  0 or -1. */
+static int parse_shard(const char *s, unsigned *k, unsigned *n)
+{
+    const char *slash = strchr(s, '/');
+    if (!slash || slash == s || slash - s > 15)
+        return -1;
+    char left[16];
+    memcpy(left, s, (size_t)(slash - s));
+    left[slash - s] = '\0';
+    int a, b;
+    if (left[0] < '0' || left[0] > '9' || slash[1] < '0' || slash[1] > '9' ||
+        cli_parse_int(left, 0, 1000000, &a) != 0 || cli_parse_int(slash + 1, 1, 1000000, &b) != 0 || a >= b)
+        return -1;
+    *k = (unsigned)a;
+    *n = (unsigned)b;
+    return 0;
+}
 
 static void eval_help(void)
 {
@@ -25,9 +45,15 @@ static void eval_help(void)
            "in SWEEP/.sweepreport/.  Files other tools wrote are never modified.\n"
            "\n"
            "  --device DEV          auto (a CUDA device when there is one, else the CPU),\n"
-           "                        cpu, cuda or cuda:N (default auto)\n"
+           "                        cpu, cuda, cuda:N, a list cuda:N,M,... or cuda:all\n"
+           "                        (default auto); with several GPUs each takes whole\n"
+           "                        trials and the CPU threads are shared among them\n"
            "  --jobs N              CPU threads (default: all cores)\n"
            "  --force               measure again what is already measured\n"
+           "  --shard K/N           measure only shard K of N (0 <= K < N): the checkpoints\n"
+           "                        whose relative path hashes to K; N processes (a job\n"
+           "                        array, at the same time or not) then measure every\n"
+           "                        checkpoint exactly once, and 'render' reports on all\n"
            "  --sampler 'CMD ...'   render samples for checkpoints that have none: the\n"
            "                        words {checkpoint}, {outdir} and {n} are replaced (no\n"
            "                        shell is involved); samples go to\n"
@@ -54,6 +80,7 @@ int cmd_eval(int argc, char **argv)
     static const struct option opts[] = {
         {"device", required_argument, NULL, 'd'},   {"jobs", required_argument, NULL, 'j'},
         {"force", no_argument, NULL, 'f'},          {"sampler", required_argument, NULL, 'S'},
+        {"shard", required_argument, NULL, 'K'},
         {"sampler-timeout", required_argument, NULL, 'T'}, {"samples", required_argument, NULL, 'n'},
         {"study", required_argument, NULL, 's'},    {"study-name", required_argument, NULL, 'N'},
         {"verbose", no_argument, NULL, 'v'},        {"quiet", no_argument, NULL, 'q'},
@@ -69,8 +96,18 @@ int cmd_eval(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "j:vqh", opts, NULL)) != -1) {
         switch (c) {
-        case 'd':
+        case 'd': {
+            sr_device_request req;
+            char why[256];
+            if (sr_device_parse(optarg, &req, why, sizeof why) != 0)
+                return cli_usage_error("eval", "--device: %s", why);
             o.device = optarg;
+            break;
+        }
+        case 'K':
+            if (parse_shard(optarg, &o.shard_index, &o.shard_count) != 0)
+                return cli_usage_error("eval", "--shard needs K/N, two numbers with 0 <= K < N (e.g. 0/8), not '%s'",
+                                       optarg);
             break;
         case 'j':
             if (cli_parse_int(optarg, 1, 4096, &o.jobs) != 0)
@@ -154,7 +191,11 @@ int cmd_eval(int argc, char **argv)
     for (size_t i = 0; i < problems.n; i++)
         fprintf(stderr, "sweepreport: %s: %s\n", problems.items[i].path, problems.items[i].problem);
     if (!o.quiet) {
-        printf("eval: %zu checkpoints on %s: weights measured for %zu, samples measured for %zu, %zu metrics.json "
+        if (o.shard_count > 1)
+            printf("eval: shard %u/%u: ", o.shard_index, o.shard_count);
+        else
+            printf("eval: ");
+        printf("%zu checkpoints on %s: weights measured for %zu, samples measured for %zu, %zu metrics.json "
                "written",
                st.checkpoints, st.device, st.weights_measured, st.images_measured, st.metrics_written);
         if (o.sampler)

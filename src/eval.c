@@ -15,6 +15,9 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -352,56 +355,112 @@ static void save_record(const char *sweep_path, const sr_trial *t, const sr_chec
 
 /* ---- one trial ---------------------------------------------------------- */
 
-static void eval_trial(const char *sweep_path, sr_trial *t, const sr_device *dev, const sr_sampler *sampler,
-                       const sr_eval_opts *o, size_t total, sr_eval_stats *stats, sr_problems *problems)
-{
-    const char *devname = sr_device_describe(dev);
-    size_t n = t->n_ckpts;
-    sr_metrics *weights = xcalloc(n ? n : 1, sizeof *weights);
-    int *have_weights = xcalloc(n ? n : 1, sizeof *have_weights);
+/* What every worker shares. */
+typedef struct {
+    const char *sweep_path;
+    const sr_eval_opts *o;
+    const sr_sampler *sampler;
+    pthread_mutex_t *sampler_lock; /* sampler runs one at a time; NULL with one worker */
+    pthread_mutex_t *progress_lock; /* guards *done and the progress calls */
+    size_t *done;                  /* checkpoints done, for o->progress */
+    size_t total;                  /* valid checkpoints of this shard */
+} eval_ctx;
 
-    /* Weights: measured in order, so that each drift has its predecessor.
-     * Start at the checkpoint before the first one that needs measuring. */
-    size_t first = n;
-    for (size_t i = 0; i < n && first == n; i++)
-        if (needs_weights(&t->ckpts[i], o->force))
-            first = i;
-    if (first < n) {
-        size_t start = first;
-        while (start > 0 && t->ckpts[start - 1].status != SR_CKPT_OK)
-            start--;
-        if (start > 0)
-            start--;
-        sr_wm_trial wt;
-        sr_wm_trial_init(&wt, dev);
-        for (size_t i = start; i < n; i++) {
-            sr_checkpoint *c = &t->ckpts[i];
-            if (c->status != SR_CKPT_OK)
+static int owned(const eval_ctx *x, const sr_checkpoint *c)
+{
+    return x->o->shard_count <= 1 || sr_eval_shard_of(c->rel_path, x->o->shard_count) == x->o->shard_index;
+}
+
+/* Weight metrics of the trial's checkpoints that this process owns and that
+ * need measuring, in order.  The drift of each is against its predecessor:
+ * the nearest earlier valid checkpoint of the trial that can be read,
+ * whoever owns it.  The last checkpoint read stays in memory, so a process
+ * that owns every checkpoint reads each file once; a shard reads a
+ * predecessor that another shard owns as well. */
+static void measure_weights(const eval_ctx *x, const sr_trial *t, const sr_device *dev, sr_metrics *weights,
+                            int *have_weights, sr_eval_stats *stats, sr_problems *problems)
+{
+    size_t n = t->n_ckpts;
+    unsigned char *unreadable = xcalloc(n ? n : 1, 1);
+    sr_wm_ckpt *prev = NULL; /* the last checkpoint read ... */
+    size_t prev_idx = SIZE_MAX; /* ... and its index */
+    char err[512];
+    for (size_t i = 0; i < n; i++) {
+        const sr_checkpoint *c = &t->ckpts[i];
+        if (!needs_weights(c, x->o->force) || !owned(x, c))
+            continue;
+        const sr_wm_ckpt *pred = NULL;
+        for (size_t j = i; j-- > 0;) {
+            if (j == prev_idx) {
+                pred = prev;
+                break;
+            }
+            if (t->ckpts[j].status != SR_CKPT_OK || unreadable[j])
                 continue;
-            char err[512];
-            sr_st_status st = sr_wm_trial_next(&wt, c->path, &weights[i], err, sizeof err);
-            if (st == SR_ST_OK) {
-                have_weights[i] = needs_weights(c, o->force);
-            } else if (st == SR_ST_INCOMPLETE) {
+            sr_wm_ckpt *p;
+            if (sr_wm_load(t->ckpts[j].path, dev, &p, err, sizeof err) == SR_ST_OK) {
+                sr_wm_free(prev);
+                prev = p;
+                prev_idx = j;
+                pred = p;
+                break;
+            }
+            unreadable[j] = 1; /* its owner says why */
+        }
+        sr_wm_ckpt *cur;
+        sr_st_status st = sr_wm_load(c->path, dev, &cur, err, sizeof err);
+        if (st == SR_ST_OK) {
+            sr_wm_metrics(cur, &weights[i]);
+            double d;
+            if (pred && sr_wm_drift(cur, pred, dev, &d) == 0 && isfinite(d))
+                sr_metrics_set(&weights[i], "weight_drift", d);
+            have_weights[i] = 1;
+            sr_wm_free(prev);
+            prev = cur;
+            prev_idx = i;
+        } else {
+            unreadable[i] = 1;
+            if (st == SR_ST_INCOMPLETE) {
                 stats->pending++;
             } else {
                 sr_problems_add(problems, c->path, "weights not measured: %s", err);
                 stats->failed++;
             }
         }
-        sr_wm_trial_free(&wt);
     }
+    sr_wm_free(prev);
+    free(unreadable);
+}
+
+static void eval_trial(const eval_ctx *x, sr_trial *t, const sr_device *dev, sr_eval_stats *stats,
+                       sr_problems *problems)
+{
+    const sr_eval_opts *o = x->o;
+    char devname[sizeof dev->name + 32];
+    snprintf(devname, sizeof devname, "%s", sr_device_describe(dev));
+    size_t n = t->n_ckpts;
+    sr_metrics *weights = xcalloc(n ? n : 1, sizeof *weights);
+    int *have_weights = xcalloc(n ? n : 1, sizeof *have_weights);
+
+    measure_weights(x, t, dev, weights, have_weights, stats, problems);
 
     for (size_t i = 0; i < n; i++) {
         sr_checkpoint *c = &t->ckpts[i];
+        if (!owned(x, c))
+            continue;
         if (c->status != SR_CKPT_OK) {
             if (c->status == SR_CKPT_PENDING)
                 stats->pending++;
             continue;
         }
         stats->checkpoints++;
-        if (c->n_samples == 0 && sampler) {
-            if (run_sampler(sweep_path, t, c, sampler, o, problems) == 0)
+        if (c->n_samples == 0 && x->sampler) {
+            if (x->sampler_lock)
+                pthread_mutex_lock(x->sampler_lock);
+            int rc = run_sampler(x->sweep_path, t, c, x->sampler, o, problems);
+            if (x->sampler_lock)
+                pthread_mutex_unlock(x->sampler_lock);
+            if (rc == 0)
                 stats->sampled++;
             else
                 stats->failed++;
@@ -410,7 +469,7 @@ static void eval_trial(const char *sweep_path, sr_trial *t, const sr_device *dev
         sr_image_lists lists = {0};
         int have_images = 0;
         if (needs_images(c, o->force)) {
-            if (measure_images(sweep_path, t, c, dev, &images, &lists, problems) == 0) {
+            if (measure_images(x->sweep_path, t, c, dev, &images, &lists, problems) == 0) {
                 have_images = 1;
                 stats->images_measured++;
                 /* metrics.json beside an evaluator's samples that have none */
@@ -428,22 +487,26 @@ static void eval_trial(const char *sweep_path, sr_trial *t, const sr_device *dev
                 stats->failed++;
             }
         } else if (c->n_samples > 0) {
-            make_missing_thumbnails(sweep_path, t, c, problems);
+            make_missing_thumbnails(x->sweep_path, t, c, problems);
         }
         if (have_weights[i])
             stats->weights_measured++;
         if (have_weights[i] || have_images)
-            save_record(sweep_path, t, c, have_weights[i] ? &weights[i] : NULL, have_images ? &images : NULL,
+            save_record(x->sweep_path, t, c, have_weights[i] ? &weights[i] : NULL, have_images ? &images : NULL,
                         devname, problems);
         if (o->verbose && (have_weights[i] || have_images))
             printf("eval: %s: %s%s%s\n", c->rel_path, have_weights[i] ? "weights" : "",
                    have_weights[i] && have_images ? ", " : "", have_images ? "images" : "");
-        if (o->progress)
-            o->progress(o->progress_ctx, stats->checkpoints, total, c->rel_path,
+        if (o->progress) {
+            pthread_mutex_lock(x->progress_lock);
+            size_t done = ++*x->done;
+            o->progress(o->progress_ctx, done, x->total, c->rel_path,
                         have_weights[i] && have_images ? "weights, images"
                         : have_weights[i]             ? "weights"
                         : have_images                 ? "images"
                                                       : NULL);
+            pthread_mutex_unlock(x->progress_lock);
+        }
         sr_metrics_free(&images);
         sr_image_lists_free(&lists);
     }
@@ -453,19 +516,130 @@ static void eval_trial(const char *sweep_path, sr_trial *t, const sr_device *dev
     free(have_weights);
 }
 
+/* ---- workers: one per device ------------------------------------------------ */
+
+typedef struct {
+    const eval_ctx *x;
+    sr_sweep *s;
+    const sr_device *dev;
+    int threads;                 /* OpenMP threads for this worker; 0: as set already */
+    pthread_mutex_t *next_lock;  /* guards *next */
+    size_t *next;                /* the next trial nobody has taken */
+    sr_eval_stats *stats;        /* per trial */
+    sr_problems *problems;       /* per trial */
+} eval_worker;
+
+static void *worker_main(void *arg)
+{
+    eval_worker *w = arg;
+#ifdef _OPENMP
+    if (w->threads > 0)
+        omp_set_num_threads(w->threads);
+#endif
+    for (;;) {
+        pthread_mutex_lock(w->next_lock);
+        size_t i = (*w->next)++;
+        pthread_mutex_unlock(w->next_lock);
+        if (i >= w->s->n_trials)
+            break;
+        eval_trial(w->x, &w->s->trials[i], w->dev, &w->stats[i], &w->problems[i]);
+    }
+    return NULL;
+}
+
+unsigned sr_eval_shard_of(const char *ckpt_rel, unsigned shard_count)
+{
+    if (shard_count <= 1)
+        return 0;
+    return (unsigned)(sr_hash64(ckpt_rel, strlen(ckpt_rel)) % shard_count);
+}
+
+/* Measures every trial of s, spread over the devices: the calling thread is
+ * the first worker, each further device gets a thread of its own.  Trials
+ * are taken in order by whichever worker is free; each trial's stats and
+ * problems are kept apart and summed up in trial order at the end, so the
+ * report does not depend on which worker took what. */
+static void eval_trials(const eval_ctx *x, sr_sweep *s, const sr_device_list *devs, sr_eval_stats *stats,
+                        sr_problems *problems)
+{
+    size_t nt = s->n_trials;
+    sr_eval_stats *ts = xcalloc(nt ? nt : 1, sizeof *ts);
+    sr_problems *tp = xcalloc(nt ? nt : 1, sizeof *tp);
+    for (size_t i = 0; i < nt; i++)
+        sr_problems_init(&tp[i]);
+    int nw = devs->n > 0 ? devs->n : 1;
+    if ((size_t)nw > nt)
+        nw = nt > 0 ? (int)nt : 1;
+    int threads = 0;
+#ifdef _OPENMP
+    if (nw > 1) {
+        int cores = x->o->jobs > 0 ? x->o->jobs : omp_get_num_procs();
+        threads = (cores + nw - 1) / nw;
+    }
+#endif
+    pthread_mutex_t next_lock = PTHREAD_MUTEX_INITIALIZER;
+    size_t next = 0;
+    eval_worker *w = xcalloc((size_t)nw, sizeof *w);
+    pthread_t *tid = xcalloc((size_t)nw, sizeof *tid);
+    int *started = xcalloc((size_t)nw, sizeof *started);
+    for (int k = 0; k < nw; k++) {
+        w[k] = (eval_worker){.x = x, .s = s, .dev = &devs->dev[k], .threads = threads, .next_lock = &next_lock,
+                             .next = &next, .stats = ts, .problems = tp};
+        /* a thread that cannot be started leaves its trials to the others */
+        if (k > 0)
+            started[k] = pthread_create(&tid[k], NULL, worker_main, &w[k]) == 0;
+    }
+    worker_main(&w[0]);
+    for (int k = 1; k < nw; k++)
+        if (started[k])
+            pthread_join(tid[k], NULL);
+    for (size_t i = 0; i < nt; i++) {
+        stats->checkpoints += ts[i].checkpoints;
+        stats->pending += ts[i].pending;
+        stats->weights_measured += ts[i].weights_measured;
+        stats->images_measured += ts[i].images_measured;
+        stats->metrics_written += ts[i].metrics_written;
+        stats->sampled += ts[i].sampled;
+        stats->failed += ts[i].failed;
+        for (size_t j = 0; j < tp[i].n; j++)
+            sr_problems_add(problems, tp[i].items[j].path, "%s", tp[i].items[j].problem);
+        sr_problems_free(&tp[i]);
+    }
+    free(started);
+    free(tid);
+    free(w);
+    free(tp);
+    free(ts);
+}
+
 int sr_eval(const char *sweep_path, const sr_eval_opts *o, sr_eval_stats *stats, sr_problems *problems, char *err,
             size_t errlen)
 {
     memset(stats, 0, sizeof *stats);
-    sr_device dev;
-    if (sr_device_select(o->device, &dev, err, errlen) != 0)
+    if (o->shard_count > 1 && o->shard_index >= o->shard_count) {
+        snprintf(err, errlen, "shard %u/%u does not exist (shards are 0 to %u)", o->shard_index, o->shard_count,
+                 o->shard_count - 1);
         return -1;
-    snprintf(stats->device, sizeof stats->device, "%s", sr_device_describe(&dev));
+    }
+    sr_device_list *devs = xcalloc(1, sizeof *devs);
+    if (o->devices) {
+        *devs = *o->devices;
+    } else if (sr_device_select_list(o->device, devs, err, errlen) != 0) {
+        free(devs);
+        return -1;
+    }
+    if (devs->n < 1) {
+        devs->n = 1;
+        devs->dev[0] = (sr_device){.kind = SR_DEV_CPU, .index = 0, .name = "cpu"};
+    }
+    sr_device_list_describe(devs, stats->device, sizeof stats->device);
     sr_sampler sampler;
     int has_sampler = 0;
     if (o->sampler) {
-        if (sr_sampler_parse(o->sampler, &sampler, err, errlen) != 0)
+        if (sr_sampler_parse(o->sampler, &sampler, err, errlen) != 0) {
+            free(devs);
             return -1;
+        }
         has_sampler = 1;
     }
 #ifdef _OPENMP
@@ -476,18 +650,26 @@ int sr_eval(const char *sweep_path, const sr_eval_opts *o, sr_eval_stats *stats,
     if (sr_scan_with(sweep_path, &o->scan, &s, err, errlen) != 0) {
         if (has_sampler)
             sr_sampler_free(&sampler);
+        free(devs);
         return -1;
     }
     for (size_t i = 0; i < s.problems.n; i++)
         sr_problems_add(problems, s.problems.items[i].path, "%s", s.problems.items[i].problem);
-    size_t total = 0;
+    pthread_mutex_t sampler_lock = PTHREAD_MUTEX_INITIALIZER, progress_lock = PTHREAD_MUTEX_INITIALIZER;
+    size_t done = 0;
+    eval_ctx x = {.sweep_path = s.path,
+                  .o = o,
+                  .sampler = has_sampler ? &sampler : NULL,
+                  .sampler_lock = devs->n > 1 ? &sampler_lock : NULL,
+                  .progress_lock = &progress_lock,
+                  .done = &done};
     for (size_t i = 0; i < s.n_trials; i++)
         for (size_t j = 0; j < s.trials[i].n_ckpts; j++)
-            total += s.trials[i].ckpts[j].status == SR_CKPT_OK;
-    for (size_t i = 0; i < s.n_trials; i++)
-        eval_trial(s.path, &s.trials[i], &dev, has_sampler ? &sampler : NULL, o, total, stats, problems);
+            x.total += s.trials[i].ckpts[j].status == SR_CKPT_OK && owned(&x, &s.trials[i].ckpts[j]);
+    eval_trials(&x, &s, devs, stats, problems);
     sr_sweep_free(&s);
     if (has_sampler)
         sr_sampler_free(&sampler);
+    free(devs);
     return 0;
 }
