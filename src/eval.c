@@ -554,9 +554,73 @@ unsigned sr_eval_shard_of(const char *ckpt_rel, unsigned shard_count)
     return (unsigned)(sr_hash64(ckpt_rel, strlen(ckpt_rel)) % shard_count);
 }
 
+/* Workers beyond the first run on helper threads that live as long as the
+ * process: what a thread keeps for itself -- the GPU buffers the kernels
+ * reuse per thread and device, the OpenMP threads it starts -- then serves
+ * the next eval in the same process (run --watch) instead of piling up. */
+typedef struct {
+    int running;       /* the thread exists */
+    eval_worker *job;  /* handed over; NULL when idle */
+} helper;
+
+static pthread_mutex_t helpers_busy = PTHREAD_MUTEX_INITIALIZER; /* one multi-device eval at a time */
+static pthread_mutex_t helpers_lock = PTHREAD_MUTEX_INITIALIZER; /* guards helpers[] */
+static pthread_cond_t helpers_cond = PTHREAD_COND_INITIALIZER;
+static helper helpers[SR_DEVICE_MAX];
+
+static void *helper_main(void *arg)
+{
+    helper *h = arg;
+    pthread_mutex_lock(&helpers_lock);
+    for (;;) {
+        while (!h->job)
+            pthread_cond_wait(&helpers_cond, &helpers_lock);
+        eval_worker *w = h->job;
+        pthread_mutex_unlock(&helpers_lock);
+        worker_main(w);
+        pthread_mutex_lock(&helpers_lock);
+        h->job = NULL;
+        pthread_cond_broadcast(&helpers_cond);
+    }
+    return NULL;
+}
+
+/* Hands w to helper k, starting it the first time.  0, or -1 when no
+ * thread can be started (its trials are then left to the other workers). */
+static int helper_start(int k, eval_worker *w)
+{
+    helper *h = &helpers[k];
+    int rc = 0;
+    pthread_mutex_lock(&helpers_lock);
+    if (!h->running) {
+        pthread_t tid;
+        if (pthread_create(&tid, NULL, helper_main, h) == 0) {
+            pthread_detach(tid);
+            h->running = 1;
+        }
+    }
+    if (h->running) {
+        h->job = w;
+        pthread_cond_broadcast(&helpers_cond);
+    } else {
+        rc = -1;
+    }
+    pthread_mutex_unlock(&helpers_lock);
+    return rc;
+}
+
+static void helpers_wait(int n)
+{
+    pthread_mutex_lock(&helpers_lock);
+    for (int k = 1; k < n; k++)
+        while (helpers[k].job)
+            pthread_cond_wait(&helpers_cond, &helpers_lock);
+    pthread_mutex_unlock(&helpers_lock);
+}
+
 /* Measures every trial of s, spread over the devices: the calling thread is
- * the first worker, each further device gets a thread of its own.  Trials
- * are taken in order by whichever worker is free; each trial's stats and
+ * the first worker, each further device gets a helper thread.  Trials are
+ * taken in order by whichever worker is free; each trial's stats and
  * problems are kept apart and summed up in trial order at the end, so the
  * report does not depend on which worker took what. */
 static void eval_trials(const eval_ctx *x, sr_sweep *s, const sr_device_list *devs, sr_eval_stats *stats,
@@ -570,29 +634,34 @@ static void eval_trials(const eval_ctx *x, sr_sweep *s, const sr_device_list *de
     int nw = devs->n > 0 ? devs->n : 1;
     if ((size_t)nw > nt)
         nw = nt > 0 ? (int)nt : 1;
-    int threads = 0;
+    int threads = 0, saved_threads = 0;
 #ifdef _OPENMP
     if (nw > 1) {
+        /* the cores are shared out among the workers */
         int cores = x->o->jobs > 0 ? x->o->jobs : omp_get_num_procs();
         threads = (cores + nw - 1) / nw;
+        saved_threads = omp_get_max_threads();
     }
 #endif
     pthread_mutex_t next_lock = PTHREAD_MUTEX_INITIALIZER;
     size_t next = 0;
     eval_worker *w = xcalloc((size_t)nw, sizeof *w);
-    pthread_t *tid = xcalloc((size_t)nw, sizeof *tid);
-    int *started = xcalloc((size_t)nw, sizeof *started);
-    for (int k = 0; k < nw; k++) {
+    for (int k = 0; k < nw; k++)
         w[k] = (eval_worker){.x = x, .s = s, .dev = &devs->dev[k], .threads = threads, .next_lock = &next_lock,
                              .next = &next, .stats = ts, .problems = tp};
-        /* a thread that cannot be started leaves its trials to the others */
-        if (k > 0)
-            started[k] = pthread_create(&tid[k], NULL, worker_main, &w[k]) == 0;
+    if (nw > 1) {
+        pthread_mutex_lock(&helpers_busy);
+        for (int k = 1; k < nw; k++)
+            (void)helper_start(k, &w[k]);
     }
     worker_main(&w[0]);
-    for (int k = 1; k < nw; k++)
-        if (started[k])
-            pthread_join(tid[k], NULL);
+    if (nw > 1) {
+        helpers_wait(nw);
+        pthread_mutex_unlock(&helpers_busy);
+#ifdef _OPENMP
+        omp_set_num_threads(saved_threads);
+#endif
+    }
     for (size_t i = 0; i < nt; i++) {
         stats->checkpoints += ts[i].checkpoints;
         stats->pending += ts[i].pending;
@@ -605,8 +674,6 @@ static void eval_trials(const eval_ctx *x, sr_sweep *s, const sr_device_list *de
             sr_problems_add(problems, tp[i].items[j].path, "%s", tp[i].items[j].problem);
         sr_problems_free(&tp[i]);
     }
-    free(started);
-    free(tid);
     free(w);
     free(tp);
     free(ts);
