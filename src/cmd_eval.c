@@ -54,8 +54,9 @@ static void eval_help(void)
            "                        whose relative path hashes to K; N processes (a job\n"
            "                        array, at the same time or not) then measure every\n"
            "                        checkpoint exactly once, and 'render' reports on all;\n"
-           "                        a shard takes no lock (--wait does not apply): each\n"
-           "                        writes only its own checkpoints' files\n"
+           "                        shards share the sweep's lock (each writes only its\n"
+           "                        own checkpoints' files) and wait, like eval, for a\n"
+           "                        run or render that holds it\n"
            "  --sampler 'CMD ...'   render samples for checkpoints that have none: the\n"
            "                        words {checkpoint}, {outdir} and {n} are replaced (no\n"
            "                        shell is involved); samples go to\n"
@@ -176,20 +177,19 @@ int cmd_eval(int argc, char **argv)
     sr_problems_init(&problems);
     char err[1024];
     /* eval writes the sweep's store: one run at a time.  Shards are made to
-     * run at once (each writes only its own checkpoints' files, atomically),
-     * so a shard takes no lock. */
-    sr_lock lock = {.fd = -1, .path = NULL};
-    if (o.shard_count <= 1) {
-        sr_lock_holder holder;
-        int lr = sr_lock_acquire(&lock, argv[optind], "eval", wait, &holder, err, sizeof err);
-        if (lr != SR_LOCK_HELD) {
-            cli_error("eval", lr == SR_LOCK_BUSY ? "%s; --wait SECONDS waits for it" : "%s", err);
-            return lr == SR_LOCK_BUSY ? SR_EXIT_LOCKED : SR_EXIT_FATAL;
-        }
+     * run at once (each writes only its own checkpoints' files, atomically):
+     * they share the lock, and keep run, render and whole evals out. */
+    sr_lock lock = {.fd = -1, .shared = 0, .path = NULL};
+    sr_lock_holder holder;
+    int lr = o.shard_count > 1
+                 ? sr_lock_acquire_shared(&lock, argv[optind], "eval --shard", wait, &holder, err, sizeof err)
+                 : sr_lock_acquire(&lock, argv[optind], "eval", wait, &holder, err, sizeof err);
+    if (lr != SR_LOCK_HELD) {
+        cli_error("eval", lr == SR_LOCK_BUSY ? "%s; --wait SECONDS waits for it" : "%s", err);
+        return lr == SR_LOCK_BUSY ? SR_EXIT_LOCKED : SR_EXIT_FATAL;
     }
     int erc = sr_eval(argv[optind], &o, &st, &problems, err, sizeof err);
-    if (o.shard_count <= 1)
-        sr_lock_release(&lock);
+    sr_lock_release(&lock);
     if (erc != 0) {
         cli_error("eval", "%s", err);
         sr_problems_free(&problems);

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "cli.h"
+#include "device.h"
 #include "job.h"
 
 #include <errno.h>
@@ -53,7 +54,8 @@ static void render_help(const char *cmd)
                "  --watch SECONDS        run again every SECONDS until SIGINT or SIGTERM (the\n"
                "                         step under way finishes first); one line per run\n"
                "                         that measured or rendered something\n"
-               "  --device DEV           auto, cpu, cuda or cuda:N (default auto)\n"
+               "  --device DEV           auto, cpu, cuda, cuda:N, a list cuda:N,M,... or\n"
+               "                         cuda:all (default auto)\n"
                "  --jobs N               CPU threads (default: all cores)\n"
                "  --sampler 'CMD ...'    render samples for checkpoints that have none\n"
                "  --sampler-timeout S    kill a sampler run after S seconds (default 600)\n");
@@ -195,9 +197,14 @@ static int render_or_run(int argc, char **argv, int run)
             ro->force = 1;
             jo.eval.force = 1;
             break;
-        case 'd':
+        case 'd': {
+            sr_device_request req;
+            char why[256];
+            if (sr_device_parse(optarg, &req, why, sizeof why) != 0)
+                return cli_usage_error(cmd, "--device: %s", why);
             jo.eval.device = optarg;
             break;
+        }
         case 'j':
             if (cli_parse_int(optarg, 1, 4096, &jo.eval.jobs) != 0)
                 return cli_usage_error(cmd, "--jobs needs a number from 1 to 4096, not '%s'", optarg);

@@ -101,10 +101,11 @@ static void write_holder(int fd, const char *command)
     free(text);
 }
 
-int sr_lock_acquire(sr_lock *l, const char *sweep_path, const char *command, double wait_s, sr_lock_holder *holder,
-                    char *err, size_t errlen)
+static int acquire(sr_lock *l, const char *sweep_path, const char *command, int shared, double wait_s,
+                   sr_lock_holder *holder, char *err, size_t errlen)
 {
     l->fd = -1;
+    l->shared = shared;
     l->path = sr_lock_path(sweep_path);
     memset(holder, 0, sizeof *holder);
     struct stat st;
@@ -142,7 +143,7 @@ int sr_lock_acquire(sr_lock *l, const char *sweep_path, const char *command, dou
     }
     double deadline = now_s() + (wait_s > 0 ? wait_s : 0);
     for (;;) {
-        if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+        if (flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0)
             break;
         if (errno == EINTR)
             continue;
@@ -171,10 +172,23 @@ int sr_lock_acquire(sr_lock *l, const char *sweep_path, const char *command, dou
     return SR_LOCK_HELD;
 }
 
+int sr_lock_acquire(sr_lock *l, const char *sweep_path, const char *command, double wait_s, sr_lock_holder *holder,
+                    char *err, size_t errlen)
+{
+    return acquire(l, sweep_path, command, 0, wait_s, holder, err, errlen);
+}
+
+int sr_lock_acquire_shared(sr_lock *l, const char *sweep_path, const char *command, double wait_s,
+                           sr_lock_holder *holder, char *err, size_t errlen)
+{
+    return acquire(l, sweep_path, command, 1, wait_s, holder, err, errlen);
+}
+
 void sr_lock_release(sr_lock *l)
 {
     if (l->fd >= 0) {
-        if (ftruncate(l->fd, 0) != 0) {
+        /* a shared holder leaves the note: others may still hold the lock */
+        if (!l->shared && ftruncate(l->fd, 0) != 0) {
             /* a stale note is harmless: only the flock counts */
         }
         close(l->fd); /* drops the flock */

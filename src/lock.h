@@ -12,6 +12,7 @@
 
 typedef struct {
     int fd;          /* -1 when not held */
+    int shared;      /* held with others (see sr_lock_acquire_shared) */
     char *path;
 } sr_lock;
 
@@ -39,7 +40,14 @@ char *sr_lock_path(const char *sweep_path);
 int sr_lock_acquire(sr_lock *l, const char *sweep_path, const char *command, double wait_s, sr_lock_holder *holder,
                     char *err, size_t errlen);
 
-/* Lets go (and empties the file); harmless when not held. */
+/* The same, shared: any number of shared holders at once (the shards of
+ * one eval, which write only their own checkpoints' files), none while an
+ * exclusive holder (run, render, a whole eval) has it, and the other way
+ * round. */
+int sr_lock_acquire_shared(sr_lock *l, const char *sweep_path, const char *command, double wait_s,
+                           sr_lock_holder *holder, char *err, size_t errlen);
+
+/* Lets go (and, held alone, empties the file); harmless when not held. */
 void sr_lock_release(sr_lock *l);
 
 /* Reads what a lock file says about its holder: 0, or -1 when it says

@@ -61,18 +61,24 @@ for run in seq par; do
         fail "$run: temporary files left in the store"; else pass "$run: no temporary file left in the store"; fi
 done
 
-# A shard takes no lock: it runs while another process holds the sweep's
-# lock, where an unsharded eval is refused.
+# Shards share the sweep's lock: a shard runs while another shard holds it
+# (flock -s stands for one), where an unsharded eval or a render is refused;
+# while a run holds it exclusively (flock -x), a shard is refused too.
 if command -v flock > /dev/null 2>&1; then
     cp -a "$S" "$TMP/locked"
     mkdir -p "$TMP/locked/.sweepreport"
-    expect_status 0 "eval --shard 0/2 while the sweep is locked" -- \
-        flock -n "$TMP/locked/.sweepreport/run.lock" "$SR_BIN" eval --shard 0/2 "$TMP/locked"
+    expect_status 0 "eval --shard 0/2 while another shard holds the lock" -- \
+        flock -s -n "$TMP/locked/.sweepreport/run.lock" "$SR_BIN" eval --shard 0/2 "$TMP/locked"
     expect_grep "^eval: shard 0/2: " "$TMP/out" "the shard did its work"
-    expect_status 3 "eval (unsharded) while the sweep is locked" -- \
-        flock -n "$TMP/locked/.sweepreport/run.lock" "$SR_BIN" eval "$TMP/locked"
+    expect_status 3 "eval (unsharded) while a shard holds the lock" -- \
+        flock -s -n "$TMP/locked/.sweepreport/run.lock" "$SR_BIN" eval "$TMP/locked"
+    expect_status 3 "render while a shard holds the lock" -- \
+        flock -s -n "$TMP/locked/.sweepreport/run.lock" "$SR_BIN" render "$TMP/locked"
+    expect_status 3 "eval --shard 1/2 while a run holds the lock" -- \
+        flock -x -n "$TMP/locked/.sweepreport/run.lock" "$SR_BIN" eval --shard 1/2 "$TMP/locked"
+    expect_grep "locked by" "$TMP/err" "the refused shard says who holds the lock"
 else
-    skip "a shard takes no lock" "no flock(1)"
+    skip "shards share the lock" "no flock(1)"
 fi
 
 # A shard run again measures nothing.

@@ -87,4 +87,8 @@ expect_status 2 "render --score malformed" -- "$SR_BIN" render --score '(mean_br
 expect_status 2 "render --prefer-earlier -3" -- "$SR_BIN" render --prefer-earlier -3 "$S"
 expect_status 0 "render --prefer-earlier 50" -- "$SR_BIN" render -o "$TMP/early" --prefer-earlier 50 "$S"
 expect_status 1 "render of a missing sweep" -- "$SR_BIN" render "$TMP/missing"
+expect_status 2 "run --device with a malformed device" -- "$SR_BIN" run --device cuda:x "$S"
+expect_grep "unknown device 'cuda:x'" "$TMP/err" "the malformed device is named"
+expect_status 1 "run --device with GPUs that are not there" -- "$SR_BIN" run --device cuda:0,60 "$S"
+expect_grep "cuda:0,60 requested but" "$TMP/err" "what was asked and what exists"
 finish
