@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "job.h"
+#include "leftovers.h"
 #include "lock.h"
 #include "util.h"
 
@@ -102,6 +103,9 @@ int sr_job_once(const char *sweep, const sr_job_opts *o, sr_progress *pr, volati
         if (o->measure || (e != EROFS && e != EACCES && e != EPERM))
             return SR_JOB_FAILED;
     }
+    /* alone with the sweep: what a killed run left behind can go */
+    if (lr == SR_LOCK_HELD)
+        sr_remove_leftovers(sweep, o->render_opts.out_dir);
     int rc = SR_JOB_OK;
     if (o->measure) {
         sr_eval_opts eo = o->eval;
