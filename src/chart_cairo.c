@@ -6,6 +6,7 @@
 #include "atomic_file.h"
 #include "chart.h"
 #include "chart_layout.h"
+#include "png_io.h"
 #include "util.h"
 
 #include <cairo-svg.h>
@@ -157,6 +158,19 @@ static int cg_failed(void *ctx)
     return cairo_status(c->cr) != CAIRO_STATUS_SUCCESS;
 }
 
+/* The font map of every chart this thread draws: made once, so that
+ * fontconfig matches the fonts once rather than for every chart (which
+ * cost more than drawing them), and kept, reachable, until the thread
+ * ends. */
+static _Thread_local PangoFontMap *tl_font_map;
+
+static PangoFontMap *chart_font_map(void)
+{
+    if (!tl_font_map)
+        tl_font_map = pango_cairo_font_map_new();
+    return tl_font_map;
+}
+
 /* Lays out and draws c on surf; L is kept for the caller (free it). */
 static int render(cairo_surface_t *surf, const sr_chart *c, double width, double height, sr_layout *L, char *err,
                   size_t errlen)
@@ -171,10 +185,7 @@ static int render(cairo_surface_t *surf, const sr_chart *c, double width, double
     cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
     cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
 
-    /* a font map of our own, released after the drawing: nothing of
-     * fontconfig's stays behind (the default map lives until exit) */
-    PangoFontMap *fm = pango_cairo_font_map_new();
-    PangoContext *pc = pango_font_map_create_context(fm);
+    PangoContext *pc = pango_font_map_create_context(chart_font_map());
     pango_cairo_update_context(cr, pc);
     cairo_gfx cg = {cr, pango_layout_new(pc), pango_font_description_new(), -1, -1};
     pango_font_description_set_family(cg.desc, FONT_FAMILIES);
@@ -196,7 +207,6 @@ static int render(cairo_surface_t *surf, const sr_chart *c, double width, double
     }
     g_object_unref(cg.layout);
     g_object_unref(pc);
-    g_object_unref(fm);
     pango_font_description_free(cg.desc);
     cairo_destroy(cr);
     return rc;
@@ -409,11 +419,6 @@ char *sr_chart_svg(const sr_chart *c, double width, double height, char *err, si
 /* PNG                                                                       */
 /* ------------------------------------------------------------------------ */
 
-static cairo_status_t file_write(void *closure, const unsigned char *data, unsigned int length)
-{
-    return fwrite(data, 1, length, closure) == length ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
-}
-
 int sr_chart_png(const sr_chart *c, int width, int height, const char *path, char *err, size_t errlen)
 {
     if (!path || !*path) {
@@ -437,23 +442,22 @@ int sr_chart_png(const sr_chart *c, int width, int height, const char *path, cha
     sr_layout_free(&L);
     cairo_surface_flush(surf);
     if (rc == 0) {
-        sr_atomic_file af;
-        if (sr_atomic_open(&af, path, SR_ATOMIC_REPLACE) != 0) {
-            snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
-            rc = -1;
-        } else {
-            cairo_status_t st = cairo_surface_write_to_png_stream(surf, file_write, af.fp);
-            if (st != CAIRO_STATUS_SUCCESS) {
-                int e = errno;
-                sr_atomic_abort(&af);
-                snprintf(err, errlen, "cannot write %s: %s", path,
-                         st == CAIRO_STATUS_WRITE_ERROR && e ? strerror(e) : cairo_status_to_string(st));
-                rc = -1;
-            } else if (sr_atomic_commit(&af) != 0) {
-                snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-                rc = -1;
+        /* RGB24 pixels are 0x00RRGGBB words; libpng gets plain RGB bytes,
+         * written with light compression (charts are flat colour) */
+        const unsigned char *px = cairo_image_surface_get_data(surf);
+        const int stride = cairo_image_surface_get_stride(surf);
+        uint8_t *rgb = xmalloc((size_t)width * (size_t)height * 3);
+        for (int y = 0; y < height; y++) {
+            const uint32_t *row = (const uint32_t *)(const void *)(px + (size_t)y * (size_t)stride);
+            uint8_t *o = rgb + (size_t)y * (size_t)width * 3;
+            for (int x = 0; x < width; x++) {
+                o[3 * x] = (uint8_t)(row[x] >> 16);
+                o[3 * x + 1] = (uint8_t)(row[x] >> 8);
+                o[3 * x + 2] = (uint8_t)row[x];
             }
         }
+        rc = sr_png_write_rgb8(path, rgb, width, height, err, errlen);
+        free(rgb);
     }
     cairo_surface_destroy(surf);
     return rc;

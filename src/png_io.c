@@ -59,6 +59,10 @@ int sr_png_write_rgb8(const char *path, const uint8_t *rgb, int w, int h, char *
         return -1;
     }
     png_init_io(png, af.fp);
+    /* fast: our PNGs are charts and drawn scenes, written often, read by
+     * browsers; a stronger level costs several times the time for a few
+     * per cent of size */
+    png_set_compression_level(png, 2);
     png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);
