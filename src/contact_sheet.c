@@ -32,19 +32,27 @@
 
 typedef struct {
     cairo_t *cr;
-    PangoFontMap *fm;
     PangoContext *pc;
     PangoLayout *layout;
     PangoFontDescription *desc;
 } text_ctx;
 
+/* The font map of every sheet this thread draws: made once, so that
+ * fontconfig matches the fonts once, and kept, reachable, until the thread
+ * ends. */
+static _Thread_local PangoFontMap *tl_font_map;
+
+static PangoFontMap *sheet_font_map(void)
+{
+    if (!tl_font_map)
+        tl_font_map = pango_cairo_font_map_new();
+    return tl_font_map;
+}
+
 static void text_open(text_ctx *t, cairo_t *cr)
 {
     t->cr = cr;
-    /* a font map of our own, released afterwards: nothing of fontconfig's
-     * stays behind (the default map lives until exit) */
-    t->fm = pango_cairo_font_map_new();
-    t->pc = pango_font_map_create_context(t->fm);
+    t->pc = pango_font_map_create_context(sheet_font_map());
     pango_cairo_update_context(cr, t->pc);
     cairo_font_options_t *fo = cairo_font_options_create();
     cairo_font_options_set_antialias(fo, CAIRO_ANTIALIAS_GRAY);
@@ -65,7 +73,6 @@ static void text_close(text_ctx *t)
 {
     g_object_unref(t->layout);
     g_object_unref(t->pc);
-    g_object_unref(t->fm);
     pango_font_description_free(t->desc);
 }
 
