@@ -190,35 +190,7 @@ static void context_page(sr_pdfw *w, size_t ti, time_t when)
     y -= 8;
 
     /* the sweep's recommendation */
-    double card_h = 130, card_top = y;
-    sr_pdfw_fill_rect(w, MARGIN, card_top - card_h, CONTENT_W, card_h, 0.93, 0.96, 1.0);
-    sr_pdfw_fill_rect(w, MARGIN, card_top - card_h, 4, card_h, 0.0, 0.45, 0.70);
-    y = card_top - 18;
-    sr_pdfw_text(w, MARGIN + 12, y, "The sweep's recommended checkpoint", 1, 12, CONTENT_W - 24, 0);
-    y -= 18;
-    if (a->has_best) {
-        const sr_trial *bt = &s->trials[a->best.trial];
-        const sr_checkpoint *c = &bt->ckpts[a->best.ckpt];
-        sr_pdf_fmt_num(a->best_score, n1, sizeof n1);
-        if (c->epoch >= 0)
-            snprintf(b, sizeof b, "%s  \xc2\xb7  epoch %ld  \xc2\xb7  score %s%s", bt->name, c->epoch, n1,
-                     a->best.trial == ti ? "  (this trial)" : "");
-        else
-            snprintf(b, sizeof b, "%s  \xc2\xb7  score %s%s", bt->name, n1,
-                     a->best.trial == ti ? "  (this trial)" : "");
-        sr_pdfw_text(w, MARGIN + 12, y, b, 1, 10.5, CONTENT_W - 24, 0);
-        y -= 15;
-        sr_pdfw_text(w, MARGIN + 12, y, c->file, 0, 10, CONTENT_W - 24, 0);
-        y -= 15;
-        y = sr_pdfw_wrap(w, MARGIN + 12, y, a->reason ? a->reason : "", 0, 9, CONTENT_W - 24, 3);
-        sr_pdfw_grey(w, 0.35);
-        sr_pdfw_wrap(w, MARGIN + 12, y - 2, c->path, 0, 8, CONTENT_W - 24, 2);
-        sr_pdfw_grey(w, 0);
-    } else {
-        sr_pdfw_text(w, MARGIN + 12, y, "No checkpoint has a score: nothing to recommend.", 0, 10, CONTENT_W - 24,
-                     0);
-    }
-    y = card_top - card_h - 22;
+    y = sr_pdf_recommendation_card(w, y, 130, "The sweep's recommended checkpoint", ti, 3, 2) - 22;
 
     /* the first trials by best score, and this one */
     sr_pdfw_text(w, MARGIN, y, "Trials by best score", 1, 10.5, CONTENT_W, 0);

@@ -58,32 +58,7 @@ static void summary_page(sr_pdfw *w)
     y -= 8;
 
     /* the recommendation card */
-    double card_h = 150, card_top = y;
-    sr_pdfw_fill_rect(w, MARGIN, card_top - card_h, CONTENT_W, card_h, 0.93, 0.96, 1.0);
-    sr_pdfw_fill_rect(w, MARGIN, card_top - card_h, 4, card_h, 0.0, 0.45, 0.70);
-    y = card_top - 18;
-    sr_pdfw_text(w, MARGIN + 12, y, "Recommended checkpoint", 1, 12, CONTENT_W - 24, 0);
-    y -= 18;
-    if (a->has_best) {
-        const sr_trial *t = &s->trials[a->best.trial];
-        const sr_checkpoint *c = &t->ckpts[a->best.ckpt];
-        sr_pdf_fmt_num(a->best_score, n1, sizeof n1);
-        if (c->epoch >= 0)
-            snprintf(b, sizeof b, "%s  \xc2\xb7  epoch %ld  \xc2\xb7  score %s", t->name, c->epoch, n1);
-        else
-            snprintf(b, sizeof b, "%s  \xc2\xb7  score %s", t->name, n1);
-        sr_pdfw_text(w, MARGIN + 12, y, b, 1, 10.5, CONTENT_W - 24, 0);
-        y -= 15;
-        sr_pdfw_text(w, MARGIN + 12, y, c->file, 0, 10, CONTENT_W - 24, 0);
-        y -= 15;
-        y = sr_pdfw_wrap(w, MARGIN + 12, y, a->reason ? a->reason : "", 0, 9, CONTENT_W - 24, 4);
-        sr_pdfw_grey(w, 0.35);
-        sr_pdfw_wrap(w, MARGIN + 12, y - 2, c->path, 0, 8, CONTENT_W - 24, 3);
-        sr_pdfw_grey(w, 0);
-    } else {
-        sr_pdfw_text(w, MARGIN + 12, y, "No checkpoint has a score: nothing to recommend.", 0, 10, CONTENT_W - 24, 0);
-    }
-    y = card_top - card_h - 20;
+    y = sr_pdf_recommendation_card(w, y, 150, "Recommended checkpoint", SIZE_MAX, 4, 3) - 20;
 
     /* key numbers: runners-up and what mattered */
     double col = CONTENT_W / 2;

@@ -263,6 +263,41 @@ void sr_pdf_trial_section(sr_pdfw *w, size_t ti, const char *root_title, HPDF_Ou
     sr_named_charts_free(tc, tn);
 }
 
+double sr_pdf_recommendation_card(sr_pdfw *w, double y, double height, const char *title, size_t this_trial,
+                                  int reason_lines, int path_lines)
+{
+    const sr_sweep *s = w->s;
+    const sr_analysis *a = w->a;
+    char b[1024], n1[32];
+    const double top = y;
+    sr_pdfw_fill_rect(w, MARGIN, top - height, CONTENT_W, height, 0.93, 0.96, 1.0);
+    sr_pdfw_fill_rect(w, MARGIN, top - height, 4, height, 0.0, 0.45, 0.70);
+    y = top - 18;
+    sr_pdfw_text(w, MARGIN + 12, y, title, 1, 12, CONTENT_W - 24, 0);
+    y -= 18;
+    if (a->has_best) {
+        const sr_trial *t = &s->trials[a->best.trial];
+        const sr_checkpoint *c = &t->ckpts[a->best.ckpt];
+        const char *here = a->best.trial == this_trial ? "  (this trial)" : "";
+        sr_pdf_fmt_num(a->best_score, n1, sizeof n1);
+        if (c->epoch >= 0)
+            snprintf(b, sizeof b, "%s  \xc2\xb7  epoch %ld  \xc2\xb7  score %s%s", t->name, c->epoch, n1, here);
+        else
+            snprintf(b, sizeof b, "%s  \xc2\xb7  score %s%s", t->name, n1, here);
+        sr_pdfw_text(w, MARGIN + 12, y, b, 1, 10.5, CONTENT_W - 24, 0);
+        y -= 15;
+        sr_pdfw_text(w, MARGIN + 12, y, c->file, 0, 10, CONTENT_W - 24, 0);
+        y -= 15;
+        y = sr_pdfw_wrap(w, MARGIN + 12, y, a->reason ? a->reason : "", 0, 9, CONTENT_W - 24, reason_lines);
+        sr_pdfw_grey(w, 0.35);
+        sr_pdfw_wrap(w, MARGIN + 12, y - 2, c->path, 0, 8, CONTENT_W - 24, path_lines);
+        sr_pdfw_grey(w, 0);
+    } else {
+        sr_pdfw_text(w, MARGIN + 12, y, "No checkpoint has a score: nothing to recommend.", 0, 10, CONTENT_W - 24, 0);
+    }
+    return top - height;
+}
+
 void sr_pdf_problems_section(sr_pdfw *w, const char *under)
 {
     const sr_problems *sp = &w->s->problems;

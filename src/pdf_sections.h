@@ -29,6 +29,14 @@ void sr_pdf_trial_section(sr_pdfw *w, size_t ti, const char *root_title, HPDF_Ou
  * when it is not NULL), then those found while writing. */
 void sr_pdf_problems_section(sr_pdfw *w, const char *under);
 
+/* The recommendation card: a tinted box height points tall below y, headed
+ * title, with the recommended checkpoint (trial, epoch, score, and "(this
+ * trial)" when it belongs to trial this_trial; pass SIZE_MAX for none),
+ * its file, the reason in up to reason_lines lines and the full path in up
+ * to path_lines.  Returns the y of the box's bottom edge. */
+double sr_pdf_recommendation_card(sr_pdfw *w, double y, double height, const char *title, size_t this_trial,
+                                  int reason_lines, int path_lines);
+
 /* Whether a problem's path is the folder dir or inside it. */
 int sr_pdf_path_under(const char *path, const char *dir);
 

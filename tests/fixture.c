@@ -8,6 +8,8 @@
 #include "synth.h"
 #include "util.h"
 
+#include <cjson/cJSON.h>
+
 #include <check.h>
 #include <png.h>
 #include <stdint.h>
@@ -169,4 +171,51 @@ void fx_measured_sweep(const char *dir, int trials, int size, unsigned long long
         fprintf(stderr, "analyze: %s\n", err);
         abort();
     }
+}
+
+void fx_plant_note(const char *dir, const char *trial, const char *note)
+{
+    char *rel = xasprintf("%s/params.json", trial);
+    char *p = sr_path_join(dir, rel);
+    char *text = NULL;
+    size_t len = 0;
+    char err[256];
+    ck_assert_msg(sr_read_file(p, 1 << 20, &text, &len, err, sizeof err) == 0, "%s", err);
+    cJSON *j = cJSON_Parse(text);
+    ck_assert_ptr_nonnull(j);
+    cJSON_AddStringToObject(j, "note", note);
+    char *out = cJSON_Print(j);
+    fx_write(dir, rel, out);
+    free(out);
+    cJSON_Delete(j);
+    free(text);
+    free(p);
+    free(rel);
+}
+
+int fx_have_tool(const char *tool)
+{
+    char *cmd = xasprintf("command -v %s >/dev/null 2>&1", tool);
+    int ok = system(cmd) == 0;
+    free(cmd);
+    if (!ok)
+        printf("# SKIP %s is not installed\n", tool);
+    return ok;
+}
+
+char *fx_run(const char *cmd, int *status)
+{
+    FILE *p = popen(cmd, "r");
+    ck_assert_msg(p != NULL, "cannot run %s", cmd);
+    sr_buf b;
+    sr_buf_init(&b);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
+        sr_buf_append(&b, chunk, n);
+    int st = pclose(p);
+    if (status)
+        *status = st;
+    sr_buf_puts(&b, "");
+    return sr_buf_steal(&b);
 }

@@ -28,4 +28,16 @@ void fx_write_png(const char *dir, const char *rel, int w, int h, unsigned char 
 void fx_measured_sweep(const char *dir, int trials, int size, unsigned long long seed, sr_sweep *sweep,
                        sr_analysis *analysis);
 
+/* Adds "note": note to dir/trial/params.json (a tool's file that tests may
+ * edit: they made it). */
+void fx_plant_note(const char *dir, const char *trial, const char *note);
+
+/* 1 when the program tool is on the PATH; otherwise prints a TAP skip
+ * comment and returns 0. */
+int fx_have_tool(const char *tool);
+
+/* Runs a shell command and returns its standard output (malloc'd, never
+ * NULL); *status (when not NULL) gets pclose's status. */
+char *fx_run(const char *cmd, int *status);
+
 #endif

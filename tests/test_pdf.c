@@ -30,26 +30,6 @@ static int analysed;
 #define CJK "\xe5\xad\xa6\xe4\xb9\xa0\xe7\x8e\x87\xe6\xb5\x8b\xe8\xaf\x95"
 #define FFFD "\xef\xbf\xbd"
 
-static void plant_note(const char *sw, const char *trial, const char *note)
-{
-    char *rel = xasprintf("%s/params.json", trial);
-    char *p = sr_path_join(sw, rel);
-    char *text = NULL;
-    size_t len = 0;
-    char err[256];
-    ck_assert_msg(sr_read_file(p, 1 << 20, &text, &len, err, sizeof err) == 0, "%s", err);
-    cJSON *j = cJSON_Parse(text);
-    ck_assert_ptr_nonnull(j);
-    cJSON_AddStringToObject(j, "note", note);
-    char *out = cJSON_Print(j);
-    fx_write(sw, rel, out);
-    free(out);
-    cJSON_Delete(j);
-    free(text);
-    free(p);
-    free(rel);
-}
-
 static void setup(void)
 {
     dir = test_tmpdir("pdf");
@@ -57,7 +37,7 @@ static void setup(void)
     fx_measured_sweep(sw, 4, 48, 5, &sweep, &analysis);
     sr_analysis_free(&analysis);
     sr_sweep_free(&sweep);
-    plant_note(sw, "trial_0002", CJK);
+    fx_plant_note(sw, "trial_0002", CJK);
     char err[512];
     ck_assert_msg(sr_scan(sw, &sweep, err, sizeof err) == 0, "%s", err);
     sr_analysis_opts ao = {NULL, 0, 0};
@@ -79,35 +59,6 @@ static void teardown(void)
         test_rmtree(dir);
     free(dir);
     free(pdf);
-}
-
-static int have(const char *tool)
-{
-    char *cmd = xasprintf("command -v %s >/dev/null 2>&1", tool);
-    int ok = system(cmd) == 0;
-    free(cmd);
-    if (!ok)
-        printf("# SKIP %s is not installed\n", tool);
-    return ok;
-}
-
-/* Runs a command and returns its standard output (NULL when it failed). */
-static char *run(const char *cmd, int *status)
-{
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return NULL;
-    sr_buf b;
-    sr_buf_init(&b);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
-        sr_buf_append(&b, chunk, n);
-    int st = pclose(p);
-    if (status)
-        *status = st;
-    sr_buf_puts(&b, "");
-    return sr_buf_steal(&b);
 }
 
 static void write_pdf(void)
@@ -164,7 +115,7 @@ START_TEST(test_pdf_written_atomically)
     /* nothing left beside it */
     char *out = sr_path_join(dir, "out");
     char *cmd = xasprintf("ls -A '%s'", out);
-    char *ls = run(cmd, NULL);
+    char *ls = fx_run(cmd, NULL);
     ck_assert_ptr_nonnull(ls);
     ck_assert_str_eq(ls, "report.pdf\n");
     free(ls);
@@ -187,11 +138,11 @@ END_TEST
 START_TEST(test_pdf_qpdf_check)
 {
     write_pdf();
-    if (!have("qpdf"))
+    if (!fx_have_tool("qpdf"))
         return;
     char *cmd = xasprintf("qpdf --check '%s' 2>&1", pdf);
     int st = -1;
-    char *o = run(cmd, &st);
+    char *o = fx_run(cmd, &st);
     ck_assert_msg(st == 0, "qpdf --check: %s", o ? o : "");
     ck_assert_msg(strstr(o, "No syntax or stream encoding errors") != NULL, "qpdf: %s", o);
     ck_assert_msg(strstr(o, "WARNING") == NULL, "qpdf: %s", o);
@@ -203,11 +154,11 @@ END_TEST
 START_TEST(test_pdf_fonts_embedded)
 {
     write_pdf();
-    if (!have("pdffonts"))
+    if (!fx_have_tool("pdffonts"))
         return;
     char *cmd = xasprintf("pdffonts '%s' 2>/dev/null", pdf);
     int st = -1;
-    char *o = run(cmd, &st);
+    char *o = fx_run(cmd, &st);
     ck_assert_int_eq(st, 0);
     /* name type encoding emb sub uni object ID: after the two header lines,
      * each line's emb column is "yes" */
@@ -238,11 +189,11 @@ END_TEST
 START_TEST(test_pdf_text)
 {
     write_pdf();
-    if (!have("pdftotext"))
+    if (!fx_have_tool("pdftotext"))
         return;
     char *cmd = xasprintf("pdftotext -enc UTF-8 '%s' - 2>/dev/null", pdf);
     int st = -1;
-    char *o = run(cmd, &st);
+    char *o = fx_run(cmd, &st);
     ck_assert_int_eq(st, 0);
     ck_assert(analysis.has_best);
     const sr_checkpoint *best = &sweep.trials[analysis.best.trial].ckpts[analysis.best.ckpt];
@@ -266,7 +217,7 @@ END_TEST
 START_TEST(test_pdf_images)
 {
     write_pdf();
-    if (!have("pdfimages"))
+    if (!fx_have_tool("pdfimages"))
         return;
     size_t sampled = 0;
     for (size_t i = 0; i < sweep.n_trials; i++) {
@@ -281,7 +232,7 @@ START_TEST(test_pdf_images)
     size_t want = sampled + (sweep.trials[analysis.best.trial].ckpts[analysis.best.ckpt].n_samples > 0);
     char *cmd = xasprintf("pdfimages -list '%s' 2>/dev/null", pdf);
     int st = -1;
-    char *o = run(cmd, &st);
+    char *o = fx_run(cmd, &st);
     ck_assert_int_eq(st, 0);
     /* page num type width height color comp bpc enc interp object ID x-ppi y-ppi size ratio */
     size_t jpegs = 0, images = 0;
@@ -321,11 +272,11 @@ END_TEST
 START_TEST(test_pdf_page_count)
 {
     write_pdf();
-    if (!have("pdfinfo"))
+    if (!fx_have_tool("pdfinfo"))
         return;
     char *cmd = xasprintf("pdfinfo '%s' 2>/dev/null", pdf);
     int st = -1;
-    char *o = run(cmd, &st);
+    char *o = fx_run(cmd, &st);
     ck_assert_int_eq(st, 0);
     char *p = strstr(o, "Pages:");
     ck_assert_ptr_nonnull(p);
@@ -350,10 +301,10 @@ START_TEST(test_pdf_outline)
      * libharu does not */
     ck_assert(memmem(data, len, "/Outlines", 9) != NULL);
     free(data);
-    if (!have("qpdf"))
+    if (!fx_have_tool("qpdf"))
         return;
     char *cmd = xasprintf("qpdf --qdf --object-streams=disable '%s' - | grep -a -c '/Title'", pdf);
-    char *o = run(cmd, NULL);
+    char *o = fx_run(cmd, NULL);
     /* Summary, Leaderboard, Charts, Trials, one per trial, Problems, plus the info Title */
     ck_assert_uint_ge(strtoul(o, NULL, 10), 5 + sweep.n_trials + 1);
     free(o);
@@ -374,10 +325,10 @@ START_TEST(test_pdf_without_cjk_font)
     ck_assert_msg(strstr(log.items[0].problem, "CJK") != NULL, "%s", log.items[0].problem);
     sr_problems_free(&log);
     unsetenv("SR_CJK_FONT");
-    if (!have("pdftotext"))
+    if (!fx_have_tool("pdftotext"))
         return;
     char *cmd = xasprintf("pdftotext -enc UTF-8 '%s' - 2>/dev/null", pdf);
-    char *o = run(cmd, NULL);
+    char *o = fx_run(cmd, NULL);
     ck_assert_msg(strstr(o, "note = " FFFD FFFD FFFD FFFD FFFD) != NULL, "no visible replacement");
     ck_assert_msg(strstr(o, "CJK text is shown as U+FFFD") != NULL, "no note in the problems appendix");
     free(o);

@@ -36,26 +36,6 @@ static sr_sweep sweep;
 static sr_analysis analysis;
 static sr_problems problems;
 
-static void plant_note(const char *trial, const char *note)
-{
-    char *rel = xasprintf("%s/params.json", trial);
-    char *p = sr_path_join(sw, rel);
-    char *text = NULL;
-    size_t len = 0;
-    char err[256];
-    ck_assert_msg(sr_read_file(p, 1 << 20, &text, &len, err, sizeof err) == 0, "%s", err);
-    cJSON *j = cJSON_Parse(text);
-    ck_assert_ptr_nonnull(j);
-    cJSON_AddStringToObject(j, "note", note);
-    char *out = cJSON_Print(j);
-    fx_write(sw, rel, out);
-    free(out);
-    cJSON_Delete(j);
-    free(text);
-    free(p);
-    free(rel);
-}
-
 static void setup(void)
 {
     dir = test_tmpdir("pdfa");
@@ -65,8 +45,8 @@ static void setup(void)
     fx_measured_sweep(sw, 3, 40, 11, &first, &first_a);
     sr_analysis_free(&first_a);
     sr_sweep_free(&first);
-    plant_note("trial_0002", CJK_1);
-    plant_note("trial_0001", CJK_2);
+    fx_plant_note(sw, "trial_0002", CJK_1);
+    fx_plant_note(sw, "trial_0001", CJK_2);
     char err[512];
     ck_assert_msg(sr_scan(sw, &sweep, err, sizeof err) == 0, "%s", err);
     sr_analysis_opts ao = {NULL, 0, 0};
@@ -83,34 +63,6 @@ static void teardown(void)
         test_rmtree(dir);
     free(sw);
     free(dir);
-}
-
-static int have(const char *tool)
-{
-    char *cmd = xasprintf("command -v %s >/dev/null 2>&1", tool);
-    int ok = system(cmd) == 0;
-    free(cmd);
-    if (!ok)
-        printf("# SKIP %s is not installed\n", tool);
-    return ok;
-}
-
-/* Runs a command and returns its standard output. */
-static char *run(const char *cmd, int *status)
-{
-    FILE *p = popen(cmd, "r");
-    ck_assert_ptr_nonnull(p);
-    sr_buf b;
-    sr_buf_init(&b);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
-        sr_buf_append(&b, chunk, n);
-    int st = pclose(p);
-    if (status)
-        *status = st;
-    sr_buf_puts(&b, "");
-    return sr_buf_steal(&b);
 }
 
 static size_t trial_index(const char *name)
@@ -180,7 +132,7 @@ START_TEST(test_archive_beside_checkpoints)
         free(want);
         /* nothing else was left in the trial folder */
         char *cmd = xasprintf("ls -A '%s' | grep -c -e '\\.tmp' -e '\\.jpg$'", t->path);
-        char *o = run(cmd, NULL);
+        char *o = fx_run(cmd, NULL);
         ck_assert_msg(strtoul(o, NULL, 10) == 0, "temporary files left in %s", t->path);
         free(o);
         free(cmd);
@@ -215,9 +167,9 @@ START_TEST(test_archive_touches_nothing_else)
     char *cmd = xasprintf("cd '%s' && { find . -type f -printf '%%p %%s %%T@ %%m\\n'; "
                           "find . ! -type f -printf '%%p %%y\\n'; } | sort",
                           sw);
-    char *before = run(cmd, NULL);
+    char *before = fx_run(cmd, NULL);
     write_all();
-    char *after = run(cmd, NULL);
+    char *after = fx_run(cmd, NULL);
     size_t archives, none;
     char *rest = without_archives(after, &archives);
     char *was = without_archives(before, &none);
@@ -235,13 +187,13 @@ END_TEST
 START_TEST(test_archive_qpdf_check)
 {
     write_all();
-    if (!have("qpdf"))
+    if (!fx_have_tool("qpdf"))
         return;
     for (size_t i = 0; i < sweep.n_trials; i++) {
         char *p = sr_pdf_archive_path(&sweep.trials[i]);
         char *cmd = xasprintf("qpdf --check '%s' 2>&1", p);
         int st = -1;
-        char *o = run(cmd, &st);
+        char *o = fx_run(cmd, &st);
         ck_assert_msg(st == 0, "qpdf --check %s: %s", p, o);
         ck_assert_msg(strstr(o, "No syntax or stream encoding errors") != NULL, "qpdf: %s", o);
         ck_assert_msg(strstr(o, "WARNING") == NULL, "qpdf: %s", o);
@@ -256,7 +208,7 @@ END_TEST
 START_TEST(test_archive_fonts_embedded)
 {
     write_all();
-    if (!have("pdffonts"))
+    if (!fx_have_tool("pdffonts"))
         return;
     int index;
     int cjk_font = *sr_pdf_cjk_font_file(&index) != '\0';
@@ -264,7 +216,7 @@ START_TEST(test_archive_fonts_embedded)
         char *p = sr_pdf_archive_path(&sweep.trials[i]);
         char *cmd = xasprintf("pdffonts '%s' 2>&1", p);
         int st = -1;
-        char *o = run(cmd, &st);
+        char *o = fx_run(cmd, &st);
         ck_assert_int_eq(st, 0);
         int n = 0, fonts = 0, dejavu = 0;
         for (char *line = o; line && *line;) {
@@ -310,7 +262,7 @@ static size_t expected_rank(size_t ti, size_t *scored)
 START_TEST(test_archive_text)
 {
     write_all();
-    if (!have("pdftotext"))
+    if (!fx_have_tool("pdftotext"))
         return;
     ck_assert(analysis.has_best);
     const sr_checkpoint *best = &sweep.trials[analysis.best.trial].ckpts[analysis.best.ckpt];
@@ -319,7 +271,7 @@ START_TEST(test_archive_text)
         char *p = sr_pdf_archive_path(t);
         char *cmd = xasprintf("pdftotext -enc UTF-8 '%s' - 2>&1", p);
         int st = -1;
-        char *o = run(cmd, &st);
+        char *o = fx_run(cmd, &st);
         ck_assert_int_eq(st, 0);
         ck_assert_msg(strstr(o, "Syntax") == NULL, "%s: poppler complains: %.200s", p, strstr(o, "Syntax"));
         char *title = xasprintf("Trial %s", t->name);
@@ -374,13 +326,13 @@ static size_t expected_pages(size_t ti)
 START_TEST(test_archive_page_count)
 {
     write_all();
-    if (!have("pdfinfo"))
+    if (!fx_have_tool("pdfinfo"))
         return;
     for (size_t i = 0; i < sweep.n_trials; i++) {
         char *p = sr_pdf_archive_path(&sweep.trials[i]);
         char *cmd = xasprintf("pdfinfo '%s' 2>/dev/null", p);
         int st = -1;
-        char *o = run(cmd, &st);
+        char *o = fx_run(cmd, &st);
         ck_assert_int_eq(st, 0);
         char *pg = strstr(o, "Pages:");
         ck_assert_ptr_nonnull(pg);
@@ -404,13 +356,13 @@ static double size_bytes(const char *s)
 START_TEST(test_archive_images)
 {
     write_all();
-    if (!have("pdfimages"))
+    if (!fx_have_tool("pdfimages"))
         return;
     for (size_t i = 0; i < sweep.n_trials; i++) {
         char *p = sr_pdf_archive_path(&sweep.trials[i]);
         char *cmd = xasprintf("pdfimages -list '%s' 2>/dev/null", p);
         int st = -1;
-        char *o = run(cmd, &st);
+        char *o = fx_run(cmd, &st);
         ck_assert_int_eq(st, 0);
         /* page num type width height color comp bpc enc interp object ID x-ppi y-ppi size ratio */
         size_t images = 0;
@@ -487,7 +439,7 @@ static void qpdf_json_load(qpdf_json *q, const char *pdf)
 {
     char *cmd = xasprintf("qpdf --json --json-stream-data=inline '%s'", pdf);
     int st = -1;
-    char *o = run(cmd, &st);
+    char *o = fx_run(cmd, &st);
     ck_assert_msg(st == 0, "qpdf --json failed on %s", pdf);
     q->root = cJSON_Parse(o);
     ck_assert_ptr_nonnull(q->root);
@@ -591,7 +543,7 @@ static const char *json_text(cJSON *dict, const char *key)
 START_TEST(test_archive_pdfa)
 {
     write_all();
-    if (!have("qpdf"))
+    if (!fx_have_tool("qpdf"))
         return;
     char *p = archive_of("trial_0002");
     qpdf_json q;
@@ -775,7 +727,7 @@ START_TEST(test_archive_cjk_glyphs_whole)
         printf("# SKIP no CJK TrueType font is installed\n");
         return;
     }
-    if (!have("qpdf"))
+    if (!fx_have_tool("qpdf"))
         return;
     char *p = archive_of("trial_0002");
     qpdf_json q;
@@ -924,11 +876,11 @@ START_TEST(test_archive_rerun_replaces)
     ck_assert(a.st_ino != b.st_ino);
     ck_assert_int_eq(sr_pdf_archive_is_ours(p), 1);
     char *cmd = xasprintf("ls -A '%s' | grep -c '\\.tmp'", sweep.trials[trial_index("trial_0001")].path);
-    char *o = run(cmd, NULL);
+    char *o = fx_run(cmd, NULL);
     ck_assert_uint_eq(strtoul(o, NULL, 10), 0);
     free(o);
     free(cmd);
-    if (have("qpdf")) {
+    if (fx_have_tool("qpdf")) {
         cmd = xasprintf("qpdf --check '%s' >/dev/null 2>&1", p);
         ck_assert_int_eq(system(cmd), 0);
         free(cmd);
@@ -988,9 +940,9 @@ START_TEST(test_archive_without_cjk_font)
     ck_assert_uint_eq(notes, 1);
     ck_assert_uint_eq(problems.n, 1);
     char *p = archive_of("trial_0002");
-    if (have("pdftotext")) {
+    if (fx_have_tool("pdftotext")) {
         char *cmd = xasprintf("pdftotext -enc UTF-8 '%s' - 2>/dev/null", p);
-        char *o = run(cmd, NULL);
+        char *o = fx_run(cmd, NULL);
         ck_assert_msg(strstr(o, CJK_1) == NULL, "CJK text without a CJK font?");
         /* a visible replacement per character, and the note in the file's problems */
         ck_assert_msg(strstr(o, "note = " FFFD FFFD FFFD FFFD FFFD) != NULL, "no replacement characters");
@@ -998,9 +950,9 @@ START_TEST(test_archive_without_cjk_font)
         free(o);
         free(cmd);
     }
-    if (have("pdffonts")) {
+    if (fx_have_tool("pdffonts")) {
         char *cmd = xasprintf("pdffonts '%s' 2>/dev/null | tail -n +3 | grep -c -v DejaVu", p);
-        char *o = run(cmd, NULL);
+        char *o = fx_run(cmd, NULL);
         ck_assert_uint_eq(strtoul(o, NULL, 10), 0);
         free(o);
         free(cmd);
@@ -1038,9 +990,9 @@ START_TEST(test_chart_cjk_text)
     ck_assert_uint_eq(w.fonts.replaced, cjk_font ? 0 : 10);
     sr_pdfw_close(&w);
     sr_chart_free(&c);
-    if (cjk_font && have("pdftotext")) {
+    if (cjk_font && fx_have_tool("pdftotext")) {
         char *cmd = xasprintf("pdftotext -enc UTF-8 '%s' - 2>/dev/null", path);
-        char *o = run(cmd, NULL);
+        char *o = fx_run(cmd, NULL);
         ck_assert_msg(strstr(o, "Score " CJK_1) != NULL, "no CJK title: %s", o);
         ck_assert_msg(strstr(o, CJK_2) != NULL, "no CJK label: %s", o);
         free(o);
