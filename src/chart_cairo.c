@@ -277,6 +277,48 @@ static void prefix_ids(sr_buf *out, const char *svg, size_t len, const char *pre
     }
 }
 
+/* Cairo also names each drawing surface "surfaceN" after a counter shared by
+ * every surface the process has made, so the same chart would come out with
+ * other names after other drawing, or when charts are drawn in parallel.
+ * Renumbered here in order of first appearance, from 1: the same chart gives
+ * the same bytes, whatever was drawn before it. */
+static void number_surfaces(sr_buf *raw)
+{
+    static const char tag[] = "surface";
+    const size_t tl = sizeof tag - 1;
+    if (!raw->s || !strstr(raw->s, tag))
+        return;
+    unsigned long *seen = NULL;
+    size_t n_seen = 0;
+    sr_buf out;
+    sr_buf_init(&out);
+    size_t i = 0;
+    while (i < raw->len) {
+        const char *hit = strstr(raw->s + i, tag);
+        if (!hit || hit + tl >= raw->s + raw->len || *(hit + tl) < '0' || *(hit + tl) > '9') {
+            size_t stop = hit ? (size_t)(hit - raw->s) + tl : raw->len;
+            sr_buf_append(&out, raw->s + i, stop - i);
+            i = stop;
+            continue;
+        }
+        sr_buf_append(&out, raw->s + i, (size_t)(hit - raw->s) + tl - i);
+        char *end;
+        unsigned long id = strtoul(hit + tl, &end, 10);
+        size_t k = 0;
+        while (k < n_seen && seen[k] != id)
+            k++;
+        if (k == n_seen) {
+            seen = xrealloc(seen, (n_seen + 1) * sizeof *seen);
+            seen[n_seen++] = id;
+        }
+        sr_buf_printf(&out, "%zu", k + 1);
+        i = (size_t)(end - raw->s);
+    }
+    free(seen);
+    sr_buf_free(raw);
+    *raw = out;
+}
+
 /* Hover targets of single points, at most this many for the faded series
  * together: past that they overlap into a grey mass and only bloat the file. */
 #define FADED_POINT_TITLES 4000
@@ -378,6 +420,7 @@ char *sr_chart_svg(const sr_chart *c, double width, double height, char *err, si
     cairo_surface_destroy(surf);
     const char *end = NULL;
     if (rc == 0) {
+        number_surfaces(&raw);
         /* the overlay goes before the last </svg> */
         for (size_t i = raw.len; raw.s && i >= 6; i--)
             if (memcmp(raw.s + i - 6, "</svg>", 6) == 0) {
@@ -443,7 +486,7 @@ int sr_chart_png(const sr_chart *c, int width, int height, const char *path, cha
     cairo_surface_flush(surf);
     if (rc == 0) {
         /* RGB24 pixels are 0x00RRGGBB words; libpng gets plain RGB bytes,
-         * written with light compression (charts are flat colour) */
+         * written unfiltered with light compression (charts are flat colour) */
         const unsigned char *px = cairo_image_surface_get_data(surf);
         const int stride = cairo_image_surface_get_stride(surf);
         uint8_t *rgb = xmalloc((size_t)width * (size_t)height * 3);
@@ -456,7 +499,7 @@ int sr_chart_png(const sr_chart *c, int width, int height, const char *path, cha
                 o[3 * x + 2] = (uint8_t)row[x];
             }
         }
-        rc = sr_png_write_rgb8(path, rgb, width, height, err, errlen);
+        rc = sr_png_write_rgb8_filtered(path, rgb, width, height, SR_PNG_FILTER_NONE, err, errlen);
         free(rgb);
     }
     cairo_surface_destroy(surf);

@@ -7,7 +7,6 @@
 #include "charts.h"
 #include "contact_sheet.h"
 #include "mustache.h"
-#include "png_io.h"
 #include "thumbs.h"
 #include "util.h"
 
@@ -74,7 +73,21 @@ char *sr_html_templates_dir(const sr_html_opts *o)
     return xstrdup("templates");
 }
 
+/* The text of a template, read on first use; pages are rendered by several
+ * threads at once, so one at a time here. */
+static const char *tpl_load(tpl_set *t, const char *name);
+
 static const char *tpl_get(tpl_set *t, const char *name)
+{
+    const char *text;
+#ifdef _OPENMP
+#pragma omp critical(sr_html_templates)
+#endif
+    text = tpl_load(t, name);
+    return text;
+}
+
+static const char *tpl_load(tpl_set *t, const char *name)
 {
     for (size_t i = 0; i < t->n; i++)
         if (!strcmp(t->names[i], name))
@@ -307,31 +320,46 @@ static char *svg_for_html(const char *svg)
     return sr_buf_steal(&b);
 }
 
-/* Charts as {id, title, svg}; problems drawing one go to the page's list. */
+/* Charts as {id, title, svg}; problems drawing one go to the page's list.
+ * Drawn in parallel, listed in their order. */
 static cJSON *charts_json(sr_named_chart *c, size_t n, double w, double h, cJSON *problems)
 {
-    cJSON *arr = cJSON_CreateArray();
+    char **svgs = xcalloc(n ? n : 1, sizeof *svgs);
+    char **whys = xcalloc(n ? n : 1, sizeof *whys);
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1)
+#endif
     for (size_t i = 0; i < n; i++) {
         char why[512];
         char *svg = sr_chart_svg(&c[i].chart, w, h, why, sizeof why);
-        if (!svg) {
+        if (svg) {
+            svgs[i] = svg_for_html(svg);
+            free(svg);
+        } else {
+            whys[i] = xstrdup(why);
+        }
+    }
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; i < n; i++) {
+        if (!svgs[i]) {
             cJSON *p = cJSON_CreateObject();
             cJSON_AddStringToObject(p, "path", c[i].id);
-            char *m = xasprintf("chart not drawn: %s", why);
+            char *m = xasprintf("chart not drawn: %s", whys[i]);
             cJSON_AddStringToObject(p, "problem", m);
             free(m);
             cJSON_AddItemToArray(problems, p);
+            free(whys[i]);
             continue;
         }
-        char *clean = svg_for_html(svg);
-        free(svg);
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "id", c[i].id);
         cJSON_AddStringToObject(o, "title", c[i].chart.title ? c[i].chart.title : c[i].id);
-        cJSON_AddStringToObject(o, "svg", clean);
+        cJSON_AddStringToObject(o, "svg", svgs[i]);
         cJSON_AddItemToArray(arr, o);
-        free(clean);
+        free(svgs[i]);
     }
+    free(whys);
+    free(svgs);
     return arr;
 }
 
@@ -626,32 +654,16 @@ static cJSON *trial_sheet(const char *dir, const char *page_dir, const sr_sweep 
         int *tw = xcalloc(c->n_samples, sizeof *tw);
         int *thh = xcalloc(c->n_samples, sizeof *thh);
         for (size_t k = 0; k < c->n_samples; k++) {
-            char *abs = sr_path_join(t->path, c->samples[k]);
-            char *rel = xasprintf("%s/%s", t->name, c->samples[k]);
-            sr_thumb_id id;
-            char why[512];
-            if (sr_thumb_id_of(abs, &id) == 0) {
-                if (sr_thumb_cache_get(s->path, rel, &id, SR_THUMB_SIDE, &th[k], &tw[k], &thh[k], why, sizeof why) !=
-                    1) {
-                    th[k] = NULL;
-                    uint8_t *rgb = NULL;
-                    int w = 0, h = 0;
-                    if (sr_png_read_rgb8(abs, &rgb, &w, &h, why, sizeof why) == 0) {
-                        th[k] = sr_thumb_scale(rgb, w, h, SR_THUMB_SIDE, &tw[k], &thh[k]);
-                        free(rgb);
-                        if (th[k])
-                            sr_thumb_cache_put(s->path, rel, &id, SR_THUMB_SIDE, th[k], tw[k], thh[k], why,
-                                               sizeof why);
-                    } else {
-                        cJSON *p = cJSON_CreateObject();
-                        cJSON_AddStringToObject(p, "path", abs);
-                        cJSON_AddStringToObject(p, "problem", why);
-                        cJSON_AddItemToArray(problems, p);
-                    }
-                }
+            char why[1024];
+            if (sr_thumb_load(s->path, t->path, t->name, c->samples[k], 1, &th[k], &tw[k], &thh[k], why,
+                              sizeof why) != 0) {
+                char *abs = sr_path_join(t->path, c->samples[k]);
+                cJSON *p = cJSON_CreateObject();
+                cJSON_AddStringToObject(p, "path", abs);
+                cJSON_AddStringToObject(p, "problem", why);
+                cJSON_AddItemToArray(problems, p);
+                free(abs);
             }
-            free(rel);
-            free(abs);
         }
         labels[r] = c->epoch >= 0 ? xasprintf("epoch %ld", c->epoch) : xstrdup(c->final ? "final" : c->file);
         rows[r].label = labels[r];
@@ -880,6 +892,69 @@ static int copy_asset(tpl_set *t, const char *name, const char *adir, char *err,
     return rc;
 }
 
+/* One page per trial, trials/<trial>.html, the trials in parallel (each
+ * page's model, charts and contact sheet are its own).  The first failure in
+ * trial order is the one reported. */
+static int write_trial_pages(tpl_set *t, const char *dir, const char *tdir, const sr_sweep *s, const sr_analysis *a,
+                             const cJSON *summary, const cJSON *model, const sr_html_opts *o, char *err, size_t errlen)
+{
+    const cJSON *trials = cJSON_GetObjectItemCaseSensitive(summary, "trials");
+    size_t n = (size_t)cJSON_GetArraySize(trials);
+    if (n > s->n_trials)
+        n = s->n_trials;
+    const cJSON **tjs = xcalloc(n ? n : 1, sizeof *tjs);
+    char **errs = xcalloc(n ? n : 1, sizeof *errs);
+    size_t i = 0;
+    const cJSON *tj;
+    cJSON_ArrayForEach(tj, trials)
+    {
+        if (i >= n)
+            break;
+        tjs[i++] = tj;
+    }
+    const cJSON *tv = cJSON_GetObjectItemCaseSensitive(model, "tool_version");
+    const cJSON *ga = cJSON_GetObjectItemCaseSensitive(model, "generated_at");
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1)
+#endif
+    for (size_t k = 0; k < n; k++) {
+        char *tf = trial_file(&s->trials[k]);
+        cJSON *tm = trial_model(dir, tdir, s, a, tjs[k], k, tf);
+        if (tv)
+            cJSON_AddItemToObject(tm, "tool_version", cJSON_Duplicate(tv, 0));
+        if (ga)
+            cJSON_AddItemToObject(tm, "generated_at", cJSON_Duplicate(ga, 0));
+        char *file = xasprintf("%s.html", tf);
+        char *p = sr_path_join(tdir, file);
+        char why[1024];
+        if (render_page(t, "trial", tm, p, why, sizeof why) != 0) {
+            errs[k] = xstrdup(why);
+        } else if (o && o->progress) {
+            char *page = xasprintf("trials/%s", file);
+#ifdef _OPENMP
+#pragma omp critical(sr_html_progress)
+#endif
+            o->progress(o->progress_ctx, page);
+            free(page);
+        }
+        free(p);
+        free(file);
+        free(tf);
+        cJSON_Delete(tm);
+    }
+    int rc = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (errs[k] && rc == 0) {
+            snprintf(err, errlen, "%s", errs[k]);
+            rc = -1;
+        }
+        free(errs[k]);
+    }
+    free(errs);
+    free(tjs);
+    return rc;
+}
+
 int sr_html_write(const char *dir, const sr_sweep *s, const sr_analysis *a, const cJSON *summary,
                   const sr_html_opts *o, char *err, size_t errlen)
 {
@@ -914,39 +989,8 @@ int sr_html_write(const char *dir, const sr_sweep *s, const sr_analysis *a, cons
     sr_named_charts_free(charts, n);
     cJSON_AddItemToObject(model, "charts", cj);
 
-    if (!self_contained) {
-        const cJSON *trials = cJSON_GetObjectItemCaseSensitive(summary, "trials");
-        size_t i = 0;
-        const cJSON *tj;
-        cJSON_ArrayForEach(tj, trials)
-        {
-            if (i >= s->n_trials)
-                break;
-            char *tf = trial_file(&s->trials[i]);
-            cJSON *tm = trial_model(dir, tdir, s, a, tj, i, tf);
-            const cJSON *tv = cJSON_GetObjectItemCaseSensitive(model, "tool_version");
-            const cJSON *ga = cJSON_GetObjectItemCaseSensitive(model, "generated_at");
-            if (tv)
-                cJSON_AddItemToObject(tm, "tool_version", cJSON_Duplicate(tv, 0));
-            if (ga)
-                cJSON_AddItemToObject(tm, "generated_at", cJSON_Duplicate(ga, 0));
-            char *file = xasprintf("%s.html", tf);
-            char *p = sr_path_join(tdir, file);
-            int r = render_page(&t, "trial", tm, p, err, errlen);
-            if (r == 0 && o && o->progress) {
-                char *page = xasprintf("trials/%s", file);
-                o->progress(o->progress_ctx, page);
-                free(page);
-            }
-            free(p);
-            free(file);
-            free(tf);
-            cJSON_Delete(tm);
-            if (r != 0)
-                goto done;
-            i++;
-        }
-    }
+    if (!self_contained && write_trial_pages(&t, dir, tdir, s, a, summary, model, o, err, errlen) != 0)
+        goto done;
     add_flags(model);
     char *ip = sr_path_join(dir, "index.html");
     rc = render_page(&t, "index", model, ip, err, errlen);

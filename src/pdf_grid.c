@@ -5,7 +5,6 @@
 #include "pdf_grid.h"
 
 #include "contact_sheet.h"
-#include "png_io.h"
 #include "thumbs.h"
 
 #include <stdint.h>
@@ -21,26 +20,24 @@ static void load_row(sr_pdfw *w, const sr_trial *t, const sr_checkpoint *c, sr_s
     uint8_t **th = xcalloc(n, sizeof *th);
     int *tw = xcalloc(n, sizeof *tw);
     int *thh = xcalloc(n, sizeof *thh);
+    char **whys = xcalloc(n, sizeof *whys);
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1)
+#endif
     for (size_t k = 0; k < c->n_samples; k++) {
-        char *abs = sr_path_join(t->path, c->samples[k]);
-        char *rel = xasprintf("%s/%s", t->name, c->samples[k]);
-        sr_thumb_id id;
-        char why[512];
-        if (sr_thumb_id_of(abs, &id) == 0 &&
-            sr_thumb_cache_get(w->s->path, rel, &id, SR_THUMB_SIDE, &th[k], &tw[k], &thh[k], why, sizeof why) != 1) {
-            th[k] = NULL;
-            uint8_t *rgb = NULL;
-            int iw = 0, ih = 0;
-            if (sr_png_read_rgb8(abs, &rgb, &iw, &ih, why, sizeof why) == 0) {
-                th[k] = sr_thumb_scale(rgb, iw, ih, SR_THUMB_SIDE, &tw[k], &thh[k]);
-                free(rgb);
-            } else {
-                sr_problems_add(&w->extra, abs, "sample not shown in the PDF: %s", why);
-            }
-        }
-        free(rel);
-        free(abs);
+        char why[1024];
+        if (sr_thumb_load(w->s->path, t->path, t->name, c->samples[k], 0, &th[k], &tw[k], &thh[k], why, sizeof why) !=
+            0)
+            whys[k] = xstrdup(why);
     }
+    for (size_t k = 0; k < c->n_samples; k++)
+        if (whys[k]) {
+            char *abs = sr_path_join(t->path, c->samples[k]);
+            sr_problems_add(&w->extra, abs, "sample not shown in the PDF: %s", whys[k]);
+            free(abs);
+            free(whys[k]);
+        }
+    free(whys);
     *label = c->epoch >= 0 ? xasprintf("epoch %ld", c->epoch) : xstrdup(c->final ? "final" : c->file);
     row->label = *label;
     row->n = c->n_samples;

@@ -32,6 +32,12 @@ static void png_on_warning(png_structp png, png_const_charp msg)
 
 int sr_png_write_rgb8(const char *path, const uint8_t *rgb, int w, int h, char *err, size_t errlen)
 {
+    return sr_png_write_rgb8_filtered(path, rgb, w, h, SR_PNG_FILTER_ADAPTIVE, err, errlen);
+}
+
+int sr_png_write_rgb8_filtered(const char *path, const uint8_t *rgb, int w, int h, sr_png_filter filter, char *err,
+                               size_t errlen)
+{
     if (w <= 0 || h <= 0 || w > SR_PNG_MAX_SIDE || h > SR_PNG_MAX_SIDE ||
         (unsigned long long)w * (unsigned long long)h > SR_PNG_MAX_PIXELS) {
         snprintf(err, errlen, "%s: invalid image size %dx%d", path, w, h);
@@ -63,6 +69,8 @@ int sr_png_write_rgb8(const char *path, const uint8_t *rgb, int w, int h, char *
      * browsers; a stronger level costs several times the time for a few
      * per cent of size */
     png_set_compression_level(png, 2);
+    if (filter != SR_PNG_FILTER_ADAPTIVE)
+        png_set_filter(png, PNG_FILTER_TYPE_BASE, filter == SR_PNG_FILTER_SUB ? PNG_FILTER_SUB : PNG_FILTER_NONE);
     png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);

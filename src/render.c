@@ -64,26 +64,33 @@ static int write_charts(const char *dir, const char *sub, sr_named_chart *charts
         free(cdir);
         return -1;
     }
+    int failed = 0;
+#pragma omp parallel for schedule(dynamic, 1)
     for (size_t i = 0; i < n; i++) {
-        char why[512];
+        char why[512], e2[512];
         char *svg = sr_chart_svg(&charts[i].chart, 800, 480, why, sizeof why);
         if (!svg) {
+#pragma omp critical
             sr_problems_add(problems, charts[i].id, "chart not drawn: %s", why);
             continue;
         }
         char *name = xasprintf("%s.svg", charts[i].id);
-        int rc = write_text(cdir, name, svg, err, errlen);
+        int rc = write_text(cdir, name, svg, e2, sizeof e2);
         free(name);
         free(svg);
         if (rc != 0) {
-            free(cdir);
-            return -1;
+#pragma omp critical
+            { failed = 1; snprintf(err, errlen, "%s", e2); }
+            continue;
         }
         char *png = xasprintf("%s/%s.png", cdir, charts[i].id);
-        if (sr_chart_png(&charts[i].chart, 800, 480, png, why, sizeof why) != 0)
+        if (sr_chart_png(&charts[i].chart, 800, 480, png, why, sizeof why) != 0) {
+#pragma omp critical
             sr_problems_add(problems, png, "chart not drawn: %s", why);
+        }
         free(png);
     }
+    if (failed) { free(cdir); return -1; }
     free(cdir);
     return 0;
 }

@@ -173,7 +173,41 @@ int sr_thumb_cache_put(const char *sweep_path, const char *sample_rel, const sr_
     }
     free(dir);
     char *path = sr_thumb_cache_path(sweep_path, sample_rel, id, max_side);
-    int rc = sr_png_write_rgb8(path, thumb, tw, th, err, errlen);
+    int rc = sr_png_write_rgb8_filtered(path, thumb, tw, th, SR_PNG_FILTER_SUB, err, errlen);
     free(path);
+    return rc;
+}
+
+int sr_thumb_load(const char *sweep_path, const char *trial_path, const char *trial_name, const char *sample, int store,
+                  uint8_t **thumb, int *tw, int *th, char *err, size_t errlen)
+{
+    *thumb = NULL;
+    *tw = *th = 0;
+    char *abs = sr_path_join(trial_path, sample);
+    char *rel = xasprintf("%s/%s", trial_name, sample);
+    sr_thumb_id id;
+    char why[512];
+    int rc = -1;
+    if (sr_thumb_id_of(abs, &id) != 0) {
+        snprintf(err, errlen, "%s: %s", abs, strerror(errno));
+    } else if (sr_thumb_cache_get(sweep_path, rel, &id, SR_THUMB_SIDE, thumb, tw, th, why, sizeof why) == 1) {
+        rc = 0;
+    } else {
+        uint8_t *rgb = NULL;
+        int w = 0, h = 0;
+        if (sr_png_read_rgb8(abs, &rgb, &w, &h, err, errlen) == 0) {
+            *thumb = sr_thumb_scale(rgb, w, h, SR_THUMB_SIDE, tw, th);
+            free(rgb);
+            if (*thumb) {
+                rc = 0;
+                if (store)
+                    sr_thumb_cache_put(sweep_path, rel, &id, SR_THUMB_SIDE, *thumb, *tw, *th, why, sizeof why);
+            } else {
+                snprintf(err, errlen, "%s: cannot make a thumbnail of %dx%d pixels", abs, w, h);
+            }
+        }
+    }
+    free(rel);
+    free(abs);
     return rc;
 }

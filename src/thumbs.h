@@ -51,4 +51,11 @@ int sr_thumb_cache_get(const char *sweep_path, const char *sample_rel, const sr_
 int sr_thumb_cache_put(const char *sweep_path, const char *sample_rel, const sr_thumb_id *id, int max_side,
                        const uint8_t *thumb, int tw, int th, char *err, size_t errlen);
 
+/* The thumbnail of one sample of a trial, for a report: the cached one, else
+ * the sample decoded and scaled (and, with store, cached for the next run).
+ * Returns 0 (*thumb malloc'd, tw x th RGB8) or -1 (the sample cannot be read;
+ * a one-line reason naming it in err). */
+int sr_thumb_load(const char *sweep_path, const char *trial_path, const char *trial_name, const char *sample, int store,
+                  uint8_t **thumb, int *tw, int *th, char *err, size_t errlen);
+
 #endif
