@@ -1066,6 +1066,45 @@ START_TEST(test_svg_kinds)
 }
 END_TEST
 
+/* A chart's SVG is the same bytes whatever was drawn before it in the
+ * process, and when charts are drawn by several threads at once (cairo's
+ * own surface names count every surface the process made). */
+START_TEST(test_svg_same_bytes)
+{
+    sr_chart c;
+    build(&c, _i);
+    char err[256];
+    char *first = sr_chart_svg(&c, 800, 480, err, sizeof err);
+    ck_assert_msg(first != NULL, "%s: %s", kind_names[_i], err);
+    char *dir = test_tmpdir("chart-same");
+    char *png = sr_path_join(dir, "between.png");
+    ck_assert_msg(sr_chart_png(&c, 320, 200, png, err, sizeof err) == 0, "%s", err);
+    free(sr_chart_svg(&c, 400, 300, err, sizeof err));
+    char *again = sr_chart_svg(&c, 800, 480, err, sizeof err);
+    ck_assert_msg(again && strcmp(first, again) == 0, "%s: the SVG changed after other drawing", kind_names[_i]);
+    free(again);
+    enum { N = 8 };
+    char *par[N] = {0};
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(4) schedule(dynamic, 1)
+#endif
+    for (int k = 0; k < N; k++) {
+        char e[256];
+        par[k] = sr_chart_svg(&c, 800, 480, e, sizeof e);
+    }
+    for (int k = 0; k < N; k++) {
+        ck_assert_msg(par[k] && strcmp(first, par[k]) == 0, "%s: drawing %d of %d in parallel differs",
+                      kind_names[_i], k + 1, N);
+        free(par[k]);
+    }
+    test_rmtree(dir);
+    free(dir);
+    free(png);
+    free(first);
+    sr_chart_free(&c);
+}
+END_TEST
+
 START_TEST(test_svg_names_escaped)
 {
     sr_chart c;
@@ -1367,6 +1406,7 @@ Suite *make_suite(void)
 
     tc = tcase_create("svg");
     tcase_add_loop_test(tc, test_svg_kinds, 0, K_COUNT);
+    tcase_add_loop_test(tc, test_svg_same_bytes, 0, K_COUNT);
     tcase_add_test(tc, test_svg_names_escaped);
     tcase_add_test(tc, test_many_series_fast);
     suite_add_tcase(s, tc);
