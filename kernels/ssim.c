@@ -12,7 +12,8 @@
  *
  * The local mean and mean of squares of each plane are computed once and
  * shared by all its pairs; per pair only the product a*b is filtered, one
- * row at a time, and the map row is reduced at once.  The filters run four
+ * row at a time (each product row made once, kept in a ring of the rows the
+ * window covers), and the map row is reduced at once.  The filters run four
  * lanes wide where the CPU has AVX2, with the same results (ssim_rows.h). */
 #include "config.h"
 
@@ -41,20 +42,13 @@ static const double TAP[SR_SSIM_RADIUS + 1] = {
 #endif
 
 /* Vertical pass, one column at a time, for columns x0 .. w-1 (the tail the
- * vector loops leave). */
-static void vpass_scalar(const double *ca, const double *cb, size_t sw, int x0, int w, double *v)
+ * vector loops leave); rows as in ssim_rows.h's vpass. */
+static void vpass_scalar(const double *const *rows, int x0, int w, double *v)
 {
     for (int x = x0; x < w; x++) {
-        double t = cb ? ca[x] * cb[x] * TAP[0] : ca[x] * TAP[0];
-        for (int k = R; k >= 1; k--) {
-            const double *au = ca - (size_t)k * sw, *ad = ca + (size_t)k * sw;
-            if (cb) {
-                const double *bu = cb - (size_t)k * sw, *bd = cb + (size_t)k * sw;
-                t += (au[x] * bu[x] + ad[x] * bd[x]) * TAP[k];
-            } else {
-                t += (au[x] + ad[x]) * TAP[k];
-            }
-        }
+        double t = rows[R][x] * TAP[0];
+        for (int k = R; k >= 1; k--)
+            t += (rows[R - k][x] + rows[R + k][x]) * TAP[k];
         v[x] = t;
     }
 }
@@ -81,7 +75,8 @@ static void vpass_scalar(const double *ca, const double *cb, size_t sw, int x0, 
 #endif
 
 typedef struct {
-    void (*vpass)(const double *a, const double *b, int w, int y, double *v);
+    void (*mul_row)(const double *a, const double *b, int n, double *out);
+    void (*vpass)(const double *const *rows, int w, double *v);
     void (*hpass)(const double *v, int w, double *out);
     double (*map_row_sum)(const double *mu_a, const double *mu2_a, const double *mu_b, const double *mu2_b,
                           const double *uxy, size_t n);
@@ -94,37 +89,62 @@ static row_filters pick_filters(void)
     const char *isa = getenv("SR_SSIM_ISA");
     __builtin_cpu_init();
     if (!(isa && strcmp(isa, "generic") == 0) && __builtin_cpu_supports("avx2"))
-        return (row_filters){vpass_avx2, hpass_avx2, map_row_sum_avx2};
+        return (row_filters){mul_row_avx2, vpass_avx2, hpass_avx2, map_row_sum_avx2};
 #endif
-    return (row_filters){vpass_generic, hpass_generic, map_row_sum_generic};
+    return (row_filters){mul_row_generic, vpass_generic, hpass_generic, map_row_sum_generic};
+}
+
+#define WINDOW (2 * R + 1)
+
+/* The rows y-R .. y+R of the product plane a*b, for the vertical pass of
+ * row y (R <= y < h-R, taken in order): each product row is made once, into
+ * a ring of WINDOW rows (ring[(r % WINDOW) * w] holds row r), and rows[k]
+ * points at row y-R+k.  The products are the ones the filter would form
+ * itself, so the sums are unchanged. */
+static void product_window(const row_filters *f, const double *a, const double *b, int w, int y, double *ring,
+                           const double **rows)
+{
+    const size_t sw = (size_t)w;
+    for (int r = y == R ? 0 : y + R; r <= y + R; r++)
+        f->mul_row(a + (size_t)r * sw, b + (size_t)r * sw, w, ring + (size_t)(r % WINDOW) * sw);
+    for (int k = 0; k < WINDOW; k++)
+        rows[k] = ring + (size_t)((y - R + k) % WINDOW) * sw;
 }
 
 /* Local mean and mean of squares of one plane over the kept region
- * ((w-2R) x (h-2R), row-major).  v is a scratch row of w doubles. */
-static void plane_stats(const row_filters *f, const double *a, int w, int h, double *mu, double *mu2, double *v)
+ * ((w-2R) x (h-2R), row-major).  v is a scratch row of w doubles, ring one
+ * of WINDOW rows. */
+static void plane_stats(const row_filters *f, const double *a, int w, int h, double *mu, double *mu2, double *v,
+                        double *ring)
 {
     const size_t cw = (size_t)(w - 2 * R);
+    const double *rows[WINDOW];
     for (int y = R; y < h - R; y++) {
         size_t row = (size_t)(y - R) * cw;
-        f->vpass(a, NULL, w, y, v);
+        for (int k = 0; k < WINDOW; k++)
+            rows[k] = a + (size_t)(y - R + k) * (size_t)w;
+        f->vpass(rows, w, v);
         f->hpass(v, w, mu + row);
-        f->vpass(a, a, w, y, v);
+        product_window(f, a, a, w, y, ring, rows);
+        f->vpass(rows, w, v);
         f->hpass(v, w, mu2 + row);
     }
 }
 
 /* Mean SSIM of a pair from the planes and their statistics; v and uxy are
- * scratch rows of w and w-2R doubles.  Each map row is summed apart, the
- * row sums with Neumaier's compensation. */
+ * scratch rows of w and w-2R doubles, ring one of WINDOW rows.  Each map row
+ * is summed apart, the row sums with Neumaier's compensation. */
 static double pair_ssim(const row_filters *f, const double *a, const double *b, const double *mu_a,
                         const double *mu2_a, const double *mu_b, const double *mu2_b, int w, int h, double *v,
-                        double *uxy)
+                        double *uxy, double *ring)
 {
     const size_t cw = (size_t)(w - 2 * R);
+    const double *rows[WINDOW];
     double sum = 0.0, comp = 0.0;
     for (int y = R; y < h - R; y++) {
         size_t row = (size_t)(y - R) * cw;
-        f->vpass(a, b, w, y, v);
+        product_window(f, a, b, w, y, ring, rows);
+        f->vpass(rows, w, v);
         f->hpass(v, w, uxy);
         double s = f->map_row_sum(mu_a + row, mu2_a + row, mu_b + row, mu2_b + row, uxy, cw);
         double t = sum + s;
@@ -167,20 +187,20 @@ void sr_ssim_pairs_cpu(const double *const *lumas, size_t n, int w, int h, doubl
 #pragma omp parallel
 #endif
     {
-        double *v = xmalloc((size_t)w * 2 * sizeof *v);
-        double *uxy = v + w;
+        double *v = xmalloc((size_t)w * (2 + WINDOW) * sizeof *v);
+        double *uxy = v + w, *ring = v + 2 * (size_t)w;
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
         for (size_t i = 0; i < n; i++)
-            plane_stats(&f, lumas[i], w, h, mu + 2 * i * region, mu + (2 * i + 1) * region, v);
+            plane_stats(&f, lumas[i], w, h, mu + 2 * i * region, mu + (2 * i + 1) * region, v, ring);
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
         for (size_t k = 0; k < n_pairs; k++) {
             size_t i = first[k], j = second[k];
             out[k] = pair_ssim(&f, lumas[i], lumas[j], mu + 2 * i * region, mu + (2 * i + 1) * region,
-                               mu + 2 * j * region, mu + (2 * j + 1) * region, w, h, v, uxy);
+                               mu + 2 * j * region, mu + (2 * j + 1) * region, w, h, v, uxy, ring);
         }
         free(v);
     }

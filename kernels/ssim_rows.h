@@ -15,59 +15,47 @@
 
 typedef double SR_VEC __attribute__((vector_size(8 * SR_SSIM_LANES)));
 
-/* Vertical pass for image row y (R <= y < h-R) of a, or of the product a*b
- * when b is not NULL, into v[0 .. w). */
-SR_SSIM_TARGET static void SR_FN(vpass)(const double *a, const double *b, int w, int y, double *v)
+/* One row of the product a*b, n values. */
+SR_SSIM_TARGET static void SR_FN(mul_row)(const double *a, const double *b, int n, double *out)
 {
-    const size_t sw = (size_t)w;
-    const double *ca = a + (size_t)y * sw;
-    const double *cb = b ? b + (size_t)y * sw : NULL;
+    int x = 0;
+    for (; x + SR_SSIM_LANES <= n; x += SR_SSIM_LANES) {
+        SR_VEC p, q, t;
+        memcpy(&p, a + x, sizeof p);
+        memcpy(&q, b + x, sizeof q);
+        t = p * q;
+        memcpy(out + x, &t, sizeof t);
+    }
+    for (; x < n; x++)
+        out[x] = a[x] * b[x];
+}
+
+/* Vertical pass into v[0 .. w): rows[R] is the centre row, rows[R - k] and
+ * rows[R + k] the rows k above and below it. */
+SR_SSIM_TARGET static void SR_FN(vpass)(const double *const *rows, int w, double *v)
+{
     const int wv = w - w % SR_SSIM_LANES;
-    /* Tap by tap over the row (each tap streams two rows of the plane). */
-    if (cb) {
+    const double *c = rows[R];
+    for (int x = 0; x < wv; x += SR_SSIM_LANES) {
+        SR_VEC p, t;
+        memcpy(&p, c + x, sizeof p);
+        t = p * TAP[0];
+        memcpy(v + x, &t, sizeof t);
+    }
+    /* tap by tap over the row: each tap streams two rows */
+    for (int k = R; k >= 1; k--) {
+        const double *u = rows[R - k], *d = rows[R + k];
+        const double tap = TAP[k];
         for (int x = 0; x < wv; x += SR_SSIM_LANES) {
-            SR_VEC p, q, t;
-            memcpy(&p, ca + x, sizeof p);
-            memcpy(&q, cb + x, sizeof q);
-            t = p * q * TAP[0];
+            SR_VEC pu, pd, t;
+            memcpy(&pu, u + x, sizeof pu);
+            memcpy(&pd, d + x, sizeof pd);
+            memcpy(&t, v + x, sizeof t);
+            t += (pu + pd) * tap;
             memcpy(v + x, &t, sizeof t);
-        }
-        for (int k = R; k >= 1; k--) {
-            const double *au = ca - (size_t)k * sw, *ad = ca + (size_t)k * sw;
-            const double *bu = cb - (size_t)k * sw, *bd = cb + (size_t)k * sw;
-            const double tap = TAP[k];
-            for (int x = 0; x < wv; x += SR_SSIM_LANES) {
-                SR_VEC pu, qu, pd, qd, t;
-                memcpy(&pu, au + x, sizeof pu);
-                memcpy(&qu, bu + x, sizeof qu);
-                memcpy(&pd, ad + x, sizeof pd);
-                memcpy(&qd, bd + x, sizeof qd);
-                memcpy(&t, v + x, sizeof t);
-                t += (pu * qu + pd * qd) * tap;
-                memcpy(v + x, &t, sizeof t);
-            }
-        }
-    } else {
-        for (int x = 0; x < wv; x += SR_SSIM_LANES) {
-            SR_VEC p, t;
-            memcpy(&p, ca + x, sizeof p);
-            t = p * TAP[0];
-            memcpy(v + x, &t, sizeof t);
-        }
-        for (int k = R; k >= 1; k--) {
-            const double *au = ca - (size_t)k * sw, *ad = ca + (size_t)k * sw;
-            const double tap = TAP[k];
-            for (int x = 0; x < wv; x += SR_SSIM_LANES) {
-                SR_VEC pu, pd, t;
-                memcpy(&pu, au + x, sizeof pu);
-                memcpy(&pd, ad + x, sizeof pd);
-                memcpy(&t, v + x, sizeof t);
-                t += (pu + pd) * tap;
-                memcpy(v + x, &t, sizeof t);
-            }
         }
     }
-    vpass_scalar(ca, cb, sw, wv, w, v);
+    vpass_scalar(rows, wv, w, v);
 }
 
 /* Horizontal pass: out[x - R] for R <= x < w-R. */

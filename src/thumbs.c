@@ -48,31 +48,53 @@ uint8_t *sr_thumb_scale(const uint8_t *rgb, int w, int h, int max_side, int *tw,
     if (oh < 1)
         oh = 1;
 
+    /* the weights of each output column, once: its first source column and
+     * the overlaps of the columns it covers (at most w / ow + 2 of them) */
+    const int span = w / ow + 2;
+    int *j0s = xmalloc((size_t)ow * sizeof *j0s);
+    int *nj = xmalloc((size_t)ow * sizeof *nj);
+    uint32_t *wts = xcalloc((size_t)ow * (size_t)span, sizeof *wts);
+    for (int x = 0; x < ow; x++) {
+        int j0 = (int)(((int64_t)x * w) / ow);
+        int j1 = (int)(((int64_t)(x + 1) * w - 1) / ow);
+        j0s[x] = j0;
+        nj[x] = j1 - j0 + 1;
+        for (int j = j0; j <= j1; j++)
+            wts[(size_t)x * (size_t)span + (size_t)(j - j0)] = (uint32_t)overlap(x, j, w, ow);
+    }
+
     /* horizontal pass: weighted sums (at most 255 * w) per source row */
     uint32_t *hs = xmalloc((size_t)h * (size_t)ow * 3 * sizeof *hs);
     for (int y = 0; y < h; y++) {
         const uint8_t *src = rgb + (size_t)y * row;
         uint32_t *dst = hs + (size_t)y * (size_t)ow * 3;
         for (int x = 0; x < ow; x++) {
-            int j0 = (int)(((int64_t)x * w) / ow);
-            int j1 = (int)(((int64_t)(x + 1) * w - 1) / ow);
+            const uint8_t *p = src + 3 * (size_t)j0s[x];
+            const uint32_t *wt = wts + (size_t)x * (size_t)span;
             uint32_t s0 = 0, s1 = 0, s2 = 0;
-            for (int j = j0; j <= j1; j++) {
-                uint32_t wt = (uint32_t)overlap(x, j, w, ow);
-                s0 += wt * src[3 * j];
-                s1 += wt * src[3 * j + 1];
-                s2 += wt * src[3 * j + 2];
+            for (int j = 0; j < nj[x]; j++) {
+                s0 += wt[j] * p[3 * j];
+                s1 += wt[j] * p[3 * j + 1];
+                s2 += wt[j] * p[3 * j + 2];
             }
             dst[3 * x] = s0;
             dst[3 * x + 1] = s1;
             dst[3 * x + 2] = s2;
         }
     }
+    free(wts);
+    free(nj);
+    free(j0s);
 
-    /* vertical pass: the total weight of an output pixel is w * h */
+    /* vertical pass: the total weight of an output pixel is w * h.  The
+     * rounded quotient is taken in double: numerator and total are exact
+     * there (< 2^53), and a quotient that is not a whole number lies at
+     * least 1/total (>= 2^-28) from one, far more than the division's
+     * rounding error, so truncating it gives the integer quotient. */
     uint8_t *out = xmalloc((size_t)ow * (size_t)oh * 3);
     uint64_t *acc = xmalloc((size_t)ow * 3 * sizeof *acc);
     uint64_t total = (uint64_t)w * (uint64_t)h;
+    const double dtotal = (double)total;
     for (int y = 0; y < oh; y++) {
         memset(acc, 0, (size_t)ow * 3 * sizeof *acc);
         int i0 = (int)(((int64_t)y * h) / oh);
@@ -85,7 +107,7 @@ uint8_t *sr_thumb_scale(const uint8_t *rgb, int w, int h, int max_side, int *tw,
         }
         uint8_t *dst = out + (size_t)y * (size_t)ow * 3;
         for (size_t k = 0; k < (size_t)ow * 3; k++)
-            dst[k] = (uint8_t)((acc[k] + total / 2) / total);
+            dst[k] = (uint8_t)(uint64_t)((double)(acc[k] + total / 2) / dtotal);
     }
     free(acc);
     free(hs);

@@ -164,6 +164,66 @@ START_TEST(test_scale_thin)
 }
 END_TEST
 
+/* Against a direct area average, computed here pixel by pixel from the
+ * rectangle each output pixel covers in the source (in units of 1/(ow*oh)
+ * of a source pixel), on random images of odd sizes and ratios. */
+static int ref_area_pixel(const uint8_t *rgb, int w, int h, int ow, int oh, int x, int y, int ch)
+{
+    /* output pixel (x, y) covers [x*w/ow, (x+1)*w/ow) x [y*h/oh, (y+1)*h/oh) */
+    unsigned long long num = 0, den = 0;
+    for (int j = 0; j < h; j++) {
+        long long y_lo = (long long)y * h > (long long)j * oh ? (long long)y * h : (long long)j * oh;
+        long long y_hi = (long long)(y + 1) * h < (long long)(j + 1) * oh ? (long long)(y + 1) * h
+                                                                           : (long long)(j + 1) * oh;
+        if (y_hi <= y_lo)
+            continue;
+        for (int i = 0; i < w; i++) {
+            long long x_lo = (long long)x * w > (long long)i * ow ? (long long)x * w : (long long)i * ow;
+            long long x_hi = (long long)(x + 1) * w < (long long)(i + 1) * ow ? (long long)(x + 1) * w
+                                                                               : (long long)(i + 1) * ow;
+            if (x_hi <= x_lo)
+                continue;
+            unsigned long long a = (unsigned long long)(x_hi - x_lo) * (unsigned long long)(y_hi - y_lo);
+            num += a * rgb[((size_t)j * (size_t)w + (size_t)i) * 3 + (size_t)ch];
+            den += a;
+        }
+    }
+    return (int)((num + den / 2) / den); /* round half up */
+}
+
+START_TEST(test_scale_matches_area_average)
+{
+    unsigned seed = 12345;
+    for (int round = 0; round < 40; round++) {
+        seed = seed * 1103515245u + 12345u;
+        int w = 1 + (int)(seed >> 16) % 97;
+        seed = seed * 1103515245u + 12345u;
+        int h = 1 + (int)(seed >> 16) % 89;
+        seed = seed * 1103515245u + 12345u;
+        int side = 1 + (int)(seed >> 16) % 40;
+        uint8_t *img = xmalloc((size_t)w * (size_t)h * 3);
+        for (size_t i = 0; i < (size_t)w * (size_t)h * 3; i++) {
+            seed = seed * 1103515245u + 12345u;
+            img[i] = (uint8_t)(seed >> 16);
+        }
+        int tw, th;
+        uint8_t *t = sr_thumb_scale(img, w, h, side, &tw, &th);
+        ck_assert_ptr_nonnull(t);
+        for (int y = 0; y < th; y++)
+            for (int x = 0; x < tw; x++)
+                for (int ch = 0; ch < 3; ch++) {
+                    int want = (w > side || h > side) ? ref_area_pixel(img, w, h, tw, th, x, y, ch)
+                                                      : img[((size_t)y * (size_t)w + (size_t)x) * 3 + (size_t)ch];
+                    int got = t[((size_t)y * (size_t)tw + (size_t)x) * 3 + (size_t)ch];
+                    ck_assert_msg(got == want, "%dx%d -> %dx%d: pixel (%d,%d) channel %d is %d, want %d", w, h, tw,
+                                  th, x, y, ch, got, want);
+                }
+        free(t);
+        free(img);
+    }
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* cache                                                                     */
 /* ------------------------------------------------------------------------ */
@@ -650,6 +710,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, test_scale_aspect);
     tcase_add_test(tc, test_scale_never_up);
     tcase_add_test(tc, test_scale_thin);
+    tcase_add_test(tc, test_scale_matches_area_average);
     suite_add_tcase(s, tc);
     tc = tcase_create("cache");
     tcase_add_test(tc, test_cache_round_trip);
