@@ -81,9 +81,11 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* Every metric name of every checkpoint, sorted and distinct. */
-static char **metric_names(const sr_sweep *s, size_t *n_out)
+/* The distinct metric names of the sweep's checkpoints and of more (may be
+ * NULL), sorted. */
+static char **metric_names(const sr_sweep *s, const sr_metrics *more, size_t *n_out)
 {
-    size_t n = 0;
+    size_t n = more ? more->n : 0;
     for (size_t i = 0; i < s->n_trials; i++)
         for (size_t j = 0; j < s->trials[i].n_ckpts; j++)
             n += s->trials[i].ckpts[j].metrics.n;
@@ -95,6 +97,8 @@ static char **metric_names(const sr_sweep *s, size_t *n_out)
             for (size_t k = 0; k < m->n; k++)
                 names[n++] = m->items[k].name;
         }
+    for (size_t k = 0; more && k < more->n; k++)
+        names[n++] = more->items[k].name;
     qsort(names, n, sizeof *names, cmp_str);
     size_t u = 0;
     for (size_t i = 0; i < n; i++)
@@ -102,6 +106,21 @@ static char **metric_names(const sr_sweep *s, size_t *n_out)
             names[u++] = names[i];
     *n_out = u;
     return names;
+}
+
+int sr_score_check(const char *expression, const sr_sweep *s, const sr_metrics *more, char *err, size_t errlen)
+{
+    size_t n_names;
+    char **names = metric_names(s, more, &n_names);
+    char cerr[1024];
+    sr_score_expr *e = sr_score_compile(expression, (const char *const *)names, n_names, cerr, sizeof cerr);
+    free(names);
+    if (!e) {
+        snprintf(err, errlen, "score expression: %s", cerr);
+        return -1;
+    }
+    sr_score_free(e);
+    return 0;
 }
 
 static double score_of(const scorer *sc, const sr_checkpoint *c)
@@ -984,7 +1003,7 @@ int sr_analyze(const sr_sweep *s, const sr_analysis_opts *o, sr_analysis *out, c
     char cerr[1024];
     if (o->expression) {
         size_t n_names;
-        char **names = metric_names(s, &n_names);
+        char **names = metric_names(s, NULL, &n_names);
         sc.expr = sr_score_compile(o->expression, (const char *const *)names, n_names, cerr, sizeof cerr);
         free(names);
         if (!sc.expr) {

@@ -76,6 +76,11 @@ typedef struct {
 int sr_analyze(const sr_sweep *s, const sr_analysis_opts *o, sr_analysis *out, char *err, size_t errlen);
 void sr_analysis_free(sr_analysis *a);
 
+/* Whether expression compiles against the metrics of the sweep's
+ * checkpoints and the names in more (e.g. those a measurement will add).
+ * Returns 0, or -1 with "score expression: ..." in err. */
+int sr_score_check(const char *expression, const sr_sweep *s, const sr_metrics *more, char *err, size_t errlen);
+
 /* summary.json: the scan document plus score per checkpoint, best_checkpoint
  * and overfit per trial, score {expression, direction}, best, runners_up,
  * pending [{trial, checkpoint, path, epoch, reason}], importance and

@@ -43,6 +43,12 @@ static const char *const image_metric_names[] = {
     "mean_sharpness",  "mean_colorfulness", "mean_entropy",   "pixar_score",
 };
 
+void sr_eval_metric_names(sr_metrics *names)
+{
+    sr_image_metric_names(names);
+    sr_wm_metric_names(names);
+}
+
 static int needs_images(const sr_checkpoint *c, int force)
 {
     if (c->status != SR_CKPT_OK || c->n_samples == 0)

@@ -66,6 +66,9 @@ void sr_eval_defaults(sr_eval_opts *o);
  * machine, so that every process of a job array agrees. */
 unsigned sr_eval_shard_of(const char *ckpt_rel, unsigned shard_count);
 
+/* Every metric name eval can give a checkpoint (values 0). */
+void sr_eval_metric_names(sr_metrics *names);
+
 /* Returns 0 (problems, if any, are in *problems: the caller prints them),
  * or -1 with a reason when the sweep cannot be read or the device cannot
  * be used. */

@@ -260,6 +260,14 @@ void sr_image_set_aggregate(const sr_image_set *set, sr_metrics *out, sr_image_l
     sr_metrics_set(out, "pixar_score", sr_pixar_score(mb, sb, mc, sc));
 }
 
+void sr_image_metric_names(sr_metrics *names)
+{
+    sr_sample_metrics two[2];
+    memset(two, 0, sizeof two);
+    sr_image_set set = {.n = 2, .per_sample = two, .has_diversity = 1};
+    sr_image_set_aggregate(&set, names, NULL);
+}
+
 void sr_image_lists_free(sr_image_lists *lists)
 {
     free(lists->avg_brightness);

@@ -90,6 +90,8 @@ typedef struct {
  * With no samples only total_samples (0) is set and the lists are empty. */
 void sr_image_set_aggregate(const sr_image_set *set, sr_metrics *out, sr_image_lists *lists);
 void sr_image_lists_free(sr_image_lists *lists);
+/* Every name sr_image_set_aggregate can set (values 0). */
+void sr_image_metric_names(sr_metrics *names);
 
 /* The seed's Optuna objective (lower is better):
  * |mean_b - 0.50| + 0.5 std_b + |mean_c - 0.20| + 0.5 std_c. */

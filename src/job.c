@@ -87,6 +87,24 @@ static void render_line(sr_progress *pr, const sr_render_result *r)
                     r->wrote_pdf ? ", report.pdf" : "", hist, r->charts, pending);
 }
 
+/* A wrong --score is a usage error before anything is measured: its names
+ * must be metrics the sweep has or ones the measurement gives.  A sweep that
+ * cannot be scanned is left to the measurement to report. */
+static int score_check(const char *sweep, const sr_job_opts *o, char *err, size_t errlen)
+{
+    sr_sweep s;
+    char why[512];
+    if (sr_scan_with(sweep, &o->render_opts.scan, &s, why, sizeof why) != 0)
+        return 0;
+    sr_metrics names;
+    memset(&names, 0, sizeof names);
+    sr_eval_metric_names(&names);
+    int rc = sr_score_check(o->render_opts.analysis.expression, &s, &names, err, errlen);
+    sr_metrics_free(&names);
+    sr_sweep_free(&s);
+    return rc;
+}
+
 int sr_job_once(const char *sweep, const sr_job_opts *o, sr_progress *pr, volatile sig_atomic_t *stop,
                 sr_job_result *r, sr_problems *problems, char *err, size_t errlen)
 {
@@ -107,6 +125,11 @@ int sr_job_once(const char *sweep, const sr_job_opts *o, sr_progress *pr, volati
     if (lr == SR_LOCK_HELD)
         sr_remove_leftovers(sweep, o->render_opts.out_dir);
     int rc = SR_JOB_OK;
+    if (o->measure && o->render && o->render_opts.analysis.expression &&
+        score_check(sweep, o, err, errlen) != 0) {
+        sr_lock_release(&lock);
+        return SR_JOB_USAGE;
+    }
     if (o->measure) {
         sr_eval_opts eo = o->eval;
         eo.scan = o->render_opts.scan;

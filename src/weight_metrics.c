@@ -1222,9 +1222,8 @@ static void set_finite(sr_metrics *m, const char *name, double v)
         sr_metrics_set(m, name, v);
 }
 
-void sr_wm_metrics(const sr_wm_ckpt *c, sr_metrics *m)
+static void summary_metrics(const sr_wm_summary *s, sr_metrics *m)
 {
-    const sr_wm_summary *s = &c->sum;
     sr_metrics_set(m, "weight_nonfinite", (double)s->nonfinite);
     set_finite(m, "weight_delta_norm", s->delta_norm);
     if (s->n_effective_rank)
@@ -1247,6 +1246,24 @@ void sr_wm_metrics(const sr_wm_ckpt *c, sr_metrics *m)
         snprintf(name, sizeof name, "inspector_avg_strength_%s", insp_names[g]);
         set_finite(m, name, s->insp_avg_strength[g]);
     }
+}
+
+void sr_wm_metrics(const sr_wm_ckpt *c, sr_metrics *m)
+{
+    summary_metrics(&c->sum, m);
+}
+
+void sr_wm_metric_names(sr_metrics *names)
+{
+    sr_wm_summary s;
+    memset(&s, 0, sizeof s);
+    s.n_effective_rank = 1;
+    for (int b = 0; b < SR_WM_NBLOCKS; b++)
+        s.block_modules[b] = 1;
+    for (int g = 0; g < SR_WM_NINSP; g++)
+        s.insp_tensors[g] = 1;
+    summary_metrics(&s, names);
+    sr_metrics_set(names, "weight_drift", 0.0);
 }
 
 /* ---------------------------------------------------------------------------

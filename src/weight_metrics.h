@@ -169,6 +169,8 @@ size_t sr_wm_modules(const sr_wm_ckpt *c, const sr_wm_module **mods);
 /* Sets every metric above except weight_drift (a value that is not finite
  * is never set). */
 void sr_wm_metrics(const sr_wm_ckpt *c, sr_metrics *m);
+/* Every name sr_wm_metrics can set, and weight_drift (values 0). */
+void sr_wm_metric_names(sr_metrics *names);
 
 /* ‖ΔW_cur − ΔW_prev‖_F / ‖ΔW_prev‖_F (modules matched by name; a module
  * measured in only one of them, or whose shapes changed, counts fully).

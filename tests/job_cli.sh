@@ -23,6 +23,15 @@ wait_for() {
     return 1
 }
 
+# ---- a misspelt --score fails at once, before anything is measured ----------
+expect_status 2 "run with a misspelt score metric" -- "$SR_BIN" run --score 'mean_brightnes + 1' "$S"
+expect_grep "unknown metric 'mean_brightnes'" "$TMP/err" "the usage error names the metric"
+if [ -z "$(ls -A "$S/.sweepreport/measurements" 2>/dev/null)" ] && [ ! -e "$R" ]; then
+    pass "nothing was measured or rendered"
+else
+    fail "a wrong score still measured: $(ls "$S/.sweepreport/measurements" 2>/dev/null | head -3)"
+fi
+
 # ---- output without a terminal, -q and -v ---------------------------------
 expect_status 0 "run without a terminal" -- "$SR_BIN" run "$S"
 cat "$TMP/out" "$TMP/err" > "$TMP/all"
