@@ -264,57 +264,85 @@ static void make_missing_thumbnails(const char *sweep_path, const sr_trial *t, c
 
 /* ---- image metrics -------------------------------------------------------- */
 
-static int measure_images(const char *sweep_path, const sr_trial *t, const sr_checkpoint *c, const sr_device *dev,
-                          sr_metrics *out, sr_image_lists *lists, sr_problems *problems)
+/* The decoded samples of one checkpoint. */
+typedef struct {
+    size_t n;      /* samples */
+    uint8_t **rgb; /* n RGB8 images; NULL where a sample could not be decoded ... */
+    char **why;    /* ... and then why */
+    int *w, *h;
+} decoded_samples;
+
+/* Decodes every sample of the checkpoint once, in parallel, and keeps the
+ * thumbnails of those that have none. */
+static void decode_samples(const char *sweep_path, const sr_trial *t, const sr_checkpoint *c, decoded_samples *d)
 {
     size_t n = c->n_samples;
-    uint8_t **rgb = xcalloc(n, sizeof *rgb);
-    int *w = xcalloc(n, sizeof *w), *h = xcalloc(n, sizeof *h);
-    char **why = xcalloc(n, sizeof *why);
-    /* every PNG is decoded once, in parallel */
+    d->n = n;
+    d->rgb = xcalloc(n ? n : 1, sizeof *d->rgb);
+    d->why = xcalloc(n ? n : 1, sizeof *d->why);
+    d->w = xcalloc(n ? n : 1, sizeof *d->w);
+    d->h = xcalloc(n ? n : 1, sizeof *d->h);
 #pragma omp parallel for schedule(dynamic, 1)
     for (long i = 0; i < (long)n; i++) {
         char err[512];
         char *p = sr_path_join(t->path, c->samples[i]);
         sr_thumb_id id;
         int have_id = sr_thumb_id_of(p, &id) == 0; /* before decoding: a rewrite meanwhile is seen */
-        if (sr_png_read_rgb8(p, &rgb[i], &w[i], &h[i], err, sizeof err) != 0) {
-            why[i] = xstrdup(err);
-            rgb[i] = NULL;
+        if (sr_png_read_rgb8(p, &d->rgb[i], &d->w[i], &d->h[i], err, sizeof err) != 0) {
+            d->why[i] = xstrdup(err);
+            d->rgb[i] = NULL;
         } else if (have_id) {
             char *rel = xasprintf("%s/%s", t->name, c->samples[i]);
-            keep_thumbnail(sweep_path, rel, &id, rgb[i], w[i], h[i]);
+            keep_thumbnail(sweep_path, rel, &id, d->rgb[i], d->w[i], d->h[i]);
             free(rel);
         }
         free(p);
     }
-    size_t ok = 0;
+}
+
+static void decoded_free(decoded_samples *d)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        free(d->rgb[i]);
+        free(d->why[i]);
+    }
+    free(d->rgb);
+    free(d->why);
+    free(d->w);
+    free(d->h);
+    memset(d, 0, sizeof *d);
+}
+
+/* The image metrics of the decoded samples; those that could not be
+ * decoded are problems. */
+static int measure_decoded(const sr_trial *t, const sr_checkpoint *c, decoded_samples *d, const sr_device *dev,
+                           sr_metrics *out, sr_image_lists *lists, sr_problems *problems)
+{
+    size_t n = d->n, ok = 0;
+    const uint8_t **rgb = xcalloc(n ? n : 1, sizeof *rgb);
+    int *w = xcalloc(n ? n : 1, sizeof *w), *h = xcalloc(n ? n : 1, sizeof *h);
     for (size_t i = 0; i < n; i++) {
-        if (why[i]) {
+        if (d->why[i]) {
             char *p = sr_path_join(t->path, c->samples[i]);
-            sr_problems_add(problems, p, "%s", png_reason(why[i], p));
+            sr_problems_add(problems, p, "%s", png_reason(d->why[i], p));
             free(p);
-            free(why[i]);
             continue;
         }
-        rgb[ok] = rgb[i];
-        w[ok] = w[i];
-        h[ok] = h[i];
+        rgb[ok] = d->rgb[i];
+        w[ok] = d->w[i];
+        h[ok] = d->h[i];
         ok++;
     }
     int rc = -1;
     if (ok > 0) {
         sr_image_set set;
-        sr_measure_image_set(dev, (const uint8_t *const *)rgb, w, h, ok, &set);
+        sr_measure_image_set(dev, rgb, w, h, ok, &set);
         sr_image_set_aggregate(&set, out, lists);
         sr_image_set_free(&set);
         rc = 0;
     } else {
         sr_problems_add(problems, c->path, "none of its %zu samples could be decoded", n);
     }
-    for (size_t i = 0; i < ok; i++)
-        free(rgb[i]);
-    free(why);
     free(rgb);
     free(w);
     free(h);
@@ -438,6 +466,84 @@ static void measure_weights(const eval_ctx *x, const sr_trial *t, const sr_devic
     free(unreadable);
 }
 
+/* Decoding runs ahead by one checkpoint: while one checkpoint's samples are
+ * measured (on the GPU, or on the CPU's other threads), and the first
+ * ones while the weights are, the next checkpoint's are decoded on a thread
+ * of their own.  Only samples already there are decoded ahead (a sampler
+ * only makes those of checkpoints that have none), and only up to this many
+ * a checkpoint, so that two checkpoints in memory stay a small cost. */
+#define DECODE_AHEAD_MAX_SAMPLES 64
+
+typedef struct {
+    pthread_t thread;
+    int running;
+    size_t index; /* the checkpoint being decoded */
+    const char *sweep_path;
+    const sr_trial *t;
+    int threads; /* OpenMP threads, as the worker's */
+    decoded_samples d;
+} decode_ahead;
+
+static void *decode_ahead_main(void *arg)
+{
+    decode_ahead *a = arg;
+#ifdef _OPENMP
+    omp_set_num_threads(a->threads);
+#endif
+    decode_samples(a->sweep_path, a->t, &a->t->ckpts[a->index], &a->d);
+    return NULL;
+}
+
+/* Starts decoding the first checkpoint from index from on that will need
+ * its samples decoded, if any. */
+static void decode_ahead_start(decode_ahead *a, const eval_ctx *x, const sr_trial *t, size_t from)
+{
+    for (size_t j = from; j < t->n_ckpts; j++) {
+        const sr_checkpoint *c = &t->ckpts[j];
+        if (!owned(x, c) || c->status != SR_CKPT_OK)
+            continue;
+        if (!needs_images(c, x->o->force))
+            continue;
+        if (c->n_samples > DECODE_AHEAD_MAX_SAMPLES)
+            return;
+        a->index = j;
+        a->sweep_path = x->sweep_path;
+        a->t = t;
+#ifdef _OPENMP
+        a->threads = omp_get_max_threads();
+#else
+        a->threads = 1;
+#endif
+        memset(&a->d, 0, sizeof a->d);
+        a->running = pthread_create(&a->thread, NULL, decode_ahead_main, a) == 0;
+        return;
+    }
+}
+
+/* The decoded samples of checkpoint i: those decoded ahead, else decoded
+ * now.  Then starts on the next. */
+static void decode_for(decode_ahead *a, const eval_ctx *x, const sr_trial *t, size_t i, decoded_samples *d)
+{
+    if (a->running && a->index == i) {
+        pthread_join(a->thread, NULL);
+        a->running = 0;
+        *d = a->d;
+    } else {
+        decode_samples(x->sweep_path, t, &t->ckpts[i], d);
+    }
+    if (!a->running)
+        decode_ahead_start(a, x, t, i + 1);
+}
+
+static void decode_ahead_finish(decode_ahead *a)
+{
+    if (a->running) {
+        pthread_join(a->thread, NULL);
+        a->running = 0;
+        decoded_free(&a->d);
+    }
+}
+
 static void eval_trial(const eval_ctx *x, sr_trial *t, const sr_device *dev, sr_eval_stats *stats,
                        sr_problems *problems)
 {
@@ -447,6 +553,11 @@ static void eval_trial(const eval_ctx *x, sr_trial *t, const sr_device *dev, sr_
     size_t n = t->n_ckpts;
     sr_metrics *weights = xcalloc(n ? n : 1, sizeof *weights);
     int *have_weights = xcalloc(n ? n : 1, sizeof *have_weights);
+
+    /* the first samples are decoded while the weights are measured */
+    decode_ahead ahead;
+    memset(&ahead, 0, sizeof ahead);
+    decode_ahead_start(&ahead, x, t, 0);
 
     measure_weights(x, t, dev, weights, have_weights, stats, problems);
 
@@ -475,7 +586,11 @@ static void eval_trial(const eval_ctx *x, sr_trial *t, const sr_device *dev, sr_
         sr_image_lists lists = {0};
         int have_images = 0;
         if (needs_images(c, o->force)) {
-            if (measure_images(x->sweep_path, t, c, dev, &images, &lists, problems) == 0) {
+            decoded_samples d;
+            decode_for(&ahead, x, t, i, &d);
+            int mr = measure_decoded(t, c, &d, dev, &images, &lists, problems);
+            decoded_free(&d);
+            if (mr == 0) {
                 have_images = 1;
                 stats->images_measured++;
                 /* metrics.json beside an evaluator's samples that have none */
@@ -516,6 +631,7 @@ static void eval_trial(const eval_ctx *x, sr_trial *t, const sr_device *dev, sr_
         sr_metrics_free(&images);
         sr_image_lists_free(&lists);
     }
+    decode_ahead_finish(&ahead);
     for (size_t i = 0; i < n; i++)
         sr_metrics_free(&weights[i]);
     free(weights);

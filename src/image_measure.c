@@ -39,6 +39,9 @@ static int measure_cuda(int dev, const uint8_t *const *rgb, const int *w, const 
     memcpy(set->w, w, n * sizeof *w);
     memcpy(set->h, h, n * sizeof *h);
     double **lumas = xcalloc(n, sizeof *lumas);
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1)
+#endif
     for (size_t i = 0; i < n; i++) {
         size_t np = (size_t)(w[i] > 0 ? w[i] : 0) * (size_t)(h[i] > 0 ? h[i] : 0);
         sr_sample_metrics_from_moments(&m[i], &set->per_sample[i]);
