@@ -1202,9 +1202,26 @@ int sr_synth(const char *dir, const sr_synth_opts *opts, char *err, size_t errle
         plan_checkpoints(&o, &tp[i], t, &ordinal);
         t = tp[i].t_end + 20.0;
     }
+    /* the trials are independent (each draws from its own seeds): written in
+     * parallel; the first failure in trial order is the one reported */
+    char **why = xcalloc((size_t)n, sizeof *why);
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1)
+#endif
+    for (int i = 0; i < n; i++) {
+        char e[1024];
+        if (write_trial(dir, &o, &tp[i], e, sizeof e) != 0)
+            why[i] = xstrdup(e);
+    }
     int rc = 0;
-    for (int i = 0; i < n && rc == 0; i++)
-        rc = write_trial(dir, &o, &tp[i], err, errlen);
+    for (int i = 0; i < n; i++) {
+        if (why[i] && rc == 0) {
+            snprintf(err, errlen, "%s", why[i]);
+            rc = -1;
+        }
+        free(why[i]);
+    }
+    free(why);
     if (rc == 0)
         rc = write_results(dir, &o, tp, n, err, errlen);
     if (rc == 0)
