@@ -8,7 +8,8 @@
  * additions: a block-parallel version returns the same struct bit for bit.
  *
  * The per-row loop that only sums is kept apart from the one that scatters
- * into the two histograms, so the compiler can vectorise the first. */
+ * into the two histograms, so the compiler can vectorise the first
+ * (moments_rows.h). */
 #include "config.h"
 
 #include "image_moments.h"
@@ -26,28 +27,38 @@ static void add_u128(uint64_t *hi, uint64_t *lo, uint64_t b_hi, uint64_t b_lo)
     *lo = s;
 }
 
-/* Byte, opponent-colour and luma terms of one row of w pixels. */
-static void row_sums(const uint8_t *p, int w, int32_t *luma, sr_image_moments *m)
+/* The row sums twice: plain (SSE2 on x86-64) and, on x86-64, with AVX2,
+ * chosen at run time. */
+#define SR_MOM_BLOCK 16
+#define SR_MOM_SUFFIX generic
+#define SR_MOM_TARGET
+#include "moments_rows.h"
+#undef SR_MOM_SUFFIX
+#undef SR_MOM_TARGET
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define SR_MOM_SUFFIX avx2
+#define SR_MOM_TARGET __attribute__((target("avx2")))
+#include "moments_rows.h"
+#undef SR_MOM_SUFFIX
+#undef SR_MOM_TARGET
+#define SR_MOM_HAVE_AVX2 1
+#endif
+
+typedef struct {
+    void (*sums)(const uint8_t *restrict p, int w, int32_t *restrict luma, sr_image_moments *m);
+    void (*laplacian)(const int32_t *up, const int32_t *mid, const int32_t *down, int w, sr_image_moments *m);
+} row_fns;
+
+/* $SR_MOMENTS_ISA=generic keeps the plain rows (tests compare them). */
+static row_fns pick_rows(void)
 {
-    uint64_t sum = 0, sumsq = 0, rg_sq = 0, yb2_sq = 0;
-    int64_t rg = 0, yb2 = 0;
-    for (int x = 0; x < w; x++) {
-        int32_t r = p[3 * x], g = p[3 * x + 1], b = p[3 * x + 2];
-        int32_t d_rg = r - g, d_yb2 = r + g - 2 * b;
-        sum += (uint32_t)(r + g + b);
-        sumsq += (uint32_t)(r * r + g * g + b * b);
-        rg += d_rg;
-        yb2 += d_yb2;
-        rg_sq += (uint32_t)(d_rg * d_rg);
-        yb2_sq += (uint32_t)(d_yb2 * d_yb2);
-        luma[x] = 299 * r + 587 * g + 114 * b;
-    }
-    m->sum += sum;
-    m->sumsq += sumsq;
-    m->rg_sum += rg;
-    m->yb2_sum += yb2;
-    m->rg_sumsq += rg_sq;
-    m->yb2_sumsq += yb2_sq;
+#ifdef SR_MOM_HAVE_AVX2
+    const char *isa = getenv("SR_MOMENTS_ISA");
+    __builtin_cpu_init();
+    if (!(isa && strcmp(isa, "generic") == 0) && __builtin_cpu_supports("avx2"))
+        return (row_fns){row_sums_avx2, row_laplacian_avx2};
+#endif
+    return (row_fns){row_sums_generic, row_laplacian_generic};
 }
 
 /* Saturation numerators and the rounded-luma histogram of one row. */
@@ -63,23 +74,6 @@ static void row_scatter(const uint8_t *p, int w, const int32_t *luma, sr_image_m
     }
 }
 
-/* Laplacian terms of the interior of the row mid (up and down are its
- * neighbour rows). */
-static void row_laplacian(const int32_t *up, const int32_t *mid, const int32_t *down, int w,
-                          sr_image_moments *m)
-{
-    int64_t s = 0;
-    uint64_t sq = 0; /* < 2^64: (w-2) * 1020000^2 with w-2 <= 2^23 */
-    for (int x = 1; x < w - 1; x++) {
-        int64_t l = (int64_t)mid[x - 1] + mid[x + 1] + up[x] + down[x] - 4 * (int64_t)mid[x];
-        s += l;
-        sq += (uint64_t)(l * l);
-    }
-    m->lap_sum += s;
-    add_u128(&m->lap_sumsq_hi, &m->lap_sumsq_lo, 0, sq);
-    m->lap_n += (uint64_t)(w - 2);
-}
-
 void sr_image_moments_cpu(const uint8_t *rgb, int w, int h, sr_image_moments *out)
 {
     memset(out, 0, sizeof *out);
@@ -87,11 +81,12 @@ void sr_image_moments_cpu(const uint8_t *rgb, int w, int h, sr_image_moments *ou
         return;
     out->n_pixels = (uint64_t)w * (uint64_t)h;
 
+    const row_fns rows = pick_rows();
     int32_t *ring = xmalloc(3 * (size_t)w * sizeof *ring);
     for (int y = 0; y < h; y++) {
         const uint8_t *p = rgb + (size_t)y * (size_t)w * 3u;
         int32_t *luma = ring + (size_t)(y % 3) * (size_t)w;
-        row_sums(p, w, luma, out);
+        rows.sums(p, w, luma, out);
         row_scatter(p, w, luma, out);
         if (y >= 2 && w >= 3) {
             const int32_t *up = ring + (size_t)((y - 2) % 3) * (size_t)w;
@@ -101,7 +96,7 @@ void sr_image_moments_cpu(const uint8_t *rgb, int w, int h, sr_image_moments *ou
             const int chunk = 1 << 23;
             for (int x0 = 0; x0 < w - 2; x0 += chunk) {
                 int len = w - 2 - x0 < chunk ? w - 2 - x0 : chunk;
-                row_laplacian(up + x0, mid + x0, luma + x0, len + 2, out);
+                rows.laplacian(up + x0, mid + x0, luma + x0, len + 2, out);
             }
         }
     }
