@@ -29,6 +29,35 @@ static size_t scored_ckpts(const sr_sweep *s, const sr_analysis *a)
     return n;
 }
 
+/* Checkpoints left for the next run (too new, or still being written):
+ * how many, and the first few by name.  Nothing when there are none. */
+static double pending_line(sr_pdfw *w, double y)
+{
+    const sr_sweep *s = w->s;
+    sr_buf b;
+    sr_buf_init(&b);
+    size_t n = 0;
+    for (size_t i = 0; i < s->n_trials; i++)
+        for (size_t j = 0; j < s->trials[i].n_ckpts; j++) {
+            const sr_checkpoint *c = &s->trials[i].ckpts[j];
+            if (c->status != SR_CKPT_PENDING)
+                continue;
+            if (n < 3)
+                sr_buf_printf(&b, "%s%s/%s (%s)", n ? ", " : "", s->trials[i].name, c->file,
+                              c->pending ? c->pending : "pending");
+            n++;
+        }
+    if (n > 3)
+        sr_buf_printf(&b, " and %zu more", n - 3);
+    if (n) {
+        char *line = xasprintf("%zu checkpoint%s left for the next run: %s", n, n == 1 ? "" : "s", b.s);
+        y = sr_pdfw_key_value(w, y, "Pending", line);
+        free(line);
+    }
+    sr_buf_free(&b);
+    return y;
+}
+
 static void summary_page(sr_pdfw *w)
 {
     const sr_sweep *s = w->s;
@@ -45,9 +74,11 @@ static void summary_page(sr_pdfw *w)
     } else {
         y = sr_pdfw_key_value(w, y, "Optuna study", "none found");
     }
-    snprintf(b, sizeof b, "%zu trials, %zu checkpoints, %zu scored, %zu problems", s->n_trials,
-             sr_sweep_count_checkpoints(s), scored_ckpts(s, a), s->problems.n);
+    snprintf(b, sizeof b, "%zu trial%s, %zu checkpoint%s, %zu scored, %zu problem%s", s->n_trials,
+             s->n_trials == 1 ? "" : "s", sr_sweep_count_checkpoints(s), sr_sweep_count_checkpoints(s) == 1 ? "" : "s",
+             scored_ckpts(s, a), s->problems.n, s->problems.n == 1 ? "" : "s");
     y = sr_pdfw_key_value(w, y, "Counts", b);
+    y = pending_line(w, y);
     snprintf(b, sizeof b, "%s (%s is better)", a->expression ? a->expression : "pixar_score",
              a->maximize ? "higher" : "lower");
     y = sr_pdfw_key_value(w, y, "Score", b);

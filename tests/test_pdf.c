@@ -214,6 +214,48 @@ START_TEST(test_pdf_text)
 }
 END_TEST
 
+/* Checkpoints left for the next run are named on the summary page, as
+ * pending, not among the problems. */
+static size_t count_pending(void)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < sweep.n_trials; i++)
+        for (size_t j = 0; j < sweep.trials[i].n_ckpts; j++)
+            n += sweep.trials[i].ckpts[j].status == SR_CKPT_PENDING;
+    return n;
+}
+
+START_TEST(test_pdf_pending)
+{
+    if (!fx_have_tool("pdftotext"))
+        return;
+    char *cmd = xasprintf("pdftotext -enc UTF-8 '%s' - 2>/dev/null", pdf);
+    int st = -1;
+    if (count_pending() == 0) {
+        write_pdf();
+        char *o = fx_run(cmd, &st);
+        ck_assert_msg(strstr(o, "left for the next run") == NULL, "a pending line without pending checkpoints");
+        free(o);
+    }
+    /* the first trial's last checkpoint, as if training were still writing it */
+    sr_checkpoint *c = &sweep.trials[0].ckpts[sweep.trials[0].n_ckpts - 1];
+    c->status = SR_CKPT_PENDING;
+    free(c->pending);
+    c->pending = xstrdup("modified 3 s ago");
+    size_t n = count_pending();
+    write_pdf();
+    char *o = fx_run(cmd, &st);
+    ck_assert_int_eq(st, 0);
+    char want[96];
+    snprintf(want, sizeof want, "%zu checkpoint%s left for the next run", n, n == 1 ? "" : "s");
+    ck_assert_msg(strstr(o, want) != NULL, "no '%s' in the text", want);
+    ck_assert_msg(strstr(o, c->file) != NULL, "the pending %s is not named", c->file);
+    ck_assert_msg(strstr(o, "(modified 3") != NULL, "no reason given"); /* the line may wrap after it */
+    free(o);
+    free(cmd);
+}
+END_TEST
+
 START_TEST(test_pdf_images)
 {
     write_pdf();
@@ -347,6 +389,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, test_pdf_qpdf_check);
     tcase_add_test(tc, test_pdf_fonts_embedded);
     tcase_add_test(tc, test_pdf_text);
+    tcase_add_test(tc, test_pdf_pending);
     tcase_add_test(tc, test_pdf_images);
     tcase_add_test(tc, test_pdf_page_count);
     tcase_add_test(tc, test_pdf_outline);
