@@ -111,7 +111,8 @@ int sr_job_once(const char *sweep, const sr_job_opts *o, sr_progress *pr, volati
     memset(r, 0, sizeof *r);
     sr_lock lock;
     sr_lock_holder holder;
-    int lr = sr_lock_acquire(&lock, sweep, o->command, o->wait, &holder, err, errlen);
+    /* a stop request (watch mode) ends a wait for the lock too */
+    int lr = sr_lock_acquire_or_stop(&lock, sweep, o->command, o->wait, stop, &holder, err, errlen);
     if (lr == SR_LOCK_BUSY)
         return SR_JOB_LOCKED;
     if (lr == SR_LOCK_ERROR) {

@@ -102,7 +102,7 @@ static void write_holder(int fd, const char *command)
 }
 
 static int acquire(sr_lock *l, const char *sweep_path, const char *command, int shared, double wait_s,
-                   sr_lock_holder *holder, char *err, size_t errlen)
+                   volatile sig_atomic_t *stop, sr_lock_holder *holder, char *err, size_t errlen)
 {
     l->fd = -1;
     l->shared = shared;
@@ -157,7 +157,7 @@ static int acquire(sr_lock *l, const char *sweep_path, const char *command, int 
             return SR_LOCK_ERROR;
         }
         double left = deadline - now_s();
-        if (left <= 0) {
+        if (left <= 0 || (stop && *stop)) {
             int known = sr_lock_read_holder(l->path, holder) == 0;
             describe(l->path, holder, known, err, errlen);
             close(fd);
@@ -175,13 +175,19 @@ static int acquire(sr_lock *l, const char *sweep_path, const char *command, int 
 int sr_lock_acquire(sr_lock *l, const char *sweep_path, const char *command, double wait_s, sr_lock_holder *holder,
                     char *err, size_t errlen)
 {
-    return acquire(l, sweep_path, command, 0, wait_s, holder, err, errlen);
+    return acquire(l, sweep_path, command, 0, wait_s, NULL, holder, err, errlen);
+}
+
+int sr_lock_acquire_or_stop(sr_lock *l, const char *sweep_path, const char *command, double wait_s,
+                            volatile sig_atomic_t *stop, sr_lock_holder *holder, char *err, size_t errlen)
+{
+    return acquire(l, sweep_path, command, 0, wait_s, stop, holder, err, errlen);
 }
 
 int sr_lock_acquire_shared(sr_lock *l, const char *sweep_path, const char *command, double wait_s,
                            sr_lock_holder *holder, char *err, size_t errlen)
 {
-    return acquire(l, sweep_path, command, 1, wait_s, holder, err, errlen);
+    return acquire(l, sweep_path, command, 1, wait_s, NULL, holder, err, errlen);
 }
 
 void sr_lock_release(sr_lock *l)

@@ -8,6 +8,7 @@
 #ifndef SR_LOCK_H
 #define SR_LOCK_H
 
+#include <signal.h>
 #include <stddef.h>
 
 typedef struct {
@@ -39,6 +40,11 @@ char *sr_lock_path(const char *sweep_path);
  * Unless held, *l is left released. */
 int sr_lock_acquire(sr_lock *l, const char *sweep_path, const char *command, double wait_s, sr_lock_holder *holder,
                     char *err, size_t errlen);
+
+/* The same, giving up early (SR_LOCK_BUSY, as when the time is up) once
+ * *stop is set, e.g. by a signal handler. */
+int sr_lock_acquire_or_stop(sr_lock *l, const char *sweep_path, const char *command, double wait_s,
+                            volatile sig_atomic_t *stop, sr_lock_holder *holder, char *err, size_t errlen);
 
 /* The same, shared: any number of shared holders at once (the shards of
  * one eval, which write only their own checkpoints' files), none while an

@@ -67,5 +67,31 @@ kill -INT $W
 wait $W
 st=$?
 if [ $st -eq 0 ]; then pass "SIGINT: exit status 0"; else fail "SIGINT: exit status $st"; fi
+
+# SIGTERM while it waits for another holder's lock (--wait) stops the wait
+if command -v flock > /dev/null 2>&1; then
+    flock "$S/.sweepreport/run.lock" sleep 120 &
+    F=$!
+    i=0
+    while flock -n "$S/.sweepreport/run.lock" true 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    "$SR_BIN" run --watch 1 --wait 100 --settle 0 -o "$O" "$S" > "$TMP/watch3.out" 2>&1 &
+    W=$!
+    wait_for "^watching " "$TMP/watch3.out"
+    sleep 1
+    kill -TERM $W
+    i=0
+    while kill -0 $W 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    if kill -0 $W 2>/dev/null; then
+        fail "SIGTERM while waiting for the lock: still waiting after 10 s"
+        kill -KILL $W
+    else
+        pass "SIGTERM while waiting for the lock ends the wait"
+    fi
+    wait $W
+    kill $F 2>/dev/null
+    wait $F 2>/dev/null
+else
+    skip "SIGTERM while waiting for the lock ends the wait" "no flock(1)"
+fi
 expect_status 2 "--watch 0 is a usage error" -- "$SR_BIN" run --watch 0 "$S"
 finish
