@@ -29,18 +29,10 @@ static void eval_progress(void *ctx, size_t done, size_t total, const char *rel_
     sr_progress_update(pr, done, rel_path, measured ? measured : "measured before");
 }
 
-static int has_problem(const sr_problems *p, const char *path, const char *problem)
-{
-    for (size_t i = 0; i < p->n; i++)
-        if (!strcmp(p->items[i].path, path) && !strcmp(p->items[i].problem, problem))
-            return 1;
-    return 0;
-}
-
 static void merge_problems(sr_problems *dst, const sr_problems *src)
 {
     for (size_t i = 0; i < src->n; i++)
-        if (!has_problem(dst, src->items[i].path, src->items[i].problem))
+        if (!sr_problems_has(dst, src->items[i].path, src->items[i].problem))
             sr_problems_add(dst, src->items[i].path, "%s", src->items[i].problem);
 }
 
