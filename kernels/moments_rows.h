@@ -4,47 +4,23 @@
  * Included by image_moments.c once per instruction set, with
  *   SR_MOM_SUFFIX  name suffix of the functions (generic, avx2)
  *   SR_MOM_TARGET  a function attribute selecting the instruction set
- * The loops run over blocks of a fixed number of pixels, which the compiler
- * vectorises without a cost model of its own; everything is integer
- * arithmetic, so every instruction set gives the same sums. */
+ * Everything is integer arithmetic, so every instruction set gives the same
+ * sums. */
 
 #define SR_MCAT_(a, b) a##_##b
 #define SR_MCAT(a, b) SR_MCAT_(a, b)
 #define SR_MFN(name) SR_MCAT(name, SR_MOM_SUFFIX)
 
-/* Byte, opponent-colour and luma terms of one row of w pixels: blocks of
- * SR_MOM_BLOCK pixels (whose sums fit 32 bits), then the rest one by one. */
-SR_MOM_TARGET static void SR_MFN(row_sums)(const uint8_t *restrict p, int w, int32_t *restrict luma,
-                                          sr_image_moments *m)
+/* Byte, opponent-colour and luma terms of SR_MOM_BLOCK pixels, whose sums
+ * fit 32 bits; a loop of fixed length, which the compiler vectorises
+ * without a cost model of its own. */
+SR_MOM_TARGET static inline void SR_MFN(block_sums)(const uint8_t *restrict q, int32_t *restrict l,
+                                                   sr_image_moments *m)
 {
-    uint64_t sum = 0, sumsq = 0, rg_sq = 0, yb2_sq = 0;
-    int64_t rg = 0, yb2 = 0;
-    int x = 0;
-    for (; x + SR_MOM_BLOCK <= w; x += SR_MOM_BLOCK) {
-        const uint8_t *q = p + 3 * (size_t)x;
-        int32_t *l = luma + x;
-        uint32_t bsum = 0, bsumsq = 0, brg_sq = 0, byb2_sq = 0;
-        int32_t brg = 0, byb2 = 0;
-        for (int k = 0; k < SR_MOM_BLOCK; k++) {
-            int32_t r = q[3 * k], g = q[3 * k + 1], b = q[3 * k + 2];
-            int32_t d_rg = r - g, d_yb2 = r + g - 2 * b;
-            bsum += (uint32_t)(r + g + b);
-            bsumsq += (uint32_t)(r * r + g * g + b * b);
-            brg += d_rg;
-            byb2 += d_yb2;
-            brg_sq += (uint32_t)(d_rg * d_rg);
-            byb2_sq += (uint32_t)(d_yb2 * d_yb2);
-            l[k] = 299 * r + 587 * g + 114 * b;
-        }
-        sum += bsum;
-        sumsq += bsumsq;
-        rg += brg;
-        yb2 += byb2;
-        rg_sq += brg_sq;
-        yb2_sq += byb2_sq;
-    }
-    for (; x < w; x++) {
-        int32_t r = p[3 * x], g = p[3 * x + 1], b = p[3 * x + 2];
+    uint32_t sum = 0, sumsq = 0, rg_sq = 0, yb2_sq = 0;
+    int32_t rg = 0, yb2 = 0;
+    for (int k = 0; k < SR_MOM_BLOCK; k++) {
+        int32_t r = q[3 * k], g = q[3 * k + 1], b = q[3 * k + 2];
         int32_t d_rg = r - g, d_yb2 = r + g - 2 * b;
         sum += (uint32_t)(r + g + b);
         sumsq += (uint32_t)(r * r + g * g + b * b);
@@ -52,7 +28,7 @@ SR_MOM_TARGET static void SR_MFN(row_sums)(const uint8_t *restrict p, int w, int
         yb2 += d_yb2;
         rg_sq += (uint32_t)(d_rg * d_rg);
         yb2_sq += (uint32_t)(d_yb2 * d_yb2);
-        luma[x] = 299 * r + 587 * g + 114 * b;
+        l[k] = 299 * r + 587 * g + 114 * b;
     }
     m->sum += sum;
     m->sumsq += sumsq;
@@ -60,6 +36,23 @@ SR_MOM_TARGET static void SR_MFN(row_sums)(const uint8_t *restrict p, int w, int
     m->yb2_sum += yb2;
     m->rg_sumsq += rg_sq;
     m->yb2_sumsq += yb2_sq;
+}
+
+/* The terms of one row of w pixels, block by block; the last, short block
+ * is padded with black pixels, whose terms are all 0. */
+SR_MOM_TARGET static void SR_MFN(row_sums)(const uint8_t *restrict p, int w, int32_t *restrict luma,
+                                          sr_image_moments *m)
+{
+    int x = 0;
+    for (; x + SR_MOM_BLOCK <= w; x += SR_MOM_BLOCK)
+        SR_MFN(block_sums)(p + 3 * (size_t)x, luma + x, m);
+    if (x < w) {
+        uint8_t pad[3 * SR_MOM_BLOCK] = {0};
+        int32_t lpad[SR_MOM_BLOCK];
+        memcpy(pad, p + 3 * (size_t)x, 3 * (size_t)(w - x));
+        SR_MFN(block_sums)(pad, lpad, m);
+        memcpy(luma + x, lpad, (size_t)(w - x) * sizeof *lpad);
+    }
 }
 
 /* Laplacian terms of the interior of the row mid (up and down are its

@@ -167,23 +167,23 @@ END_TEST
 /* Against a direct area average, computed here pixel by pixel from the
  * rectangle each output pixel covers in the source (in units of 1/(ow*oh)
  * of a source pixel), on random images of odd sizes and ratios. */
+/* Length of the overlap of [a, b) and [c, d). */
+static long long overlap_len(long long a, long long b, long long c, long long d)
+{
+    long long lo = a > c ? a : c, hi = b < d ? b : d;
+    return hi > lo ? hi - lo : 0;
+}
+
 static int ref_area_pixel(const uint8_t *rgb, int w, int h, int ow, int oh, int x, int y, int ch)
 {
     /* output pixel (x, y) covers [x*w/ow, (x+1)*w/ow) x [y*h/oh, (y+1)*h/oh) */
     unsigned long long num = 0, den = 0;
     for (int j = 0; j < h; j++) {
-        long long y_lo = (long long)y * h > (long long)j * oh ? (long long)y * h : (long long)j * oh;
-        long long y_hi = (long long)(y + 1) * h < (long long)(j + 1) * oh ? (long long)(y + 1) * h
-                                                                           : (long long)(j + 1) * oh;
-        if (y_hi <= y_lo)
-            continue;
-        for (int i = 0; i < w; i++) {
-            long long x_lo = (long long)x * w > (long long)i * ow ? (long long)x * w : (long long)i * ow;
-            long long x_hi = (long long)(x + 1) * w < (long long)(i + 1) * ow ? (long long)(x + 1) * w
-                                                                               : (long long)(i + 1) * ow;
-            if (x_hi <= x_lo)
-                continue;
-            unsigned long long a = (unsigned long long)(x_hi - x_lo) * (unsigned long long)(y_hi - y_lo);
+        long long dy = overlap_len((long long)y * h, (long long)(y + 1) * h, (long long)j * oh, (long long)(j + 1) * oh);
+        for (int i = 0; i < w && dy > 0; i++) {
+            long long dx =
+                overlap_len((long long)x * w, (long long)(x + 1) * w, (long long)i * ow, (long long)(i + 1) * ow);
+            unsigned long long a = (unsigned long long)dx * (unsigned long long)dy;
             num += a * rgb[((size_t)j * (size_t)w + (size_t)i) * 3 + (size_t)ch];
             den += a;
         }
