@@ -914,6 +914,8 @@ static int write_trial_pages(tpl_set *t, const char *dir, const char *tdir, cons
     }
     const cJSON *tv = cJSON_GetObjectItemCaseSensitive(model, "tool_version");
     const cJSON *ga = cJSON_GetObjectItemCaseSensitive(model, "generated_at");
+    unsigned char *done = xcalloc(n ? n : 1, 1);
+    size_t next_report = 0;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(dynamic, 1)
 #endif
@@ -927,15 +929,23 @@ static int write_trial_pages(tpl_set *t, const char *dir, const char *tdir, cons
         char *file = xasprintf("%s.html", tf);
         char *p = sr_path_join(tdir, file);
         char why[1024];
-        if (render_page(t, "trial", tm, p, why, sizeof why) != 0) {
+        if (render_page(t, "trial", tm, p, why, sizeof why) != 0)
             errs[k] = xstrdup(why);
-        } else if (o && o->progress) {
-            char *page = xasprintf("trials/%s", file);
+        /* progress in trial order: each page that finishes reports itself
+         * and the finished ones after it that waited for it */
 #ifdef _OPENMP
 #pragma omp critical(sr_html_progress)
 #endif
-            o->progress(o->progress_ctx, page);
-            free(page);
+        {
+            done[k] = 1;
+            for (; next_report < n && done[next_report]; next_report++)
+                if (!errs[next_report] && o && o->progress) {
+                    char *tfn = trial_file(&s->trials[next_report]);
+                    char *page = xasprintf("trials/%s.html", tfn);
+                    o->progress(o->progress_ctx, page);
+                    free(page);
+                    free(tfn);
+                }
         }
         free(p);
         free(file);
@@ -950,6 +960,7 @@ static int write_trial_pages(tpl_set *t, const char *dir, const char *tdir, cons
         }
         free(errs[k]);
     }
+    free(done);
     free(errs);
     free(tjs);
     return rc;
