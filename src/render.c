@@ -55,44 +55,103 @@ static int write_text(const char *dir, const char *name, const char *text, char 
     return rc;
 }
 
-static int write_charts(const char *dir, const char *sub, sr_named_chart *charts, size_t n, sr_problems *problems,
-                        char *err, size_t errlen)
+/* Charts written together: the sweep's, or one trial's small multiples. */
+typedef struct {
+    sr_named_chart *charts;
+    size_t n;
+    const char *sub; /* folder under the report: charts, charts/trials */
+    char *step;      /* the progress item once all of them are written */
+} chart_group;
+
+/* Writes every chart of every group as SVG and PNG, all of them in one
+ * parallel loop (a group alone may have fewer charts than there are
+ * threads).  Progress comes group by group, in order; problems in chart
+ * order.  Returns 0, or -1 when a file cannot be written. */
+static int write_charts(const char *dir, chart_group *g, size_t ng, const sr_render_opts *o, size_t *done,
+                        sr_problems *problems, char *err, size_t errlen)
 {
-    char *cdir = sr_path_join(dir, sub);
-    if (sr_mkdir_p(cdir, 0755) != 0) {
-        snprintf(err, errlen, "%s: cannot create: %s", cdir, strerror(errno));
+    size_t total = 0;
+    for (size_t i = 0; i < ng; i++) {
+        char *cdir = sr_path_join(dir, g[i].sub);
+        int rc = sr_mkdir_p(cdir, 0755);
+        if (rc != 0)
+            snprintf(err, errlen, "%s: cannot create: %s", cdir, strerror(errno));
         free(cdir);
-        return -1;
+        if (rc != 0)
+            return -1;
+        total += g[i].n;
     }
-    int failed = 0;
+    size_t *group = xcalloc(total ? total : 1, sizeof *group), *index = xcalloc(total ? total : 1, sizeof *index);
+    size_t *left = xcalloc(ng ? ng : 1, sizeof *left);
+    for (size_t i = 0, k = 0; i < ng; i++) {
+        left[i] = g[i].n;
+        for (size_t j = 0; j < g[i].n; j++, k++) {
+            group[k] = i;
+            index[k] = j;
+        }
+    }
+    char **svg_why = xcalloc(total ? total : 1, sizeof *svg_why), **png_why = xcalloc(total ? total : 1, sizeof *png_why);
+    char **fail = xcalloc(total ? total : 1, sizeof *fail);
+    size_t next_step = 0;
+#ifdef _OPENMP
 #pragma omp parallel for schedule(dynamic, 1)
-    for (size_t i = 0; i < n; i++) {
-        char why[512], e2[512];
-        char *svg = sr_chart_svg(&charts[i].chart, 800, 480, why, sizeof why);
+#endif
+    for (size_t k = 0; k < total; k++) {
+        const chart_group *gr = &g[group[k]];
+        const sr_named_chart *c = &gr->charts[index[k]];
+        char why[512];
+        char *cdir = sr_path_join(dir, gr->sub);
+        char *svg = sr_chart_svg(&c->chart, 800, 480, why, sizeof why);
         if (!svg) {
-#pragma omp critical
-            sr_problems_add(problems, charts[i].id, "chart not drawn: %s", why);
-            continue;
+            svg_why[k] = xstrdup(why);
+        } else {
+            char *name = xasprintf("%s.svg", c->id);
+            if (write_text(cdir, name, svg, why, sizeof why) != 0)
+                fail[k] = xstrdup(why);
+            free(name);
+            free(svg);
+            char *png = xasprintf("%s/%s.png", cdir, c->id);
+            if (!fail[k] && sr_chart_png(&c->chart, 800, 480, png, why, sizeof why) != 0)
+                png_why[k] = xstrdup(why);
+            free(png);
         }
-        char *name = xasprintf("%s.svg", charts[i].id);
-        int rc = write_text(cdir, name, svg, e2, sizeof e2);
-        free(name);
-        free(svg);
-        if (rc != 0) {
-#pragma omp critical
-            { failed = 1; snprintf(err, errlen, "%s", e2); }
-            continue;
+        free(cdir);
+#ifdef _OPENMP
+#pragma omp critical(sr_render_charts_progress)
+#endif
+        {
+            left[group[k]]--;
+            for (; next_step < ng && left[next_step] == 0; next_step++)
+                step(o, done, g[next_step].step);
         }
-        char *png = xasprintf("%s/%s.png", cdir, charts[i].id);
-        if (sr_chart_png(&charts[i].chart, 800, 480, png, why, sizeof why) != 0) {
-#pragma omp critical
-            sr_problems_add(problems, png, "chart not drawn: %s", why);
-        }
-        free(png);
     }
-    if (failed) { free(cdir); return -1; }
-    free(cdir);
-    return 0;
+    for (; next_step < ng; next_step++) /* groups without charts */
+        step(o, done, g[next_step].step);
+    int rc = 0;
+    for (size_t k = 0; k < total; k++) {
+        const sr_named_chart *c = &g[group[k]].charts[index[k]];
+        if (svg_why[k])
+            sr_problems_add(problems, c->id, "chart not drawn: %s", svg_why[k]);
+        if (png_why[k]) {
+            char *png = xasprintf("%s/%s/%s.png", dir, g[group[k]].sub, c->id);
+            sr_problems_add(problems, png, "chart not drawn: %s", png_why[k]);
+            free(png);
+        }
+        if (fail[k] && rc == 0) {
+            snprintf(err, errlen, "%s", fail[k]);
+            rc = -1;
+        }
+        free(svg_why[k]);
+        free(png_why[k]);
+        free(fail[k]);
+    }
+    free(fail);
+    free(png_why);
+    free(svg_why);
+    free(left);
+    free(index);
+    free(group);
+    return rc;
 }
 
 /* Renders into a hidden folder beside the output, then swaps it in with one
@@ -318,25 +377,26 @@ int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result 
         ho.progress = html_page_done;
         ho.progress_ctx = &ps;
         rc = sr_html_write(tmp, &s, &a, summary, &ho, err, errlen);
-        sr_named_chart *charts = NULL;
-        size_t n = 0;
         if (rc == 0) {
-            n = sr_build_sweep_charts(&s, &a, &charts);
-            rc = write_charts(tmp, "charts", charts, n, problems, err, errlen);
-            step(o, &done, "charts");
-        }
-        sr_named_charts_free(charts, n);
-        res->charts = n;
-        /* per-trial small multiples */
-        for (size_t t = 0; rc == 0 && t < s.n_trials; t++) {
-            sr_named_chart *tc = NULL;
-            size_t tn = sr_build_trial_charts(&s, &a, t, &tc);
-            rc = write_charts(tmp, "charts/trials", tc, tn, problems, err, errlen);
-            res->charts += tn;
-            sr_named_charts_free(tc, tn);
-            char *item = xasprintf("charts/trials of %s", s.trials[t].name);
-            step(o, &done, item);
-            free(item);
+            /* the sweep's charts, then each trial's small multiples */
+            size_t ng = 1 + s.n_trials;
+            chart_group *g = xcalloc(ng, sizeof *g);
+            g[0].n = sr_build_sweep_charts(&s, &a, &g[0].charts);
+            g[0].sub = "charts";
+            g[0].step = xstrdup("charts");
+            for (size_t t = 0; t < s.n_trials; t++) {
+                g[1 + t].n = sr_build_trial_charts(&s, &a, t, &g[1 + t].charts);
+                g[1 + t].sub = "charts/trials";
+                g[1 + t].step = xasprintf("charts/trials of %s", s.trials[t].name);
+            }
+            rc = write_charts(tmp, g, ng, o, &done, problems, err, errlen);
+            res->charts = 0;
+            for (size_t i = 0; i < ng; i++) {
+                res->charts += g[i].n;
+                sr_named_charts_free(g[i].charts, g[i].n);
+                free(g[i].step);
+            }
+            free(g);
         }
         res->wrote_html = rc == 0;
     }
