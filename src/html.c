@@ -896,7 +896,8 @@ static int copy_asset(tpl_set *t, const char *name, const char *adir, char *err,
  * page's model, charts and contact sheet are its own).  The first failure in
  * trial order is the one reported. */
 static int write_trial_pages(tpl_set *t, const char *dir, const char *tdir, const sr_sweep *s, const sr_analysis *a,
-                             const cJSON *summary, const cJSON *model, const sr_html_opts *o, char *err, size_t errlen)
+                             const cJSON *summary, const cJSON *model, const sr_html_opts *o, char *err,
+                             size_t errlen)
 {
     const cJSON *trials = cJSON_GetObjectItemCaseSensitive(summary, "trials");
     size_t n = (size_t)cJSON_GetArraySize(trials);

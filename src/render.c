@@ -90,7 +90,8 @@ static int write_charts(const char *dir, chart_group *g, size_t ng, const sr_ren
             index[k] = j;
         }
     }
-    char **svg_why = xcalloc(total ? total : 1, sizeof *svg_why), **png_why = xcalloc(total ? total : 1, sizeof *png_why);
+    char **svg_why = xcalloc(total ? total : 1, sizeof *svg_why);
+    char **png_why = xcalloc(total ? total : 1, sizeof *png_why);
     char **fail = xcalloc(total ? total : 1, sizeof *fail);
     size_t next_step = 0;
 #ifdef _OPENMP

@@ -179,7 +179,8 @@ static int ref_area_pixel(const uint8_t *rgb, int w, int h, int ow, int oh, int 
     /* output pixel (x, y) covers [x*w/ow, (x+1)*w/ow) x [y*h/oh, (y+1)*h/oh) */
     unsigned long long num = 0, den = 0;
     for (int j = 0; j < h; j++) {
-        long long dy = overlap_len((long long)y * h, (long long)(y + 1) * h, (long long)j * oh, (long long)(j + 1) * oh);
+        long long dy =
+            overlap_len((long long)y * h, (long long)(y + 1) * h, (long long)j * oh, (long long)(j + 1) * oh);
         for (int i = 0; i < w && dy > 0; i++) {
             long long dx =
                 overlap_len((long long)x * w, (long long)(x + 1) * w, (long long)i * ow, (long long)(i + 1) * ow);
