@@ -109,7 +109,10 @@ else
 fi
 expect_grep 'id="pending-h"' "$R/index.html" "the index page has a pending line"
 expect_grep 'lora_trial_1-000003.safetensors' "$R/index.html" "naming the checkpoint"
+expect_grep 'href="#pending-h">([12] pending)' "$R/index.html" "the sweep's facts count it, with a link to the line"
 expect_status 0 "run with --settle 0" -- "$SR_BIN" run --settle 0 "$S"
+if grep -q 'href="#pending-h"' "$R/index.html"; then fail "a pending count with nothing pending"; else
+    pass "no pending count once nothing is pending"; fi
 expect_grep "weights measured for 1," "$TMP/out" "settled, it is measured"
 
 # ---- profiles ----------------------------------------------------------------
