@@ -5,6 +5,7 @@
 #include "contact_sheet.h"
 #include "atomic_file.h"
 #include "png_io.h"
+#include "thumbs.h"
 #include "util.h"
 
 #include <cairo.h>
@@ -311,4 +312,39 @@ int sr_contact_sheet_jpeg(const sr_sheet_row *rows, size_t n_rows, int cell, con
     if (sheet_h)
         *sheet_h = H;
     return 0;
+}
+
+void sr_sheet_row_load(sr_sheet_row *row, const char *sweep_path, const sr_trial *t, const sr_checkpoint *c, int store,
+                       char **whys)
+{
+    size_t n = c->n_samples;
+    uint8_t **th = xcalloc(n ? n : 1, sizeof *th);
+    int *tw = xcalloc(n ? n : 1, sizeof *tw);
+    int *thh = xcalloc(n ? n : 1, sizeof *thh);
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1)
+#endif
+    for (size_t k = 0; k < n; k++) {
+        char why[1024];
+        whys[k] = sr_thumb_load(sweep_path, t->path, t->name, c->samples[k], store, &th[k], &tw[k], &thh[k], why,
+                                sizeof why) == 0
+                      ? NULL
+                      : xstrdup(why);
+    }
+    row->label = c->epoch >= 0 ? xasprintf("epoch %ld", c->epoch) : xstrdup(c->final ? "final" : c->file);
+    row->n = n;
+    row->thumbs = (const uint8_t *const *)th;
+    row->tw = tw;
+    row->th = thh;
+}
+
+void sr_sheet_row_free(sr_sheet_row *row)
+{
+    for (size_t k = 0; k < row->n; k++)
+        free((void *)row->thumbs[k]);
+    free((void *)row->thumbs);
+    free((void *)row->tw);
+    free((void *)row->th);
+    free((void *)row->label);
+    memset(row, 0, sizeof *row);
 }

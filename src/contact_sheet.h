@@ -9,6 +9,8 @@
 #ifndef SR_CONTACT_SHEET_H
 #define SR_CONTACT_SHEET_H
 
+#include "sweep.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +28,15 @@ typedef struct {
     const uint8_t *const *thumbs;
     const int *tw, *th;
 } sr_sheet_row;
+
+/* The row of one checkpoint of trial t: the thumbnails of its samples
+ * (sr_thumb_load, in parallel; with store, the ones made now are cached),
+ * labelled "epoch N", "final" or the file name.  whys, with c->n_samples
+ * entries, receives a malloc'd reason for each sample that cannot be shown,
+ * NULL for the others.  The row owns what it holds: sr_sheet_row_free. */
+void sr_sheet_row_load(sr_sheet_row *row, const char *sweep_path, const sr_trial *t, const sr_checkpoint *c, int store,
+                       char **whys);
+void sr_sheet_row_free(sr_sheet_row *row);
 
 /* Composes the sheet and writes it to path as JPEG (quality 85, 4:2:0),
  * atomically.  On success returns 0 with *sheet_w x *sheet_h the image size

@@ -58,27 +58,15 @@ static int cmp_str(const void *a, const void *b)
 
 void sr_fp_folder(sr_fp *f, const char *dir)
 {
-    DIR *d = dir ? opendir(dir) : NULL;
-    if (!d) {
+    size_t n = 0;
+    char **names = dir ? sr_dir_names(dir, cmp_str, &n) : NULL;
+    if (!names) {
         sr_fp_str(f, "no folder");
         return;
     }
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            names = xrealloc(names, cap * sizeof *names);
-        }
-        names[n++] = xstrdup(e->d_name);
-    }
-    closedir(d);
-    if (n > 1)
-        qsort(names, n, sizeof *names, cmp_str);
     for (size_t i = 0; i < n; i++) {
+        if (names[i][0] == '.')
+            continue;
         char *p = sr_path_join(dir, names[i]);
         struct stat st;
         if (stat(p, &st) == 0 && S_ISREG(st.st_mode)) {
@@ -95,9 +83,8 @@ void sr_fp_folder(sr_fp *f, const char *dir)
             }
         }
         free(p);
-        free(names[i]);
     }
-    free(names);
+    sr_names_free(names, n);
 }
 
 static void fp_file_stat(sr_fp *f, const char *path)

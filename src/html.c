@@ -18,10 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#ifndef SR_THUMB_SIDE
-#define SR_THUMB_SIDE 160
-#endif
-#define SHEET_CELL 160
+#define SHEET_CELL SR_THUMB_SIDE /* sheet cells as large as the thumbnails */
 #define CHART_W 800
 #define CHART_H 480
 #define SMALL_W 480
@@ -40,37 +37,11 @@ typedef struct {
     size_t n;
 } tpl_set;
 
-static int is_dir(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 char *sr_html_templates_dir(const sr_html_opts *o)
 {
     if (o && o->templates_dir)
         return xstrdup(o->templates_dir);
-    const char *env = getenv("SR_TEMPLATES");
-    if (env && *env)
-        return xstrdup(env);
-#ifdef SR_DATADIR
-    if (is_dir(SR_DATADIR "/templates"))
-        return xstrdup(SR_DATADIR "/templates");
-#endif
-    /* the source tree: beside src/ of this file, or the current folder */
-    char *here = xstrdup(__FILE__);
-    char *slash = strrchr(here, '/');
-    if (slash) {
-        *slash = '\0';
-        char *p = xasprintf("%s/../templates", here);
-        free(here);
-        if (is_dir(p))
-            return p;
-        free(p);
-    } else {
-        free(here);
-    }
-    return xstrdup("templates");
+    return sr_data_dir("SR_TEMPLATES", "templates");
 }
 
 /* The text of a template, read on first use; pages are rendered by several
@@ -644,33 +615,24 @@ static cJSON *trial_sheet(const char *dir, const char *page_dir, const sr_sweep 
         return NULL;
     sr_sheet_row *rows = xcalloc(n_rows, sizeof *rows);
     size_t *row_ck = xcalloc(n_rows, sizeof *row_ck);
-    char **labels = xcalloc(n_rows, sizeof *labels);
     size_t r = 0, max_cols = 0;
     for (size_t j = 0; j < t->n_ckpts; j++) {
         const sr_checkpoint *c = &t->ckpts[j];
         if (!c->n_samples)
             continue;
-        uint8_t **th = xcalloc(c->n_samples, sizeof *th);
-        int *tw = xcalloc(c->n_samples, sizeof *tw);
-        int *thh = xcalloc(c->n_samples, sizeof *thh);
-        for (size_t k = 0; k < c->n_samples; k++) {
-            char why[1024];
-            if (sr_thumb_load(s->path, t->path, t->name, c->samples[k], 1, &th[k], &tw[k], &thh[k], why,
-                              sizeof why) != 0) {
+        char **whys = xcalloc(c->n_samples, sizeof *whys);
+        sr_sheet_row_load(&rows[r], s->path, t, c, 1, whys);
+        for (size_t k = 0; k < c->n_samples; k++)
+            if (whys[k]) {
                 char *abs = sr_path_join(t->path, c->samples[k]);
                 cJSON *p = cJSON_CreateObject();
                 cJSON_AddStringToObject(p, "path", abs);
-                cJSON_AddStringToObject(p, "problem", why);
+                cJSON_AddStringToObject(p, "problem", whys[k]);
                 cJSON_AddItemToArray(problems, p);
                 free(abs);
+                free(whys[k]);
             }
-        }
-        labels[r] = c->epoch >= 0 ? xasprintf("epoch %ld", c->epoch) : xstrdup(c->final ? "final" : c->file);
-        rows[r].label = labels[r];
-        rows[r].n = c->n_samples;
-        rows[r].thumbs = (const uint8_t *const *)th;
-        rows[r].tw = tw;
-        rows[r].th = thh;
+        free(whys);
         row_ck[r] = j;
         if (c->n_samples > max_cols)
             max_cols = c->n_samples;
@@ -702,7 +664,7 @@ static cJSON *trial_sheet(const char *dir, const char *page_dir, const sr_sweep 
                 char *href = rel_url(page_dir, abs);
                 cJSON *o = cJSON_CreateObject();
                 cJSON_AddStringToObject(o, "href", href);
-                char *tt = xasprintf("%s \xe2\x80\x94 %s", labels[i], c->samples[k]);
+                char *tt = xasprintf("%s \xe2\x80\x94 %s", rows[i].label, c->samples[k]);
                 cJSON_AddStringToObject(o, "title", tt);
                 free(tt);
                 char b[4][32];
@@ -729,15 +691,8 @@ static cJSON *trial_sheet(const char *dir, const char *page_dir, const sr_sweep 
     free(jpg);
     free(adir);
     free(name);
-    for (size_t i = 0; i < n_rows; i++) {
-        for (size_t k = 0; k < rows[i].n; k++)
-            free((void *)rows[i].thumbs[k]);
-        free((void *)rows[i].thumbs);
-        free((void *)rows[i].tw);
-        free((void *)rows[i].th);
-        free(labels[i]);
-    }
-    free(labels);
+    for (size_t i = 0; i < n_rows; i++)
+        sr_sheet_row_free(&rows[i]);
     free(rows);
     free(row_ck);
     return out;

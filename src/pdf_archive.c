@@ -145,16 +145,8 @@ static void context_page(sr_pdfw *w, size_t ti, time_t when)
     y = sr_pdfw_key_value(w, y, "Sweep", sr_path_base(s->path));
     y = sr_pdfw_key_value(w, y, "Sweep folder", s->path);
     y = sr_pdfw_key_value(w, y, "Trial folder", t->path);
-    if (s->study) {
-        snprintf(b, sizeof b, "%s (%s, %zu trials)", s->study->name ? s->study->name : "?",
-                 s->study->direction ? s->study->direction : "?", s->study->n_trials);
-        y = sr_pdfw_key_value(w, y, "Optuna study", b);
-    } else {
-        y = sr_pdfw_key_value(w, y, "Optuna study", "none found");
-    }
-    snprintf(b, sizeof b, "%s (%s is better)", a->expression ? a->expression : "pixar_score",
-             a->maximize ? "higher" : "lower");
-    y = sr_pdfw_key_value(w, y, "Score", b);
+    y = sr_pdfw_study_line(w, y);
+    y = sr_pdfw_score_line(w, y);
 
     /* where the trial ranks */
     size_t *order = xcalloc(s->n_trials ? s->n_trials : 1, sizeof *order);

@@ -217,6 +217,25 @@ double sr_pdfw_key_value(sr_pdfw *w, double y, const char *key, const char *valu
     return sr_pdfw_wrap(w, SR_PDF_MARGIN + 115, y, value, 0, 9.5, SR_PDF_CONTENT_W - 115, 2);
 }
 
+double sr_pdfw_study_line(sr_pdfw *w, double y)
+{
+    const sr_study *st = w->s->study;
+    if (!st)
+        return sr_pdfw_key_value(w, y, "Optuna study", "none found");
+    char b[512];
+    snprintf(b, sizeof b, "%s (%s, %zu trials)", st->name ? st->name : "?", st->direction ? st->direction : "?",
+             st->n_trials);
+    return sr_pdfw_key_value(w, y, "Optuna study", b);
+}
+
+double sr_pdfw_score_line(sr_pdfw *w, double y)
+{
+    char b[512];
+    snprintf(b, sizeof b, "%s (%s is better)", w->a->expression ? w->a->expression : "pixar_score",
+             w->a->maximize ? "higher" : "lower");
+    return sr_pdfw_key_value(w, y, "Score", b);
+}
+
 char *sr_pdf_ascii(const char *s)
 {
     sr_buf b;

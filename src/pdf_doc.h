@@ -69,6 +69,9 @@ double sr_pdfw_wrap(sr_pdfw *w, double x, double y, const char *s, int bold, dou
 double sr_pdfw_heading(sr_pdfw *w, const char *title, const char *sub);
 /* A grey key and its value wrapped on two lines at most; returns the y below. */
 double sr_pdfw_key_value(sr_pdfw *w, double y, const char *key, const char *value);
+/* The "Optuna study" and "Score" lines of the sweep, as key_value. */
+double sr_pdfw_study_line(sr_pdfw *w, double y);
+double sr_pdfw_score_line(sr_pdfw *w, double y);
 /* A bookmark to the current page (parent NULL: top level). */
 HPDF_Outline sr_pdfw_outline(sr_pdfw *w, HPDF_Outline parent, const char *title);
 void sr_pdfw_fill_rect(sr_pdfw *w, double x, double y, double wd, double h, double r, double g, double b);

@@ -13,23 +13,12 @@
 #include <string.h>
 #include <unistd.h>
 
-/* One row of thumbnails for a checkpoint. */
-static void load_row(sr_pdfw *w, const sr_trial *t, const sr_checkpoint *c, sr_sheet_row *row, char **label)
+/* One row of thumbnails for a checkpoint; samples that cannot be shown
+ * are named in the PDF's problems. */
+static void load_row(sr_pdfw *w, const sr_trial *t, const sr_checkpoint *c, sr_sheet_row *row)
 {
-    size_t n = c->n_samples ? c->n_samples : 1;
-    uint8_t **th = xcalloc(n, sizeof *th);
-    int *tw = xcalloc(n, sizeof *tw);
-    int *thh = xcalloc(n, sizeof *thh);
-    char **whys = xcalloc(n, sizeof *whys);
-#ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 1)
-#endif
-    for (size_t k = 0; k < c->n_samples; k++) {
-        char why[1024];
-        if (sr_thumb_load(w->s->path, t->path, t->name, c->samples[k], 0, &th[k], &tw[k], &thh[k], why, sizeof why) !=
-            0)
-            whys[k] = xstrdup(why);
-    }
+    char **whys = xcalloc(c->n_samples ? c->n_samples : 1, sizeof *whys);
+    sr_sheet_row_load(row, w->s->path, t, c, 0, whys);
     for (size_t k = 0; k < c->n_samples; k++)
         if (whys[k]) {
             char *abs = sr_path_join(t->path, c->samples[k]);
@@ -38,26 +27,13 @@ static void load_row(sr_pdfw *w, const sr_trial *t, const sr_checkpoint *c, sr_s
             free(whys[k]);
         }
     free(whys);
-    *label = c->epoch >= 0 ? xasprintf("epoch %ld", c->epoch) : xstrdup(c->final ? "final" : c->file);
-    row->label = *label;
-    row->n = c->n_samples;
-    row->thumbs = (const uint8_t *const *)th;
-    row->tw = tw;
-    row->th = thh;
 }
 
-static void free_rows(sr_sheet_row *rows, char **labels, size_t n)
+static void free_rows(sr_sheet_row *rows, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        for (size_t k = 0; k < rows[i].n; k++)
-            free((void *)rows[i].thumbs[k]);
-        free((void *)rows[i].thumbs);
-        free((void *)rows[i].tw);
-        free((void *)rows[i].th);
-        free(labels[i]);
-    }
+    for (size_t i = 0; i < n; i++)
+        sr_sheet_row_free(&rows[i]);
     free(rows);
-    free(labels);
 }
 
 /* Composes the rows as a JPEG of at most max_bytes (smaller cells until it
@@ -122,15 +98,12 @@ HPDF_Image sr_pdf_trial_grid(sr_pdfw *w, const sr_trial *t)
     if (!n_rows)
         return NULL;
     sr_sheet_row *rows = xcalloc(n_rows, sizeof *rows);
-    char **labels = xcalloc(n_rows, sizeof *labels);
     size_t r = 0;
     for (size_t j = 0; j < t->n_ckpts; j++)
-        if (t->ckpts[j].n_samples > 0) {
-            load_row(w, t, &t->ckpts[j], &rows[r], &labels[r]);
-            r++;
-        }
+        if (t->ckpts[j].n_samples > 0)
+            load_row(w, t, &t->ckpts[j], &rows[r++]);
     HPDF_Image img = sheet_image(w, rows, n_rows, SR_PDF_MAX_SHEET_BYTES - SR_PDF_MAX_ROW_BYTES, t->path);
-    free_rows(rows, labels, n_rows);
+    free_rows(rows, n_rows);
     return img;
 }
 
@@ -139,9 +112,8 @@ HPDF_Image sr_pdf_checkpoint_grid(sr_pdfw *w, const sr_trial *t, const sr_checkp
     if (!c->n_samples)
         return NULL;
     sr_sheet_row *row = xcalloc(1, sizeof *row);
-    char **label = xcalloc(1, sizeof *label);
-    load_row(w, t, c, row, label);
+    load_row(w, t, c, row);
     HPDF_Image img = sheet_image(w, row, 1, SR_PDF_MAX_ROW_BYTES, c->path);
-    free_rows(row, label, 1);
+    free_rows(row, 1);
     return img;
 }

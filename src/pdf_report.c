@@ -67,21 +67,13 @@ static void summary_page(sr_pdfw *w)
     char b[512], n1[64], n2[64];
     double y = sr_pdfw_heading(w, "Sweep report", sr_path_base(s->path));
     y = sr_pdfw_key_value(w, y, "Sweep", s->path);
-    if (s->study) {
-        snprintf(b, sizeof b, "%s (%s, %zu trials)", s->study->name ? s->study->name : "?",
-                 s->study->direction ? s->study->direction : "?", s->study->n_trials);
-        y = sr_pdfw_key_value(w, y, "Optuna study", b);
-    } else {
-        y = sr_pdfw_key_value(w, y, "Optuna study", "none found");
-    }
+    y = sr_pdfw_study_line(w, y);
     snprintf(b, sizeof b, "%zu trial%s, %zu checkpoint%s, %zu scored, %zu problem%s", s->n_trials,
              s->n_trials == 1 ? "" : "s", sr_sweep_count_checkpoints(s), sr_sweep_count_checkpoints(s) == 1 ? "" : "s",
              scored_ckpts(s, a), s->problems.n, s->problems.n == 1 ? "" : "s");
     y = sr_pdfw_key_value(w, y, "Counts", b);
     y = pending_line(w, y);
-    snprintf(b, sizeof b, "%s (%s is better)", a->expression ? a->expression : "pixar_score",
-             a->maximize ? "higher" : "lower");
-    y = sr_pdfw_key_value(w, y, "Score", b);
+    y = sr_pdfw_score_line(w, y);
     sr_pdf_fmt_num(a->score_min, n1, sizeof n1);
     sr_pdf_fmt_num(a->score_max, n2, sizeof n2);
     snprintf(b, sizeof b, "%s to %s", n1, n2);

@@ -73,27 +73,6 @@ static size_t utf8_next(const unsigned char *s, unsigned *cp)
     return n;
 }
 
-static void put_cp(sr_buf *b, unsigned cp)
-{
-    char u[4];
-    size_t n;
-    if (cp < 0x80) {
-        u[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        u[0] = (char)(0xC0 | cp >> 6);
-        u[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else {
-        /* only the Basic Multilingual Plane gets here */
-        u[0] = (char)(0xE0 | cp >> 12);
-        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    }
-    sr_buf_append(b, u, n);
-}
-
 /* Han, kana, hangul, CJK punctuation and full-width forms. */
 static int is_cjk(unsigned cp)
 {
@@ -271,7 +250,7 @@ void sr_pdf_text_clean(sr_pdf_fonts *f, const char *s, int bold, sr_buf *out)
                 f->replaced_cjk++;
             cp = has_glyph(f, SR_PDF_REGULAR, REPLACEMENT) ? REPLACEMENT : '?';
         }
-        put_cp(out, cp);
+        sr_buf_put_utf8(out, cp);
     }
     sr_buf_puts(out, "");
 }

@@ -30,35 +30,9 @@ void sr_profile_free(sr_profile *p)
     memset(p, 0, sizeof *p);
 }
 
-static int is_dir(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 char *sr_profile_dir(void)
 {
-    const char *env = getenv("SR_REPORTS");
-    if (env && *env)
-        return xstrdup(env);
-#ifdef SR_DATADIR
-    if (is_dir(SR_DATADIR "/reports"))
-        return xstrdup(SR_DATADIR "/reports");
-#endif
-    /* the source tree: reports/ beside src/ of this file */
-    char *here = xstrdup(__FILE__);
-    char *slash = strrchr(here, '/');
-    char *p = NULL;
-    if (slash) {
-        *slash = '\0';
-        p = xasprintf("%s/../reports", here);
-        if (!is_dir(p)) {
-            free(p);
-            p = NULL;
-        }
-    }
-    free(here);
-    return p ? p : xstrdup("reports");
+    return sr_data_dir("SR_REPORTS", "reports");
 }
 
 static char *trim(char *s)

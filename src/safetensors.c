@@ -406,32 +406,6 @@ static int read_hex4(json_parser *jp, unsigned *out)
     return 0;
 }
 
-static void append_utf8(sr_buf *b, unsigned cp)
-{
-    char u[4];
-    size_t n;
-    if (cp < 0x80) {
-        u[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        u[0] = (char)(0xC0 | (cp >> 6));
-        u[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        u[0] = (char)(0xE0 | (cp >> 12));
-        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        u[0] = (char)(0xF0 | (cp >> 18));
-        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    sr_buf_append(b, u, n);
-}
-
 /* \uXXXX (the 'u' already read).  A UTF-16 surrogate must come as a high
  * one immediately followed by an escaped low one; a lone one is refused. */
 static int parse_unicode_escape(json_parser *jp)
@@ -451,7 +425,7 @@ static int parse_unicode_escape(json_parser *jp)
             return json_error(jp, "high surrogate not followed by a low surrogate");
         cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
     }
-    append_utf8(&jp->str, cp);
+    sr_buf_put_utf8(&jp->str, cp);
     return 0;
 }
 

@@ -75,12 +75,6 @@ static int list_dir(const char *dir, name_list *out)
     return 0;
 }
 
-static int is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 static int file_exists(const char *path)
 {
     struct stat st;
@@ -269,7 +263,7 @@ static void find_samples_and_metrics(sr_checkpoint *c, const char *trial_path, s
     for (size_t i = 0; i < nc && !c->samples_dir; i++) {
         char *dir = sr_path_join(trial_path, candidates[i]);
         char *mfile = sr_path_join(dir, "metrics.json");
-        int has_dir = is_dir(dir);
+        int has_dir = sr_is_dir(dir);
         if (has_dir) {
             collect_samples(c, trial_path, candidates[i]);
             if (file_exists(mfile)) {

@@ -917,27 +917,12 @@ static int name_cmp(const void *a, const void *b)
 static void walk_logs(const char *dir, int depth, dir_set *seen, sr_scalars *out,
                       sr_problems *problems)
 {
-    DIR *d = opendir(dir);
-    if (!d) {
+    size_t n = 0;
+    char **names = sr_dir_names(dir, name_cmp, &n);
+    if (!names) {
         sr_problems_add(problems, dir, "cannot read folder: %s", strerror(errno));
         return;
     }
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            names = xrealloc(names, cap * sizeof *names);
-        }
-        names[n++] = xstrdup(e->d_name);
-    }
-    closedir(d);
-    if (n > 1)
-        qsort(names, n, sizeof *names, name_cmp);
-
     for (size_t i = 0; i < n; i++) {
         char *path = sr_path_join(dir, names[i]);
         int is_event = sr_str_has_prefix(names[i], EVENT_PREFIX);
@@ -957,9 +942,8 @@ static void walk_logs(const char *dir, int depth, dir_set *seen, sr_scalars *out
                 sr_problems_add(problems, path, "%s", why);
         }
         free(path);
-        free(names[i]);
     }
-    free(names);
+    sr_names_free(names, n);
 }
 
 typedef struct {

@@ -4,6 +4,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -291,4 +292,94 @@ uint64_t sr_hash64(const void *data, size_t len)
         h *= 1099511628211ULL;
     }
     return h;
+}
+
+char **sr_dir_names(const char *dir, int (*cmp)(const void *, const void *), size_t *n)
+{
+    *n = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return NULL;
+    char **names = xmalloc(sizeof *names);
+    size_t cap = 1;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (*n == cap) {
+            cap *= 2;
+            names = xrealloc(names, cap * sizeof *names);
+        }
+        names[(*n)++] = xstrdup(e->d_name);
+    }
+    closedir(d);
+    if (*n > 1)
+        qsort(names, *n, sizeof *names, cmp);
+    return names;
+}
+
+void sr_names_free(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+int sr_is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+char *sr_data_dir(const char *env_var, const char *name)
+{
+    const char *env = getenv(env_var);
+    if (env && *env)
+        return xstrdup(env);
+#ifdef SR_DATADIR
+    char *installed = xasprintf("%s/%s", SR_DATADIR, name);
+    if (sr_is_dir(installed))
+        return installed;
+    free(installed);
+#endif
+    /* the source tree: beside src/ of this file */
+    char *here = xstrdup(__FILE__);
+    char *slash = strrchr(here, '/');
+    char *p = NULL;
+    if (slash) {
+        *slash = '\0';
+        p = xasprintf("%s/../%s", here, name);
+        if (!sr_is_dir(p)) {
+            free(p);
+            p = NULL;
+        }
+    }
+    free(here);
+    return p ? p : xstrdup(name);
+}
+
+void sr_buf_put_utf8(sr_buf *b, unsigned cp)
+{
+    char u[4];
+    size_t n;
+    if (cp < 0x80) {
+        u[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        u[0] = (char)(0xC0 | (cp >> 6));
+        u[1] = (char)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        u[0] = (char)(0xE0 | (cp >> 12));
+        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[2] = (char)(0x80 | (cp & 0x3F));
+        n = 3;
+    } else {
+        u[0] = (char)(0xF0 | (cp >> 18));
+        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[3] = (char)(0x80 | (cp & 0x3F));
+        n = 4;
+    }
+    sr_buf_append(b, u, n);
 }

@@ -28,11 +28,28 @@ void sr_buf_append(sr_buf *b, const void *data, size_t n);
 void sr_buf_puts(sr_buf *b, const char *s);
 void sr_buf_printf(sr_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sr_buf_vprintf(sr_buf *b, const char *fmt, va_list ap);
+/* Appends code point cp (below 0x110000) in UTF-8. */
+void sr_buf_put_utf8(sr_buf *b, unsigned cp);
 /* Hands the string to the caller and leaves b empty. */
 char *sr_buf_steal(sr_buf *b);
 
 /* "a" + "/" + "b" (no doubled slash); b absolute is returned as is. */
 char *sr_path_join(const char *a, const char *b);
+
+/* Whether path is a folder (following links). */
+int sr_is_dir(const char *path);
+
+/* A folder of data files, e.g. "templates": $env_var when set, else the
+ * installed one (pkgdatadir/name), else name beside src/ in the source tree
+ * (running from a build), else name in the current folder.  Malloc'd. */
+char *sr_data_dir(const char *env_var, const char *name);
+
+/* The names in folder dir but "." and "..", malloc'd and sorted with cmp (a
+ * qsort comparator of char * elements); *n is their count.  Returns NULL with
+ * errno set when dir cannot be read (an empty folder gives a list).  Free
+ * with sr_names_free. */
+char **sr_dir_names(const char *dir, int (*cmp)(const void *, const void *), size_t *n);
+void sr_names_free(char **names, size_t n);
 /* Last component of a path (pointer into p). */
 const char *sr_path_base(const char *p);
 int sr_str_has_suffix(const char *s, const char *suffix);
