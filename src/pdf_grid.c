@@ -37,10 +37,11 @@ static void free_rows(sr_sheet_row *rows, size_t n)
 }
 
 /* Composes the rows as a JPEG of at most max_bytes (smaller cells until it
- * fits) and loads it into the document. */
+ * fits) and loads it into the document; *used gets its size. */
 static HPDF_Image sheet_image(sr_pdfw *w, const sr_sheet_row *rows, size_t n_rows, size_t max_bytes,
-                              const char *what)
+                              const char *what, size_t *used)
 {
+    *used = 0;
     char why[512] = "";
     /* cells as large as the largest thumbnail, so small samples are not lost in empty space */
     int first = 16;
@@ -75,6 +76,7 @@ static HPDF_Image sheet_image(sr_pdfw *w, const sr_sheet_row *rows, size_t n_row
         }
         HPDF_Image img = HPDF_LoadJpegImageFromMem(w->doc, (const HPDF_BYTE *)data, (HPDF_UINT)len);
         free(data);
+        *used = len;
         if (!img) {
             snprintf(why, sizeof why, "libharu error 0x%04X loading the JPEG", (unsigned)w->err.code);
             /* a bad image is not fatal: the page shows no grid */
@@ -90,19 +92,45 @@ static HPDF_Image sheet_image(sr_pdfw *w, const sr_sheet_row *rows, size_t n_row
     return NULL;
 }
 
-HPDF_Image sr_pdf_trial_grid(sr_pdfw *w, const sr_trial *t)
+size_t sr_pdf_grid_rows(const sr_trial *t)
 {
-    size_t n_rows = 0;
+    size_t n = 0;
     for (size_t j = 0; j < t->n_ckpts; j++)
-        n_rows += t->ckpts[j].n_samples > 0;
+        n += t->ckpts[j].n_samples > 0;
+    return n;
+}
+
+size_t sr_pdf_grid_pages(const sr_trial *t)
+{
+    return (sr_pdf_grid_rows(t) + SR_PDF_GRID_ROWS - 1) / SR_PDF_GRID_ROWS;
+}
+
+void sr_pdf_grid_page_rows(const sr_trial *t, size_t page, size_t *first, size_t *count)
+{
+    const size_t rows = sr_pdf_grid_rows(t), pages = sr_pdf_grid_pages(t);
+    *first = *count = 0;
+    if (page >= pages)
+        return;
+    *first = page * rows / pages;
+    *count = (page + 1) * rows / pages - *first;
+}
+
+HPDF_Image sr_pdf_trial_grid(sr_pdfw *w, const sr_trial *t, size_t page, size_t *bytes_left)
+{
+    const size_t all = sr_pdf_grid_rows(t);
+    size_t first, n_rows;
+    sr_pdf_grid_page_rows(t, page, &first, &n_rows);
     if (!n_rows)
         return NULL;
     sr_sheet_row *rows = xcalloc(n_rows, sizeof *rows);
-    size_t r = 0;
-    for (size_t j = 0; j < t->n_ckpts; j++)
-        if (t->ckpts[j].n_samples > 0)
+    size_t r = 0, k = 0;
+    for (size_t j = 0; j < t->n_ckpts && r < n_rows; j++)
+        if (t->ckpts[j].n_samples > 0 && k++ >= first)
             load_row(w, t, &t->ckpts[j], &rows[r++]);
-    HPDF_Image img = sheet_image(w, rows, n_rows, SR_PDF_MAX_SHEET_BYTES - SR_PDF_MAX_ROW_BYTES, t->path);
+    /* what is left of the trial's bytes, shared by the rows still to come */
+    size_t budget = (size_t)((double)*bytes_left * (double)n_rows / (double)(all - first)), used;
+    HPDF_Image img = sheet_image(w, rows, n_rows, budget, t->path, &used);
+    *bytes_left -= used < *bytes_left ? used : *bytes_left;
     free_rows(rows, n_rows);
     return img;
 }
@@ -113,7 +141,8 @@ HPDF_Image sr_pdf_checkpoint_grid(sr_pdfw *w, const sr_trial *t, const sr_checkp
         return NULL;
     sr_sheet_row *row = xcalloc(1, sizeof *row);
     load_row(w, t, c, row);
-    HPDF_Image img = sheet_image(w, row, 1, SR_PDF_MAX_ROW_BYTES, c->path);
+    size_t used;
+    HPDF_Image img = sheet_image(w, row, 1, SR_PDF_MAX_ROW_BYTES, c->path, &used);
     free_rows(row, 1);
     return img;
 }

@@ -228,15 +228,21 @@ void sr_pdf_trial_section(sr_pdfw *w, size_t ti, const char *root_title, HPDF_Ou
         pg++;
     } while (row < t->n_ckpts && !sr_pdfw_failed(w));
 
-    /* samples */
-    size_t has_samples = 0;
-    for (size_t j = 0; j < t->n_ckpts; j++)
-        has_samples |= t->ckpts[j].n_samples > 0;
-    if (has_samples && !sr_pdfw_failed(w)) {
-        HPDF_Image img = sr_pdf_trial_grid(w, t);
+    /* samples, SR_PDF_GRID_ROWS checkpoints a page at most */
+    const size_t grid_pages = sr_pdf_grid_pages(t);
+    size_t grid_bytes = SR_PDF_GRID_BYTES;
+    for (size_t p = 0; p < grid_pages && !sr_pdfw_failed(w); p++) {
+        HPDF_Image img = sr_pdf_trial_grid(w, t, p, &grid_bytes);
         sr_pdfw_page(w, title);
-        char *st = xasprintf("%s \xe2\x80\x94 samples", t->name);
-        double y = sr_pdfw_heading(w, st, "a row per checkpoint, a column per sample");
+        char *st = xasprintf("%s \xe2\x80\x94 samples%s", t->name, p ? " (continued)" : "");
+        size_t first, n;
+        sr_pdf_grid_page_rows(t, p, &first, &n);
+        char *subtitle = grid_pages > 1 ? xasprintf("a row per checkpoint, a column per sample; checkpoints %zu to "
+                                                    "%zu of %zu",
+                                                    first + 1, first + n, sr_pdf_grid_rows(t))
+                                        : xstrdup("a row per checkpoint, a column per sample");
+        double y = sr_pdfw_heading(w, st, subtitle);
+        free(subtitle);
         free(st);
         if (img)
             sr_pdfw_image(w, img, MARGIN, y, CONTENT_W, y - BOTTOM);

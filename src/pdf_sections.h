@@ -4,9 +4,10 @@
  * A trial section is 1 overview page (parameters and the first
  * SR_PDF_TRIAL_ROWS_FIRST checkpoints of the per-epoch table), then
  * ceil((checkpoints - SR_PDF_TRIAL_ROWS_FIRST) / SR_PDF_TRIAL_ROWS_MORE)
- * continuation pages when the table is longer, 1 samples page when any
- * checkpoint has samples, and ceil(trial charts /
- * SR_PDF_TRIAL_CHARTS_PER_PAGE) curves pages (sr_build_trial_charts).
+ * continuation pages when the table is longer, ceil(checkpoints with
+ * samples / SR_PDF_GRID_ROWS) samples pages (pdf_grid.h), and
+ * ceil(trial charts / SR_PDF_TRIAL_CHARTS_PER_PAGE) curves pages
+ * (sr_build_trial_charts).
  * The problems list takes max(1, ceil(problems / SR_PDF_PROBLEMS_PER_PAGE))
  * pages. */
 #ifndef SR_PDF_SECTIONS_H

@@ -76,6 +76,20 @@ static size_t ceil_div(size_t a, size_t b)
     return (a + b - 1) / b;
 }
 
+/* The checkpoints of t with samples, and the pages their grid takes. */
+static size_t sampled_rows(const sr_trial *t)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < t->n_ckpts; k++)
+        n += t->ckpts[k].n_samples > 0;
+    return n;
+}
+
+static size_t grid_pages(const sr_trial *t)
+{
+    return ceil_div(sampled_rows(t), SR_PDF_GRID_ROWS);
+}
+
 /* The page count of the documented layout (pdf_report.h). */
 static size_t expected_pages(void)
 {
@@ -90,10 +104,7 @@ static size_t expected_pages(void)
         n += 1;
         if (t->n_ckpts > SR_PDF_TRIAL_ROWS_FIRST)
             n += ceil_div(t->n_ckpts - SR_PDF_TRIAL_ROWS_FIRST, SR_PDF_TRIAL_ROWS_MORE);
-        int samples = 0;
-        for (size_t k = 0; k < t->n_ckpts; k++)
-            samples |= t->ckpts[k].n_samples > 0;
-        n += samples != 0;
+        n += grid_pages(t);
         sr_named_chart *tc = NULL;
         size_t tn = sr_build_trial_charts(&sweep, &analysis, i, &tc);
         sr_named_charts_free(tc, tn);
@@ -261,17 +272,15 @@ START_TEST(test_pdf_images)
     write_pdf();
     if (!fx_have_tool("pdfimages"))
         return;
-    size_t sampled = 0;
+    size_t sampled = 0, grids = 0;
     for (size_t i = 0; i < sweep.n_trials; i++) {
-        int any = 0;
-        for (size_t k = 0; k < sweep.trials[i].n_ckpts; k++)
-            any |= sweep.trials[i].ckpts[k].n_samples > 0;
-        sampled += any != 0;
+        sampled += sampled_rows(&sweep.trials[i]) > 0;
+        grids += grid_pages(&sweep.trials[i]);
     }
     ck_assert_uint_gt(sampled, 0);
-    /* one grid per sampled trial, and the recommended checkpoint's row */
+    /* a grid per grid page, and the recommended checkpoint's row */
     ck_assert(analysis.has_best);
-    size_t want = sampled + (sweep.trials[analysis.best.trial].ckpts[analysis.best.ckpt].n_samples > 0);
+    size_t want = grids + (sweep.trials[analysis.best.trial].ckpts[analysis.best.ckpt].n_samples > 0);
     char *cmd = xasprintf("pdfimages -list '%s' 2>/dev/null", pdf);
     int st = -1;
     char *o = fx_run(cmd, &st);
@@ -378,6 +387,110 @@ START_TEST(test_pdf_without_cjk_font)
 }
 END_TEST
 
+/* A trial with more checkpoints with samples than one page holds has its
+ * grid split over pages of at most SR_PDF_GRID_ROWS rows, each page headed
+ * with the checkpoints it shows, all of its images within 1 MiB. */
+START_TEST(test_pdf_long_grid)
+{
+    if (!fx_have_tool("pdftotext") || !fx_have_tool("pdfimages"))
+        return;
+    char *d = test_tmpdir("pdf-long");
+    char *sw = sr_path_join(d, "sweep");
+    char err[512];
+    sr_synth_opts so;
+    sr_synth_defaults(&so);
+    so.trials = 2;
+    so.epochs = 2 * SR_PDF_GRID_ROWS + 4;
+    so.save_every = 1;
+    so.samples = 3;
+    so.size = 40;
+    so.rank = 1;
+    so.seed = 7;
+    ck_assert_msg(sr_synth(sw, &so, err, sizeof err) == 0, "%s", err);
+    sr_sweep s;
+    sr_analysis a;
+    ck_assert_msg(sr_scan(sw, &s, err, sizeof err) == 0, "%s", err);
+    sr_analysis_opts ao = {NULL, 0, 0};
+    ck_assert_msg(sr_analyze(&s, &ao, &a, err, sizeof err) == 0, "%s", err);
+    size_t ti = 0;
+    for (size_t i = 1; i < s.n_trials; i++)
+        if (sampled_rows(&s.trials[i]) > sampled_rows(&s.trials[ti]))
+            ti = i;
+    const size_t rows = sampled_rows(&s.trials[ti]);
+    ck_assert_msg(rows > 2 * SR_PDF_GRID_ROWS, "only %zu checkpoints with samples", rows);
+    char *out = sr_path_join(d, "long.pdf");
+    ck_assert_msg(sr_pdf_report_write(out, &s, &a, NULL, err, sizeof err) == 0, "%s", err);
+
+    /* the grid pages of the trial, from the text of each page */
+    char *cmd = xasprintf("pdftotext -enc UTF-8 '%s' - 2>/dev/null", out);
+    char *text = fx_run(cmd, NULL);
+    free(cmd);
+    char *head = xasprintf("%s \xe2\x80\x94 samples", s.trials[ti].name);
+    int on_page[64] = {0}, n_pages = 0;
+    size_t next = 1;
+    int page = 1;
+    for (char *p = text; p && *p; page++) {
+        char *ff = strchr(p, '\f');
+        if (ff)
+            *ff = '\0';
+        char *h = strstr(p, head);
+        if (h) {
+            ck_assert_int_lt(n_pages, 64);
+            on_page[n_pages++] = page;
+            int continued = strncmp(h + strlen(head), " (continued)", 12) == 0;
+            ck_assert_msg(continued == (next > 1), "page %d: heading '%.60s'", page, h);
+            const char *c = strstr(p, "checkpoints ");
+            size_t from = 0, to = 0, of = 0;
+            ck_assert_msg(c && sscanf(c, "checkpoints %zu to %zu of %zu", &from, &to, &of) == 3,
+                          "page %d: no range of checkpoints", page);
+            ck_assert_uint_eq(from, next);
+            ck_assert_uint_eq(of, rows);
+            ck_assert_msg(to >= from && to - from + 1 <= SR_PDF_GRID_ROWS, "page %d: %zu to %zu", page, from, to);
+            next = to + 1;
+        }
+        p = ff ? ff + 1 : NULL;
+    }
+    ck_assert_uint_eq(next, rows + 1);
+    ck_assert_uint_eq((size_t)n_pages, ceil_div(rows, SR_PDF_GRID_ROWS));
+
+    /* one JPEG on each of those pages, together within the trial's share */
+    cmd = xasprintf("pdfimages -list '%s' 2>/dev/null", out);
+    char *list = fx_run(cmd, NULL);
+    free(cmd);
+    int images[64] = {0};
+    double bytes = 0;
+    int n = 0;
+    for (char *line = list; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        int pg;
+        char size[32];
+        if (++n > 2 && sscanf(line, "%d %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %31s", &pg, size) == 2)
+            for (int k = 0; k < n_pages; k++)
+                if (on_page[k] == pg) {
+                    images[k]++;
+                    char *end;
+                    double v = strtod(size, &end);
+                    bytes += *end == 'K' ? v * 1024 : *end == 'M' ? v * 1024 * 1024 : v;
+                }
+        line = nl ? nl + 1 : NULL;
+    }
+    for (int k = 0; k < n_pages; k++)
+        ck_assert_msg(images[k] == 1, "page %d has %d images:\n%s", on_page[k], images[k], list);
+    ck_assert_msg(bytes <= SR_PDF_GRID_BYTES, "%.0f bytes of grids", bytes);
+    free(list);
+    free(head);
+    free(text);
+    free(out);
+    sr_analysis_free(&a);
+    sr_sweep_free(&s);
+    test_rmtree(d);
+    free(sw);
+    free(d);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("pdf");
@@ -395,5 +508,9 @@ Suite *make_suite(void)
     tcase_add_test(tc, test_pdf_outline);
     tcase_add_test(tc, test_pdf_without_cjk_font);
     suite_add_tcase(s, tc);
+    TCase *tl = tcase_create("long grid");
+    tcase_set_timeout(tl, 300);
+    tcase_add_test(tl, test_pdf_long_grid);
+    suite_add_tcase(s, tl);
     return s;
 }

@@ -74,12 +74,13 @@ static size_t trial_index(const char *name)
     return 0;
 }
 
-static int has_samples(const sr_trial *t)
+/* The checkpoints of t with samples: the rows of its sample grid. */
+static size_t sampled_rows(const sr_trial *t)
 {
+    size_t n = 0;
     for (size_t k = 0; k < t->n_ckpts; k++)
-        if (t->ckpts[k].n_samples)
-            return 1;
-    return 0;
+        n += t->ckpts[k].n_samples > 0;
+    return n;
 }
 
 /* Writes every archive; all trials of the fixture have checkpoints. */
@@ -309,7 +310,7 @@ static size_t expected_pages(size_t ti)
     size_t n = 1 + 1; /* the context page, the overview */
     if (t->n_ckpts > SR_PDF_TRIAL_ROWS_FIRST)
         n += ceil_div(t->n_ckpts - SR_PDF_TRIAL_ROWS_FIRST, SR_PDF_TRIAL_ROWS_MORE);
-    n += has_samples(t) != 0;
+    n += ceil_div(sampled_rows(t), SR_PDF_GRID_ROWS);
     sr_named_chart *tc = NULL;
     size_t tn = sr_build_trial_charts(&sweep, &analysis, ti, &tc);
     sr_named_charts_free(tc, tn);
@@ -386,7 +387,7 @@ START_TEST(test_archive_images)
             }
             line = nl ? nl + 1 : NULL;
         }
-        ck_assert_uint_eq(images, has_samples(&sweep.trials[i]) ? 1 : 0);
+        ck_assert_uint_eq(images, ceil_div(sampled_rows(&sweep.trials[i]), SR_PDF_GRID_ROWS));
         ck_assert_msg(bytes <= 1024.0 * 1024.0, "%s: %.0f bytes of images", p, bytes);
         free(o);
         free(cmd);
