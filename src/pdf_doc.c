@@ -290,13 +290,54 @@ void sr_pdfw_fill_rect(sr_pdfw *w, double x, double y, double wd, double h, doub
     HPDF_Page_SetRGBFill(w->page, 0, 0, 0);
 }
 
+/* Where a header too wide for max_w at size is best broken in two: after
+ * the '_' or ' ' that makes the wider half narrowest.  0 when it fits, or
+ * has no such place. */
+static size_t header_break(sr_pdfw *w, const char *name, int bold, double size, double max_w)
+{
+    sr_buf head;
+    sr_buf_init(&head);
+    sr_pdf_text_clean(&w->fonts, name, bold, &head);
+    size_t best = 0;
+    if (sr_pdf_text_width(&w->fonts, head.s, bold, size) > max_w) {
+        double widest = INFINITY;
+        for (size_t k = 1; name[k]; k++) {
+            if (name[k - 1] != '_' && name[k - 1] != ' ')
+                continue;
+            char *first = xstrndup(name, k);
+            sr_pdf_text_clean(&w->fonts, first, bold, &head);
+            double a = sr_pdf_text_width(&w->fonts, head.s, bold, size);
+            sr_pdf_text_clean(&w->fonts, name + k, bold, &head);
+            double b = sr_pdf_text_width(&w->fonts, head.s, bold, size);
+            free(first);
+            if (fmax(a, b) < widest) {
+                widest = fmax(a, b);
+                best = k;
+            }
+        }
+    }
+    sr_buf_free(&head);
+    return best;
+}
+
 void sr_pdfw_table_header(sr_pdfw *w, double y, const char *const *names, const double *xs, const int *right,
                           size_t n, double size)
 {
     sr_pdfw_fill_rect(w, SR_PDF_MARGIN, y - 4, SR_PDF_CONTENT_W, size + 8, 0.90, 0.90, 0.90);
+    /* a name too wide for its column goes on two smaller lines, inside the band */
+    const double small = size * 0.85;
     for (size_t i = 0; i < n; i++) {
         double cw = (i + 1 < n ? xs[i + 1] : SR_PDF_MARGIN + SR_PDF_CONTENT_W) - xs[i] - 4;
-        sr_pdfw_text(w, right[i] ? xs[i] + cw : xs[i] + 2, y, names[i], 1, size, cw - 2, right[i] ? 1 : 0);
+        double x = right[i] ? xs[i] + cw : xs[i] + 2;
+        size_t k = header_break(w, names[i], 1, size, cw - 2);
+        if (!k) {
+            sr_pdfw_text(w, x, y, names[i], 1, size, cw - 2, right[i] ? 1 : 0);
+            continue;
+        }
+        char *first = xstrndup(names[i], k);
+        sr_pdfw_text(w, x, y + small * 0.72, first, 1, small, cw - 2, right[i] ? 1 : 0);
+        sr_pdfw_text(w, x, y - small * 0.28, names[i] + k, 1, small, cw - 2, right[i] ? 1 : 0);
+        free(first);
     }
 }
 

@@ -225,6 +225,34 @@ START_TEST(test_pdf_text)
 }
 END_TEST
 
+/* Metric names too wide for their column in the per-epoch table are
+ * broken at an underscore onto two lines, not cut. */
+START_TEST(test_pdf_table_headers_whole)
+{
+    write_pdf();
+    if (!fx_have_tool("pdftotext"))
+        return;
+    char *cmd = xasprintf("pdftotext -enc UTF-8 '%s' - 2>/dev/null", pdf);
+    char *o = fx_run(cmd, NULL);
+    free(cmd);
+    int pages = 0;
+    for (char *p = o; p && *p;) {
+        char *ff = strchr(p, '\f');
+        if (ff)
+            *ff = '\0';
+        if (strstr(p, "Per-epoch metrics")) {
+            pages++;
+            ck_assert_msg(strstr(p, "mean_") && strstr(p, "brightness") && strstr(p, "contrast"),
+                          "a metric name is cut:\n%s", p);
+            ck_assert_msg(!strstr(p, "_bri\xe2\x80\xa6") && !strstr(p, "_co\xe2\x80\xa6"), "a cut header:\n%s", p);
+        }
+        p = ff ? ff + 1 : NULL;
+    }
+    ck_assert_int_eq(pages, (int)sweep.n_trials);
+    free(o);
+}
+END_TEST
+
 /* Checkpoints left for the next run are named on the summary page, as
  * pending, not among the problems. */
 static size_t count_pending(void)
@@ -502,6 +530,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, test_pdf_qpdf_check);
     tcase_add_test(tc, test_pdf_fonts_embedded);
     tcase_add_test(tc, test_pdf_text);
+    tcase_add_test(tc, test_pdf_table_headers_whole);
     tcase_add_test(tc, test_pdf_pending);
     tcase_add_test(tc, test_pdf_images);
     tcase_add_test(tc, test_pdf_page_count);
