@@ -29,14 +29,25 @@ static int word_at(const char *p, const char *end, const char *w)
     return 1;
 }
 
-/* Rewrites NaN / Infinity / -Infinity outside strings. */
-static char *rewrite_nonfinite(const char *text, size_t len, int *changed, size_t *outlen)
+/* A replaced word: `from_len` bytes at `from` in the text became `to_len`
+ * bytes at `to` in the rewritten text. */
+typedef struct {
+    size_t from, from_len, to, to_len;
+} rewrite;
+
+typedef struct {
+    rewrite *at;
+    size_t n, cap;
+} rewrites;
+
+/* Rewrites NaN / Infinity / -Infinity outside strings; each replacement
+ * is recorded in rw. */
+static char *rewrite_nonfinite(const char *text, size_t len, rewrites *rw, size_t *outlen)
 {
     sr_buf b;
     sr_buf_init(&b);
     const char *p = text, *end = text + len, *run = text;
     int in_string = 0;
-    *changed = 0;
     while (p < end) {
         char c = *p;
         if (in_string) {
@@ -65,10 +76,14 @@ static char *rewrite_nonfinite(const char *text, size_t len, int *changed, size_
         }
         if (rep) {
             sr_buf_append(&b, run, (size_t)(p - run));
+            if (rw->n == rw->cap) {
+                rw->cap = rw->cap ? 2 * rw->cap : 8;
+                rw->at = xrealloc(rw->at, rw->cap * sizeof *rw->at);
+            }
+            rw->at[rw->n++] = (rewrite){(size_t)(p - text), skip, b.len, strlen(rep)};
             sr_buf_puts(&b, rep);
             p += skip;
             run = p;
-            *changed = 1;
         } else {
             p++;
         }
@@ -78,9 +93,26 @@ static char *rewrite_nonfinite(const char *text, size_t len, int *changed, size_
     return sr_buf_steal(&b);
 }
 
-static void restore_nan(cJSON *item)
+/* The offset in the original text of offset `at` of the rewritten one (the
+ * start of a replaced word for any offset inside its replacement). */
+static size_t original_offset(const rewrites *rw, size_t at)
+{
+    size_t orig = at;
+    for (size_t i = 0; i < rw->n && rw->at[i].to <= at; i++) {
+        if (at < rw->at[i].to + rw->at[i].to_len)
+            return rw->at[i].from;
+        orig = orig - rw->at[i].to_len + rw->at[i].from_len;
+    }
+    return orig;
+}
+
+/* Turns the NaN marks back into numbers.  Returns -1 when one is a key:
+ * NaN is a value, never a name. */
+static int restore_nan(cJSON *item)
 {
     for (; item; item = item->next) {
+        if (item->string && strcmp(item->string, NAN_MARK) == 0)
+            return -1;
         if (cJSON_IsString(item) && item->valuestring && strcmp(item->valuestring, NAN_MARK) == 0) {
             cJSON_free(item->valuestring);
             item->valuestring = NULL;
@@ -88,9 +120,10 @@ static void restore_nan(cJSON *item)
             item->valuedouble = NAN;
             item->valueint = 0;
         }
-        if (item->child)
-            restore_nan(item->child);
+        if (item->child && restore_nan(item->child) != 0)
+            return -1;
     }
+    return 0;
 }
 
 static void position_of(const char *text, const char *at, int *line, int *col)
@@ -109,31 +142,36 @@ static void position_of(const char *text, const char *at, int *line, int *col)
 
 cJSON *sr_json_parse(const char *text, size_t len, char *err, size_t errlen)
 {
-    int changed = 0;
+    rewrites rw = {NULL, 0, 0};
     size_t srclen = 0;
-    char *src = rewrite_nonfinite(text, len, &changed, &srclen);
+    char *src = rewrite_nonfinite(text, len, &rw, &srclen);
+    cJSON *root = NULL;
     if (memchr(src, '\0', srclen)) {
         snprintf(err, errlen, "invalid JSON: NUL byte in the text");
-        free(src);
-        return NULL;
+        goto done;
     }
     const char *end = NULL;
     /* The length includes the terminating NUL: cJSON checks for it after the
      * value to reject trailing text. */
-    cJSON *root = cJSON_ParseWithLengthOpts(src, srclen + 1, &end, 1);
+    root = cJSON_ParseWithLengthOpts(src, srclen + 1, &end, 1);
     if (!root) {
+        /* the position in the text as it was, before the rewrite */
+        size_t at = end ? (size_t)(end - src) : 0;
         int line, col;
-        const char *at = end ? end : src;
-        position_of(src, at, &line, &col);
-        if (srclen == 0 || (size_t)(at - src) >= srclen)
+        position_of(text, text + original_offset(&rw, at), &line, &col);
+        if (srclen == 0 || at >= srclen)
             snprintf(err, errlen, "invalid JSON: unexpected end of the text at line %d", line);
         else
             snprintf(err, errlen, "invalid JSON at line %d, column %d", line, col);
-        free(src);
-        return NULL;
+        goto done;
     }
-    if (changed)
-        restore_nan(root);
+    if (rw.n && restore_nan(root) != 0) {
+        snprintf(err, errlen, "invalid JSON: NaN used as a key");
+        cJSON_Delete(root);
+        root = NULL;
+    }
+done:
+    free(rw.at);
     free(src);
     return root;
 }

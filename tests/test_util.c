@@ -46,7 +46,8 @@ START_TEST(test_json_errors)
 {
     char err[256];
     static const char *const bad[] = {"", "{", "{\"a\": 1,}", "{\"a\": Nan}", "{\"a\": NaNa}", "{} {}",
-                                      "{\"a\": Infinityx}", "[1, 2"};
+                                      "{\"a\": Infinityx}", "[1, 2", "{NaN: 1}", "{\"a\": {NaN: NaN}}",
+                                      "{Infinity: 1}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = '\0';
         cJSON *j = sr_json_parse(bad[i], strlen(bad[i]), err, sizeof err);
@@ -56,6 +57,14 @@ START_TEST(test_json_errors)
     /* the line of the error is reported */
     ck_assert_ptr_null(sr_json_parse("{\n\"a\": 1,\n\"b\": }", 16, err, sizeof err));
     ck_assert_msg(strstr(err, "line 3") != NULL, "%s", err);
+    /* the column is the one in the file, whatever NaN or Infinity come before it on its line */
+    const char *cols = "{\"a\": [NaN, -Infinity, Infinity, NaN], \"b\": ?}";
+    ck_assert_ptr_null(sr_json_parse(cols, strlen(cols), err, sizeof err));
+    char want[64];
+    snprintf(want, sizeof want, "line 1, column %d", (int)(strchr(cols, '?') - cols) + 1);
+    ck_assert_msg(strstr(err, want) != NULL, "%s, not %s", err, want);
+    ck_assert_ptr_null(sr_json_parse("{NaN: 1}", 8, err, sizeof err));
+    ck_assert_msg(strstr(err, "NaN used as a key") != NULL, "%s", err);
     /* embedded NUL */
     ck_assert_ptr_null(sr_json_parse("{\"a\": 1}\0", 9, err, sizeof err));
 }
