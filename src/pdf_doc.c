@@ -118,6 +118,18 @@ double sr_pdfw_text(sr_pdfw *w, double x, double y, const char *s, int bold, dou
     return tw;
 }
 
+double sr_pdfw_text_shrink(sr_pdfw *w, double x, double y, const char *s, int bold, double size, double min_size,
+                           double max_w, int align)
+{
+    if (!w->page || sr_pdfw_failed(w))
+        return 0;
+    sr_pdf_text_clean(&w->fonts, s, bold, &w->tb);
+    double tw = sr_pdf_text_width(&w->fonts, w->tb.s, bold, size);
+    if (max_w > 0 && tw > max_w)
+        size = fmax(min_size, size * max_w / tw * 0.99); /* a hair under, against rounding */
+    return sr_pdfw_text(w, x, y, s, bold, size, max_w, align);
+}
+
 double sr_pdfw_wrap(sr_pdfw *w, double x, double y, const char *s, int bold, double size, double max_w,
                     int max_lines)
 {

@@ -61,6 +61,10 @@ void sr_pdfw_page(sr_pdfw *w, const char *section);
  * (0: no limit).  align: 0 left, 1 right (x is the right edge), 2 centred.
  * Returns the width drawn. */
 double sr_pdfw_text(sr_pdfw *w, double x, double y, const char *s, int bold, double size, double max_w, int align);
+/* As sr_pdfw_text, but text too wide for max_w is first made smaller, down
+ * to min_size points, and only then cut. */
+double sr_pdfw_text_shrink(sr_pdfw *w, double x, double y, const char *s, int bold, double size, double min_size,
+                           double max_w, int align);
 /* Greedy wrapping at spaces, slashes, '_' and '-': at most max_lines lines
  * from y down, the last one cut with an ellipsis.  Returns the y below. */
 double sr_pdfw_wrap(sr_pdfw *w, double x, double y, const char *s, int bold, double size, double max_w,

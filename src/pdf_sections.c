@@ -219,7 +219,9 @@ void sr_pdf_trial_section(sr_pdfw *w, size_t ti, const char *root_title, HPDF_Ou
                     sr_pdf_fmt_num(v, cell, sizeof cell);
                 }
                 double cw = (j + 1 < nc ? xs[j + 1] : MARGIN + CONTENT_W) - xs[j] - 4;
-                sr_pdfw_text(w, right[j] ? xs[j] + cw : xs[j] + 2, y, cell, best, 7.5, cw - 2, right[j] ? 1 : 0);
+                /* a long file name gets smaller before it is cut */
+                sr_pdfw_text_shrink(w, right[j] ? xs[j] + cw : xs[j] + 2, y, cell, best, 7.5, j == 1 ? 5.5 : 7.5,
+                                    cw - 2, right[j] ? 1 : 0);
             }
             y -= 12;
         }

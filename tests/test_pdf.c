@@ -226,8 +226,9 @@ START_TEST(test_pdf_text)
 END_TEST
 
 /* Metric names too wide for their column in the per-epoch table are
- * broken at an underscore onto two lines, not cut. */
-START_TEST(test_pdf_table_headers_whole)
+ * broken at an underscore onto two lines, not cut; the starred best
+ * checkpoint's file name is made smaller, not cut. */
+START_TEST(test_pdf_table_text_whole)
 {
     write_pdf();
     if (!fx_have_tool("pdftotext"))
@@ -245,6 +246,16 @@ START_TEST(test_pdf_table_headers_whole)
             ck_assert_msg(strstr(p, "mean_") && strstr(p, "brightness") && strstr(p, "contrast"),
                           "a metric name is cut:\n%s", p);
             ck_assert_msg(!strstr(p, "_bri\xe2\x80\xa6") && !strstr(p, "_co\xe2\x80\xa6"), "a cut header:\n%s", p);
+            for (size_t i = 0; i < analysis.n_trials && i < sweep.n_trials; i++) {
+                char *head = xasprintf("Trial %s\n", sweep.trials[i].name);
+                long b = analysis.trials[i].best;
+                if (strstr(p, head) && b >= 0) {
+                    char *star = xasprintf("\xe2\x98\x85 %s", sweep.trials[i].ckpts[b].file);
+                    ck_assert_msg(strstr(p, star) != NULL, "no whole '%s' on:\n%s", star, p);
+                    free(star);
+                }
+                free(head);
+            }
         }
         p = ff ? ff + 1 : NULL;
     }
@@ -530,7 +541,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, test_pdf_qpdf_check);
     tcase_add_test(tc, test_pdf_fonts_embedded);
     tcase_add_test(tc, test_pdf_text);
-    tcase_add_test(tc, test_pdf_table_headers_whole);
+    tcase_add_test(tc, test_pdf_table_text_whole);
     tcase_add_test(tc, test_pdf_pending);
     tcase_add_test(tc, test_pdf_images);
     tcase_add_test(tc, test_pdf_page_count);
