@@ -1134,3 +1134,33 @@ void sr_analysis_free(sr_analysis *a)
     free(a->params);
     memset(a, 0, sizeof *a);
 }
+
+typedef struct {
+    size_t trial;
+    double key;
+} order_row;
+
+static int order_cmp(const void *pa, const void *pb)
+{
+    const order_row *x = pa, *y = pb;
+    int fx = isfinite(x->key), fy = isfinite(y->key);
+    if (fx != fy)
+        return fy - fx;
+    if (fx && x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return x->trial < y->trial ? -1 : x->trial > y->trial;
+}
+
+void sr_analysis_trial_order(const sr_sweep *s, const sr_analysis *a, size_t *order)
+{
+    order_row *rows = xcalloc(s->n_trials ? s->n_trials : 1, sizeof *rows);
+    for (size_t i = 0; i < s->n_trials; i++) {
+        rows[i].trial = i;
+        double v = i < a->n_trials ? a->trials[i].best_score : NAN;
+        rows[i].key = a->maximize ? -v : v;
+    }
+    qsort(rows, s->n_trials, sizeof *rows, order_cmp);
+    for (size_t i = 0; i < s->n_trials; i++)
+        order[i] = rows[i].trial;
+    free(rows);
+}

@@ -76,6 +76,11 @@ typedef struct {
 int sr_analyze(const sr_sweep *s, const sr_analysis_opts *o, sr_analysis *out, char *err, size_t errlen);
 void sr_analysis_free(sr_analysis *a);
 
+/* The leaderboard's order: trial indexes by best score, the best first;
+ * trials without a score follow in their order.  order holds s->n_trials
+ * entries. */
+void sr_analysis_trial_order(const sr_sweep *s, const sr_analysis *a, size_t *order);
+
 /* Whether expression compiles against the metrics of the sweep's
  * checkpoints and the names in more (e.g. those a measurement will add).
  * Returns 0, or -1 with "score expression: ..." in err. */

@@ -511,16 +511,28 @@ static cJSON *index_model(const char *dir, const sr_sweep *s, const sr_analysis 
             cJSON_Delete(sl);
     }
 
-    /* leaderboard */
+    /* leaderboard, the best trial first (as in the PDF) */
     cJSON *rows = cJSON_AddArrayToObject(m, "leaderboard");
-    size_t i = 0;
-    cJSON_ArrayForEach(tj, trials)
-    {
-        if (i >= s->n_trials)
-            break;
+    const size_t n_rows = (size_t)cJSON_GetArraySize(trials) < s->n_trials ? (size_t)cJSON_GetArraySize(trials)
+                                                                            : s->n_trials;
+    size_t *order = xcalloc(s->n_trials ? s->n_trials : 1, sizeof *order);
+    if (a)
+        sr_analysis_trial_order(s, a, order);
+    else
+        for (size_t k = 0; k < s->n_trials; k++)
+            order[k] = k;
+    if (a)
+        cJSON_AddStringToObject(m, "leaderboard_order", a->maximize ? "higher is better" : "lower is better");
+    size_t rank = 0;
+    for (size_t k = 0; k < s->n_trials; k++) {
+        const size_t i = order[k];
+        if (i >= n_rows)
+            continue;
+        tj = cJSON_GetArrayItem(trials, (int)i);
         const sr_trial *t = &s->trials[i];
         const sr_trial_analysis *ta = a && i < a->n_trials ? &a->trials[i] : NULL;
         cJSON *r = cJSON_CreateObject();
+        cJSON_AddItemToObject(r, "rank", num_cell(ta && isfinite(ta->best_score) ? (double)++rank : NAN));
         cJSON_AddStringToObject(r, "name", t->name);
         char *tf = trial_file(t);
         char *href = xasprintf("trials/%s.html", tf);
@@ -539,8 +551,8 @@ static cJSON *index_model(const char *dir, const sr_sweep *s, const sr_analysis 
         cJSON_AddBoolToObject(r, "overfit", ta && ta->overfit);
         cJSON_AddBoolToObject(r, "recommended", a && a->has_best && a->best.trial == i);
         cJSON_AddItemToArray(rows, r);
-        i++;
     }
+    free(order);
 
     /* checkpoints left for the next run */
     const cJSON *pend = cJSON_GetObjectItemCaseSensitive(summary, "pending");

@@ -150,7 +150,7 @@ static void context_page(sr_pdfw *w, size_t ti, time_t when)
 
     /* where the trial ranks */
     size_t *order = xcalloc(s->n_trials ? s->n_trials : 1, sizeof *order);
-    sr_pdf_trial_order(s, a, order);
+    sr_analysis_trial_order(s, a, order);
     size_t ranked = 0, rank = 0;
     for (size_t i = 0; i < s->n_trials; i++) {
         size_t k = order[i];

@@ -138,7 +138,7 @@ static void leaderboard(sr_pdfw *w)
     const sr_sweep *s = w->s;
     const sr_analysis *a = w->a;
     size_t *order = xcalloc(s->n_trials ? s->n_trials : 1, sizeof *order);
-    sr_pdf_trial_order(s, a, order);
+    sr_analysis_trial_order(s, a, order);
     static const char *const names[] = {"Trial", "State", "Optuna value", "Best epoch", "Best score", "Final score",
                                         "Overfit"};
     static const int right[] = {0, 0, 1, 1, 1, 1, 0};

@@ -41,8 +41,4 @@ double sr_pdf_recommendation_card(sr_pdfw *w, double y, double height, const cha
 /* Whether a problem's path is the folder dir or inside it. */
 int sr_pdf_path_under(const char *path, const char *dir);
 
-/* Trial indexes by best score, the best first; trials without a score
- * follow in their order.  order holds s->n_trials entries. */
-void sr_pdf_trial_order(const sr_sweep *s, const sr_analysis *a, size_t *order);
-
 #endif

@@ -11,6 +11,7 @@
 #include "util.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,6 +177,58 @@ static void check_page(const char *path, int allow_relative)
     free(text);
 }
 
+/* The leaderboard lists the trials best first: their best scores never
+ * get better down the table, unscored trials last; the first row is the
+ * recommended trial's, ranked 1. */
+static void check_leaderboard_order(const char *sweep, const char *index_text)
+{
+    char err[512];
+    sr_sweep s;
+    ck_assert_msg(sr_scan(sweep, &s, err, sizeof err) == 0, "%s", err);
+    sr_analysis_opts ao;
+    memset(&ao, 0, sizeof ao);
+    sr_analysis a;
+    ck_assert_msg(sr_analyze(&s, &ao, &a, err, sizeof err) == 0, "%s", err);
+    const char *table = strstr(index_text, "id=\"leaderboard\"");
+    ck_assert_ptr_nonnull(table);
+    const char *end = strstr(table, "</table>");
+    ck_assert_ptr_nonnull(end);
+    ck_assert_msg(strstr(index_text, "by best score, lower is better") != NULL, "no order named");
+    size_t rows = 0;
+    double prev = -INFINITY;
+    int unscored = 0;
+    const char *body = strstr(table, "<tbody>");
+    ck_assert_ptr_nonnull(body);
+    for (const char *p = strstr(body, "<tr"); p && p < end; p = strstr(p + 1, "<tr")) {
+        const char *td = strstr(p, "<td data-sort=\"");
+        if (!td || td > end)
+            break;
+        td += strlen("<td data-sort=\"");
+        size_t i = 0;
+        while (i < s.n_trials && strncmp(td, s.trials[i].name, strlen(s.trials[i].name)) != 0)
+            i++;
+        ck_assert_msg(i < s.n_trials, "an unknown trial in row %zu", rows + 1);
+        if (rows == 0) {
+            ck_assert(a.has_best);
+            ck_assert_msg(i == a.best.trial, "the first row is %s, not the recommended trial", s.trials[i].name);
+            ck_assert_msg(strncmp(p, "<tr class=\"recommended\"><td class=\"num\" data-sort=\"1\">1</td>", 59) == 0,
+                          "the first row is not ranked 1: %.80s", p);
+        }
+        double v = a.trials[i].best_score;
+        if (isfinite(v)) {
+            ck_assert_msg(!unscored, "%s is scored but follows an unscored trial", s.trials[i].name);
+            ck_assert_msg(v >= prev, "%s (%g) follows a worse trial (%g)", s.trials[i].name, v, prev);
+            prev = v;
+        } else {
+            unscored = 1;
+        }
+        rows++;
+    }
+    ck_assert_uint_eq(rows, s.n_trials);
+    sr_analysis_free(&a);
+    sr_sweep_free(&s);
+}
+
 START_TEST(test_site)
 {
     char *sweep = make_sweep("html_site");
@@ -206,6 +259,7 @@ START_TEST(test_site)
     free(tt);
     char *it = read_text(index);
     ck_assert(strstr(it, "id=\"leaderboard\"") != NULL);
+    check_leaderboard_order(sweep, it);
     ck_assert(strstr(it, "trials/trial_0001.html") != NULL);
     ck_assert(strstr(it, "<svg") != NULL);
     ck_assert(strstr(it, "navigator") == NULL); /* the script is a file, not inline */
