@@ -71,7 +71,7 @@ static void metric_key(const char *name, int *group, int *place)
     }
 }
 
-static int metric_name_cmp(const void *pa, const void *pb)
+int sr_metric_name_cmp(const void *pa, const void *pb)
 {
     const char *a = *(const char *const *)pa, *b = *(const char *const *)pb;
     int ga, pa_, gb, pb_;
@@ -517,7 +517,7 @@ static void collect_metrics(builder *b)
             continue;
         b->metrics[b->n_metrics++] = xstrdup(names[j]);
     }
-    qsort(b->metrics, b->n_metrics, sizeof *b->metrics, metric_name_cmp);
+    qsort(b->metrics, b->n_metrics, sizeof *b->metrics, sr_metric_name_cmp);
     free(names);
     free(counts);
 }

@@ -70,6 +70,11 @@ typedef struct {
  * NULL when there are none.  Free with sr_named_charts_free. */
 size_t sr_build_sweep_charts(const sr_sweep *s, const sr_analysis *a, sr_named_chart **out);
 
+/* The order metric names are shown in, for qsort over char *: the seed's
+ * (pixar_score, brightness, contrast ...), the image metrics, the weight
+ * metrics, then the rest by name. */
+int sr_metric_name_cmp(const void *pa, const void *pb);
+
 /* Small multiples of one trial (index into s->trials): its score and each key
  * metric (seed, image and the main weight metrics) vs epoch, one small chart
  * each, axes shared across trials so that trials compare at a glance. */

@@ -584,11 +584,6 @@ static int metric_known(char **names, size_t n, const char *name)
     return 0;
 }
 
-static int cmp_str(const void *x, const void *y)
-{
-    return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
 /* TensorBoard loss of one trial (the same tags as the sweep chart). */
 static int build_loss_chart(const sr_trial *t, sr_chart *c)
 {
@@ -739,7 +734,7 @@ static cJSON *trial_model(const char *dir, const char *page_dir, const sr_sweep 
     }
     cJSON *problems = cJSON_AddArrayToObject(m, "problems");
 
-    /* metric columns: every metric of the trial, sorted */
+    /* metric columns: every metric of the trial, in the charts' order */
     char **names = NULL;
     size_t n_names = 0, cap = 0;
     for (size_t j = 0; j < t->n_ckpts; j++)
@@ -754,7 +749,7 @@ static cJSON *trial_model(const char *dir, const char *page_dir, const sr_sweep 
             names[n_names++] = (char *)nm;
         }
     if (n_names)
-        qsort(names, n_names, sizeof *names, cmp_str);
+        qsort(names, n_names, sizeof *names, sr_metric_name_cmp);
     cJSON *cols = cJSON_AddArrayToObject(m, "metric_names");
     for (size_t k = 0; k < n_names; k++)
         cJSON_AddItemToArray(cols, cJSON_CreateString(names[k]));

@@ -256,6 +256,16 @@ START_TEST(test_site)
     ck_assert(strstr(tt, "<svg") != NULL);
     ck_assert(strstr(tt, "trial_0001-sheet.jpg") != NULL);
     ck_assert(strstr(tt, "../../trial_0001/") != NULL);
+    /* the per-epoch table leads with the seed's metrics, then the image and weight ones, the rest last */
+    const char *cols[] = {">mean_brightness</th>", ">mean_sharpness</th>", ">weight_delta_norm</th>",
+                          ">inspector_avg_magnitude_te</th>"};
+    const char *prev_col = tt;
+    for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++) {
+        const char *at = strstr(tt, cols[k]);
+        ck_assert_msg(at != NULL, "no column %s", cols[k]);
+        ck_assert_msg(at > prev_col, "column %s is out of order", cols[k]);
+        prev_col = at;
+    }
     free(tt);
     char *it = read_text(index);
     ck_assert(strstr(it, "id=\"leaderboard\"") != NULL);
