@@ -735,12 +735,15 @@ static cJSON *trial_model(const char *dir, const char *page_dir, const sr_sweep 
     cJSON *problems = cJSON_AddArrayToObject(m, "problems");
 
     /* metric columns: every metric of the trial, in the charts' order */
+    if (a && a->expression)
+        cJSON_AddStringToObject(m, "score_expression", a->expression);
     char **names = NULL;
     size_t n_names = 0, cap = 0;
     for (size_t j = 0; j < t->n_ckpts; j++)
         for (size_t k = 0; k < t->ckpts[j].metrics.n; k++) {
             const char *nm = t->ckpts[j].metrics.items[k].name;
-            if (metric_known(names, n_names, nm))
+            /* a score that is one metric is the Score column already */
+            if (metric_known(names, n_names, nm) || (a && a->expression && strcmp(a->expression, nm) == 0))
                 continue;
             if (n_names == cap) {
                 cap = cap ? cap * 2 : 16;

@@ -256,6 +256,9 @@ START_TEST(test_site)
     ck_assert(strstr(tt, "<svg") != NULL);
     ck_assert(strstr(tt, "trial_0001-sheet.jpg") != NULL);
     ck_assert(strstr(tt, "../../trial_0001/") != NULL);
+    /* the score, here one metric, is the Score column and not a second one */
+    ck_assert_msg(strstr(tt, "title=\"pixar_score\">Score</th>") != NULL, "the Score column does not name its metric");
+    ck_assert_msg(strstr(tt, ">pixar_score</th>") == NULL, "pixar_score twice");
     /* the per-epoch table leads with the seed's metrics, then the image and weight ones, the rest last */
     const char *cols[] = {">mean_brightness</th>", ">mean_sharpness</th>", ">weight_delta_norm</th>",
                           ">inspector_avg_magnitude_te</th>"};
