@@ -255,7 +255,8 @@ static void make_missing_thumbnails(const char *sweep_path, const sr_trial *t, c
         if (!why[i])
             continue;
         char *p = sr_path_join(t->path, c->samples[i]);
-        sr_problems_add(problems, p, "%s", png_reason(why[i], p));
+        if (!sr_vanished(p))
+            sr_problems_add(problems, p, "%s", png_reason(why[i], p));
         free(p);
         free(why[i]);
     }
@@ -314,17 +315,22 @@ static void decoded_free(decoded_samples *d)
 }
 
 /* The image metrics of the decoded samples; those that could not be
- * decoded are problems. */
+ * decoded are problems.  Returns 0, -1 when none could be decoded, or 1
+ * when a sample is gone since the scan (nothing is measured: the next run
+ * measures the samples there are then). */
 static int measure_decoded(const sr_trial *t, const sr_checkpoint *c, decoded_samples *d, const sr_device *dev,
                            sr_metrics *out, sr_image_lists *lists, sr_problems *problems)
 {
-    size_t n = d->n, ok = 0;
+    size_t n = d->n, ok = 0, gone = 0;
     const uint8_t **rgb = xcalloc(n ? n : 1, sizeof *rgb);
     int *w = xcalloc(n ? n : 1, sizeof *w), *h = xcalloc(n ? n : 1, sizeof *h);
     for (size_t i = 0; i < n; i++) {
         if (d->why[i]) {
             char *p = sr_path_join(t->path, c->samples[i]);
-            sr_problems_add(problems, p, "%s", png_reason(d->why[i], p));
+            if (sr_vanished(p))
+                gone++;
+            else
+                sr_problems_add(problems, p, "%s", png_reason(d->why[i], p));
             free(p);
             continue;
         }
@@ -334,7 +340,9 @@ static int measure_decoded(const sr_trial *t, const sr_checkpoint *c, decoded_sa
         ok++;
     }
     int rc = -1;
-    if (ok > 0) {
+    if (gone > 0) {
+        rc = 1;
+    } else if (ok > 0) {
         sr_image_set set;
         sr_measure_image_set(dev, rgb, w, h, ok, &set);
         sr_image_set_aggregate(&set, out, lists);
@@ -410,9 +418,10 @@ static int owned(const eval_ctx *x, const sr_checkpoint *c)
  * the nearest earlier valid checkpoint of the trial that can be read,
  * whoever owns it.  The last checkpoint read stays in memory, so a process
  * that owns every checkpoint reads each file once; a shard reads a
- * predecessor that another shard owns as well. */
+ * predecessor that another shard owns as well.  A checkpoint that is being
+ * written or is gone since the scan is marked in later[]. */
 static void measure_weights(const eval_ctx *x, const sr_trial *t, const sr_device *dev, sr_metrics *weights,
-                            int *have_weights, sr_eval_stats *stats, sr_problems *problems)
+                            int *have_weights, unsigned char *later, sr_eval_stats *stats, sr_problems *problems)
 {
     size_t n = t->n_ckpts;
     unsigned char *unreadable = xcalloc(n ? n : 1, 1);
@@ -454,8 +463,8 @@ static void measure_weights(const eval_ctx *x, const sr_trial *t, const sr_devic
             prev_idx = i;
         } else {
             unreadable[i] = 1;
-            if (st == SR_ST_INCOMPLETE) {
-                stats->pending++;
+            if (st == SR_ST_INCOMPLETE || sr_vanished(c->path)) {
+                later[i] = 1;
             } else {
                 sr_problems_add(problems, c->path, "weights not measured: %s", err);
                 stats->failed++;
@@ -553,13 +562,14 @@ static void eval_trial(const eval_ctx *x, sr_trial *t, const sr_device *dev, sr_
     size_t n = t->n_ckpts;
     sr_metrics *weights = xcalloc(n ? n : 1, sizeof *weights);
     int *have_weights = xcalloc(n ? n : 1, sizeof *have_weights);
+    unsigned char *later = xcalloc(n ? n : 1, 1); /* changed since the scan: left for the next run */
 
     /* the first samples are decoded while the weights are measured */
     decode_ahead ahead;
     memset(&ahead, 0, sizeof ahead);
     decode_ahead_start(&ahead, x, t, 0);
 
-    measure_weights(x, t, dev, weights, have_weights, stats, problems);
+    measure_weights(x, t, dev, weights, have_weights, later, stats, problems);
 
     for (size_t i = 0; i < n; i++) {
         sr_checkpoint *c = &t->ckpts[i];
@@ -604,6 +614,8 @@ static void eval_trial(const eval_ctx *x, sr_trial *t, const sr_device *dev, sr_
                         sr_problems_add(problems, dir, "%s", err);
                     free(dir);
                 }
+            } else if (mr > 0) {
+                later[i] = 1;
             } else {
                 stats->failed++;
             }
@@ -612,6 +624,8 @@ static void eval_trial(const eval_ctx *x, sr_trial *t, const sr_device *dev, sr_
         }
         if (have_weights[i])
             stats->weights_measured++;
+        if (later[i])
+            stats->pending++;
         if (have_weights[i] || have_images)
             save_record(x->sweep_path, t, c, have_weights[i] ? &weights[i] : NULL, have_images ? &images : NULL,
                         devname, problems);
@@ -636,6 +650,7 @@ static void eval_trial(const eval_ctx *x, sr_trial *t, const sr_device *dev, sr_
         sr_metrics_free(&weights[i]);
     free(weights);
     free(have_weights);
+    free(later);
 }
 
 /* ---- workers: one per device ------------------------------------------------ */

@@ -632,10 +632,12 @@ static cJSON *trial_sheet(const char *dir, const char *page_dir, const sr_sweep 
         for (size_t k = 0; k < c->n_samples; k++)
             if (whys[k]) {
                 char *abs = sr_path_join(t->path, c->samples[k]);
-                cJSON *p = cJSON_CreateObject();
-                cJSON_AddStringToObject(p, "path", abs);
-                cJSON_AddStringToObject(p, "problem", whys[k]);
-                cJSON_AddItemToArray(problems, p);
+                if (!sr_vanished(abs)) { /* one gone since the scan is no problem */
+                    cJSON *p = cJSON_CreateObject();
+                    cJSON_AddStringToObject(p, "path", abs);
+                    cJSON_AddStringToObject(p, "problem", whys[k]);
+                    cJSON_AddItemToArray(problems, p);
+                }
                 free(abs);
                 free(whys[k]);
             }

@@ -331,6 +331,12 @@ int sr_is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+int sr_vanished(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) != 0 && errno == ENOENT;
+}
+
 char *sr_data_dir(const char *env_var, const char *name)
 {
     const char *env = getenv(env_var);

@@ -39,6 +39,10 @@ char *sr_path_join(const char *a, const char *b);
 /* Whether path is a folder (following links). */
 int sr_is_dir(const char *path);
 
+/* Whether path is gone (stat says ENOENT): a file of the sweep deleted
+ * since it was scanned, which is no bad input but the sweep changing. */
+int sr_vanished(const char *path);
+
 /* A folder of data files, e.g. "templates": $env_var when set, else the
  * installed one (pkgdatadir/name), else name beside src/ in the source tree
  * (running from a build), else name in the current folder.  Malloc'd. */

@@ -118,6 +118,31 @@ expect_status 0 "eval with a failing sampler" -- "$SR_BIN" eval --sampler "sh -c
 expect_grep "exited with status 3: broken" "$TMP/err" "the sampler's failure is reported with its last line"
 expect_grep "1 failed" "$TMP/out" "and counted"
 
+# Files that vanish while eval runs (a trainer keeping only its last
+# checkpoints, samples made again) are left for the next run, not named as
+# problems.  The sampler, run for trial_0002's checkpoint without samples,
+# deletes trial_0003's checkpoints and trial_0004's samples before eval gets
+# to them.
+V="$TMP/vanish"
+"$SR_BIN" synth --trials 4 --epochs 6 --samples 3 --size 48 --rank 2 --seed 3 "$V" > /dev/null || exit 1
+VANISH="$SR_SRCDIR/tests/data/sampler/vanish.sh"
+expect_status 0 "eval while files vanish" -- "$SR_BIN" eval --jobs 1 --settle 3600 --samples 2 \
+    --sampler "sh '$VANISH' {checkpoint} {outdir} {n} '$V/trial_0003/lora_trial_3-000002.safetensors' '$V/trial_0003/lora_trial_3-000004.safetensors' '$V/trial_0004/realtime_evaluations'" "$V"
+if [ -e "$V/trial_0003/lora_trial_3-000002.safetensors" ] || [ -e "$V/trial_0004/realtime_evaluations" ]; then
+    fail "the sampler did not delete the files"
+fi
+if grep -E "trial_0003|trial_0004" "$TMP/err" > "$TMP/vanish-problems"; then
+    fail "vanished files named as problems: $(head -3 "$TMP/vanish-problems")"
+else
+    pass "vanished files are not problems"
+fi
+expect_grep "samples rendered for 1" "$TMP/out" "the sampler ran"
+# trial_0003's two checkpoints, trial_0004's checkpoint with samples, the half-written one
+expect_grep ", 4 pending" "$TMP/out" "what vanished is left for the next run"
+expect_status 0 "the next eval" -- "$SR_BIN" eval --settle 3600 "$V"
+expect_grep "trial_0003: no checkpoint in this trial" "$TMP/err" "the next run sees the sweep as it is"
+if grep -q "trial_0004/realtime_evaluations" "$TMP/err"; then fail "the gone samples are still named"; else pass "the gone samples are not named"; fi
+
 # inspect: one checkpoint in detail.  SD1.5: 3 down blocks x 2 attentions x 12
 # modules (attn1 q/k/v/out, attn2 q/k/v/out, ff x2, proj_in/out), 1 x 12 in the
 # middle, 3 x 3 x 12 up, 12 text-encoder layers x 6.

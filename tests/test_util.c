@@ -217,6 +217,28 @@ START_TEST(test_rng)
 }
 END_TEST
 
+/* Only a path that does not exist is gone; one that cannot be looked at
+ * for another reason is not. */
+START_TEST(test_vanished)
+{
+    char *dir = test_tmpdir("vanished");
+    char *f = sr_path_join(dir, "file");
+    FILE *fp = fopen(f, "w");
+    ck_assert_ptr_nonnull(fp);
+    fclose(fp);
+    ck_assert_int_eq(sr_vanished(f), 0);
+    ck_assert_int_eq(sr_vanished(dir), 0);
+    char *under_file = sr_path_join(f, "x"); /* ENOTDIR */
+    ck_assert_int_eq(sr_vanished(under_file), 0);
+    ck_assert_int_eq(unlink(f), 0);
+    ck_assert_int_eq(sr_vanished(f), 1);
+    free(under_file);
+    free(f);
+    test_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("util");
@@ -229,6 +251,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, test_strings);
     tcase_add_test(tc, test_rng);
     tcase_add_test(tc, test_short_file_name);
+    tcase_add_test(tc, test_vanished);
     suite_add_tcase(s, tc);
     return s;
 }
