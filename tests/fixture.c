@@ -219,3 +219,10 @@ char *fx_run(const char *cmd, int *status)
     sr_buf_puts(&b, "");
     return sr_buf_steal(&b);
 }
+
+double fx_pdfimages_bytes(const char *size)
+{
+    char *end;
+    double v = strtod(size, &end);
+    return *end == 'K' ? v * 1024 : *end == 'M' ? v * 1024 * 1024 : v;
+}

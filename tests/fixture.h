@@ -40,4 +40,7 @@ int fx_have_tool(const char *tool);
  * NULL); *status (when not NULL) gets pclose's status. */
 char *fx_run(const char *cmd, int *status);
 
+/* Bytes from the size column of pdfimages -list ("12.3K", "1.20M", "845B"). */
+double fx_pdfimages_bytes(const char *size);
+
 #endif

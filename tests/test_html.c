@@ -97,15 +97,22 @@ static char *make_sweep(const char *name)
     return sweep;
 }
 
+/* Scans the sweep and analyses it with the default score. */
+static void scan_analyze(const char *sweep, sr_sweep *s, sr_analysis *a)
+{
+    char err[512];
+    ck_assert_msg(sr_scan(sweep, s, err, sizeof err) == 0, "%s", err);
+    sr_analysis_opts ao;
+    memset(&ao, 0, sizeof ao);
+    ck_assert_msg(sr_analyze(s, &ao, a, err, sizeof err) == 0, "%s", err);
+}
+
 static void build_site(const char *sweep, const char *out, int self_contained)
 {
     char err[512];
     sr_sweep s;
-    ck_assert_msg(sr_scan(sweep, &s, err, sizeof err) == 0, "%s", err);
-    sr_analysis_opts ao;
-    memset(&ao, 0, sizeof ao);
     sr_analysis a;
-    ck_assert_msg(sr_analyze(&s, &ao, &a, err, sizeof err) == 0, "%s", err);
+    scan_analyze(sweep, &s, &a);
     ck_assert_msg(a.has_best, "the synthetic sweep has a recommendation");
     cJSON *summary = sr_summary_json(&s, &a, "2026-01-02T03:04:05+0000");
     sr_html_opts ho = {.templates_dir = NULL, .self_contained = self_contained};
@@ -182,13 +189,9 @@ static void check_page(const char *path, int allow_relative)
  * recommended trial's, ranked 1. */
 static void check_leaderboard_order(const char *sweep, const char *index_text)
 {
-    char err[512];
     sr_sweep s;
-    ck_assert_msg(sr_scan(sweep, &s, err, sizeof err) == 0, "%s", err);
-    sr_analysis_opts ao;
-    memset(&ao, 0, sizeof ao);
     sr_analysis a;
-    ck_assert_msg(sr_analyze(&s, &ao, &a, err, sizeof err) == 0, "%s", err);
+    scan_analyze(sweep, &s, &a);
     const char *table = strstr(index_text, "id=\"leaderboard\"");
     ck_assert_ptr_nonnull(table);
     const char *end = strstr(table, "</table>");
@@ -345,11 +348,8 @@ START_TEST(test_missing_templates)
     char *out = xasprintf("%s/r", sweep);
     char err[512];
     sr_sweep s;
-    ck_assert(sr_scan(sweep, &s, err, sizeof err) == 0);
-    sr_analysis_opts ao;
-    memset(&ao, 0, sizeof ao);
     sr_analysis a;
-    ck_assert(sr_analyze(&s, &ao, &a, err, sizeof err) == 0);
+    scan_analyze(sweep, &s, &a);
     cJSON *summary = sr_summary_json(&s, &a, NULL);
     char *none = sr_path_join(sweep, "no-templates");
     sr_html_opts ho = {.templates_dir = none};

@@ -340,9 +340,7 @@ START_TEST(test_pdf_images)
             ck_assert_int_ge(k, 15);
             images++;
             jpegs += strcmp(col[8], "jpeg") == 0;
-            char *end;
-            double v = strtod(col[14], &end);
-            double bytes = *end == 'K' ? v * 1024 : *end == 'M' ? v * 1024 * 1024 : v;
+            double bytes = fx_pdfimages_bytes(col[14]);
             if (strcmp(col[0], "1") == 0)
                 summary += bytes; /* the recommended checkpoint's row */
             else if (bytes > largest)
@@ -509,9 +507,7 @@ START_TEST(test_pdf_long_grid)
             for (int k = 0; k < n_pages; k++)
                 if (on_page[k] == pg) {
                     images[k]++;
-                    char *end;
-                    double v = strtod(size, &end);
-                    bytes += *end == 'K' ? v * 1024 : *end == 'M' ? v * 1024 * 1024 : v;
+                    bytes += fx_pdfimages_bytes(size);
                 }
         line = nl ? nl + 1 : NULL;
     }

@@ -346,14 +346,6 @@ START_TEST(test_archive_page_count)
 }
 END_TEST
 
-/* Bytes from pdfimages' size column ("12.3K", "1.20M", "845B"). */
-static double size_bytes(const char *s)
-{
-    char *end;
-    double v = strtod(s, &end);
-    return *end == 'K' ? v * 1024 : *end == 'M' ? v * 1024 * 1024 : v;
-}
-
 START_TEST(test_archive_images)
 {
     write_all();
@@ -383,7 +375,7 @@ START_TEST(test_archive_images)
                 ck_assert_str_eq(col[8], "jpeg");
                 ck_assert_str_eq(col[9], "no"); /* no interpolation */
                 images++;
-                bytes += size_bytes(col[14]);
+                bytes += fx_pdfimages_bytes(col[14]);
             }
             line = nl ? nl + 1 : NULL;
         }
