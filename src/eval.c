@@ -273,6 +273,36 @@ typedef struct {
     int *w, *h;
 } decoded_samples;
 
+/* One sample of a checkpoint. */
+typedef struct {
+    const char *sweep_path;
+    const sr_trial *t;
+    const sr_checkpoint *c;
+} sample_source;
+
+/* Decodes sample i once and keeps its thumbnail if it has none
+ * (sr_sample_decode_fn). */
+static int decode_one(void *ctx, size_t i, uint8_t **rgb, int *w, int *h, char **why)
+{
+    const sample_source *src = ctx;
+    char err[512];
+    char *p = sr_path_join(src->t->path, src->c->samples[i]);
+    sr_thumb_id id;
+    int have_id = sr_thumb_id_of(p, &id) == 0; /* before decoding: a rewrite meanwhile is seen */
+    int rc = 0;
+    if (sr_png_read_rgb8(p, rgb, w, h, err, sizeof err) != 0) {
+        *why = xstrdup(err);
+        *rgb = NULL;
+        rc = -1;
+    } else if (have_id) {
+        char *rel = xasprintf("%s/%s", src->t->name, src->c->samples[i]);
+        keep_thumbnail(src->sweep_path, rel, &id, *rgb, *w, *h);
+        free(rel);
+    }
+    free(p);
+    return rc;
+}
+
 /* Decodes every sample of the checkpoint once, in parallel, and keeps the
  * thumbnails of those that have none. */
 static void decode_samples(const char *sweep_path, const sr_trial *t, const sr_checkpoint *c, decoded_samples *d)
@@ -283,22 +313,10 @@ static void decode_samples(const char *sweep_path, const sr_trial *t, const sr_c
     d->why = xcalloc(n ? n : 1, sizeof *d->why);
     d->w = xcalloc(n ? n : 1, sizeof *d->w);
     d->h = xcalloc(n ? n : 1, sizeof *d->h);
+    sample_source src = {sweep_path, t, c};
 #pragma omp parallel for schedule(dynamic, 1)
-    for (long i = 0; i < (long)n; i++) {
-        char err[512];
-        char *p = sr_path_join(t->path, c->samples[i]);
-        sr_thumb_id id;
-        int have_id = sr_thumb_id_of(p, &id) == 0; /* before decoding: a rewrite meanwhile is seen */
-        if (sr_png_read_rgb8(p, &d->rgb[i], &d->w[i], &d->h[i], err, sizeof err) != 0) {
-            d->why[i] = xstrdup(err);
-            d->rgb[i] = NULL;
-        } else if (have_id) {
-            char *rel = xasprintf("%s/%s", t->name, c->samples[i]);
-            keep_thumbnail(sweep_path, rel, &id, d->rgb[i], d->w[i], d->h[i]);
-            free(rel);
-        }
-        free(p);
-    }
+    for (long i = 0; i < (long)n; i++)
+        (void)decode_one(&src, (size_t)i, &d->rgb[i], &d->w[i], &d->h[i], &d->why[i]);
 }
 
 static void decoded_free(decoded_samples *d)
@@ -314,46 +332,86 @@ static void decoded_free(decoded_samples *d)
     memset(d, 0, sizeof *d);
 }
 
+/* Names the samples that could not be decoded (why[i] set) as problems,
+ * but those gone since the scan; returns how many are gone. */
+static size_t report_undecoded(const sr_trial *t, const sr_checkpoint *c, char *const *why, sr_problems *problems)
+{
+    size_t gone = 0;
+    for (size_t i = 0; i < c->n_samples; i++) {
+        if (!why[i])
+            continue;
+        char *p = sr_path_join(t->path, c->samples[i]);
+        if (sr_vanished(p))
+            gone++;
+        else
+            sr_problems_add(problems, p, "%s", png_reason(why[i], p));
+        free(p);
+    }
+    return gone;
+}
+
+/* The checkpoint's metrics from its measured set.  Returns 0, -1 when no
+ * sample could be decoded, or 1 when a sample is gone since the scan
+ * (nothing is kept: the next run measures the samples there are then). */
+static int finish_images(const sr_checkpoint *c, const sr_image_set *set, size_t gone, sr_metrics *out,
+                         sr_image_lists *lists, sr_problems *problems)
+{
+    if (gone > 0)
+        return 1;
+    if (set->n == 0) {
+        sr_problems_add(problems, c->path, "none of its %zu samples could be decoded", c->n_samples);
+        return -1;
+    }
+    sr_image_set_aggregate(set, out, lists);
+    return 0;
+}
+
 /* The image metrics of the decoded samples; those that could not be
- * decoded are problems.  Returns 0, -1 when none could be decoded, or 1
- * when a sample is gone since the scan (nothing is measured: the next run
- * measures the samples there are then). */
+ * decoded are problems.  Returns as finish_images. */
 static int measure_decoded(const sr_trial *t, const sr_checkpoint *c, decoded_samples *d, const sr_device *dev,
                            sr_metrics *out, sr_image_lists *lists, sr_problems *problems)
 {
-    size_t n = d->n, ok = 0, gone = 0;
+    size_t n = d->n, ok = 0;
     const uint8_t **rgb = xcalloc(n ? n : 1, sizeof *rgb);
     int *w = xcalloc(n ? n : 1, sizeof *w), *h = xcalloc(n ? n : 1, sizeof *h);
+    size_t gone = report_undecoded(t, c, d->why, problems);
     for (size_t i = 0; i < n; i++) {
-        if (d->why[i]) {
-            char *p = sr_path_join(t->path, c->samples[i]);
-            if (sr_vanished(p))
-                gone++;
-            else
-                sr_problems_add(problems, p, "%s", png_reason(d->why[i], p));
-            free(p);
+        if (d->why[i])
             continue;
-        }
         rgb[ok] = d->rgb[i];
         w[ok] = d->w[i];
         h[ok] = d->h[i];
         ok++;
     }
-    int rc = -1;
-    if (gone > 0) {
-        rc = 1;
-    } else if (ok > 0) {
-        sr_image_set set;
+    sr_image_set set = {0};
+    if (!gone && ok > 0)
         sr_measure_image_set(dev, rgb, w, h, ok, &set);
-        sr_image_set_aggregate(&set, out, lists);
-        sr_image_set_free(&set);
-        rc = 0;
-    } else {
-        sr_problems_add(problems, c->path, "none of its %zu samples could be decoded", n);
-    }
+    int rc = finish_images(c, &set, gone, out, lists, problems);
+    sr_image_set_free(&set);
     free(rgb);
     free(w);
     free(h);
+    return rc;
+}
+
+/* As measure_decoded for a checkpoint with many samples: decoded and
+ * measured STREAM_CHUNK at a time, so that its samples are never all in
+ * memory at once. */
+#define STREAM_CHUNK 64
+
+static int measure_streamed(const char *sweep_path, const sr_trial *t, const sr_checkpoint *c, const sr_device *dev,
+                            sr_metrics *out, sr_image_lists *lists, sr_problems *problems)
+{
+    char **why = xcalloc(c->n_samples ? c->n_samples : 1, sizeof *why);
+    sample_source src = {sweep_path, t, c};
+    sr_image_set set;
+    sr_measure_image_stream(dev, c->n_samples, STREAM_CHUNK, decode_one, &src, &set, why);
+    size_t gone = report_undecoded(t, c, why, problems);
+    int rc = finish_images(c, &set, gone, out, lists, problems);
+    sr_image_set_free(&set);
+    for (size_t i = 0; i < c->n_samples; i++)
+        free(why[i]);
+    free(why);
     return rc;
 }
 
@@ -596,10 +654,17 @@ static void eval_trial(const eval_ctx *x, sr_trial *t, const sr_device *dev, sr_
         sr_image_lists lists = {0};
         int have_images = 0;
         if (needs_images(c, o->force)) {
-            decoded_samples d;
-            decode_for(&ahead, x, t, i, &d);
-            int mr = measure_decoded(t, c, &d, dev, &images, &lists, problems);
-            decoded_free(&d);
+            int mr;
+            if (c->n_samples > DECODE_AHEAD_MAX_SAMPLES) {
+                mr = measure_streamed(x->sweep_path, t, c, dev, &images, &lists, problems);
+                if (!ahead.running)
+                    decode_ahead_start(&ahead, x, t, i + 1);
+            } else {
+                decoded_samples d;
+                decode_for(&ahead, x, t, i, &d);
+                mr = measure_decoded(t, c, &d, dev, &images, &lists, problems);
+                decoded_free(&d);
+            }
             if (mr == 0) {
                 have_images = 1;
                 stats->images_measured++;

@@ -143,6 +143,38 @@ expect_status 0 "the next eval" -- "$SR_BIN" eval --settle 3600 "$V"
 expect_grep "trial_0003: no checkpoint in this trial" "$TMP/err" "the next run sees the sweep as it is"
 if grep -q "trial_0004/realtime_evaluations" "$TMP/err"; then fail "the gone samples are still named"; else pass "the gone samples are not named"; fi
 
+# A checkpoint with more samples than are decoded at once (64) is measured a
+# chunk at a time, with the same definitions.
+M="$TMP/many"
+"$SR_BIN" synth --trials 2 --epochs 4 --samples 80 --size 24 --rank 1 --seed 5 "$M" > /dev/null || exit 1
+expect_status 0 "eval of checkpoints with 80 samples" -- "$SR_BIN" eval --settle 3600 "$M"
+expect_grep "samples measured for 2," "$TMP/out" "both checkpoints with samples are measured"
+if [ -n "${SR_PYTHON:-}" ] && "$SR_PYTHON" -c 'import numpy, PIL' 2>/dev/null; then
+    "$SR_BIN" scan --json -q "$M" > "$TMP/many.json"
+    if "$SR_PYTHON" - "$TMP/many.json" <<'PY'
+import json, os, sys
+import numpy as np
+from PIL import Image
+seen = 0
+for t in json.load(open(sys.argv[1]))["trials"]:
+    for c in t["checkpoints"]:
+        if c["status"] != "ok" or len(c["samples"]) <= 64:
+            continue
+        m = c["metrics"]
+        imgs = [np.asarray(Image.open(os.path.join(t["path"], s)).convert("RGB")) for s in c["samples"]]
+        assert m["total_samples"] == len(imgs), (c["file"], m["total_samples"])
+        b = [np.mean(a) / 255 for a in imgs]
+        assert abs(m["mean_brightness"] - np.mean(b)) < 1e-9, (c["file"], m["mean_brightness"], np.mean(b))
+        assert abs(m["std_brightness"] - np.std(b)) < 1e-9
+        assert 0 < m["sample_diversity"] < 1, m.get("sample_diversity")
+        seen += 1
+assert seen == 2, seen
+PY
+    then pass "80 samples: every one counted, the seed's numbers"; else fail "80 samples"; fi
+else
+    skip "80 samples: the seed's numbers" "no python3 with numpy and PIL"
+fi
+
 # inspect: one checkpoint in detail.  SD1.5: 3 down blocks x 2 attentions x 12
 # modules (attn1 q/k/v/out, attn2 q/k/v/out, ff x2, proj_in/out), 1 x 12 in the
 # middle, 3 x 3 x 12 up, 12 text-encoder layers x 6.

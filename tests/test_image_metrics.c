@@ -4,6 +4,8 @@
 #include "config.h"
 
 #include "check_main.h"
+#include "device.h"
+#include "image_measure.h"
 #include "image_metrics.h"
 #include "image_moments.h"
 #include "png_io.h"
@@ -729,6 +731,93 @@ START_TEST(test_diversity_mixed_sizes)
 }
 END_TEST
 
+/* ---- many samples, a chunk at a time ------------------------------------- */
+
+typedef struct {
+    uint8_t **img;
+    int *w, *h;
+} stream_src;
+
+/* "Decodes" sample i: a copy of the image, or a failure for every 17th. */
+static int stream_decode(void *ctx, size_t i, uint8_t **rgb, int *w, int *h, char **why)
+{
+    const stream_src *s = ctx;
+    if (i % 17 == 5) {
+        *why = xasprintf("sample %zu: broken", i);
+        return -1;
+    }
+    size_t bytes = (size_t)s->w[i] * (size_t)s->h[i] * 3;
+    *rgb = xmalloc(bytes);
+    memcpy(*rgb, s->img[i], bytes);
+    *w = s->w[i];
+    *h = s->h[i];
+    return 0;
+}
+
+/* The streamed set equals the set of all decoded samples at once, bit for
+ * bit, whatever the chunk: per-sample metrics, sizes and the diversity over
+ * the first SR_DIVERSITY_MAX_SAMPLES of each size (three sizes, over 40
+ * samples each, so the cap applies). */
+START_TEST(test_stream_equals_all_at_once)
+{
+    enum { N = 150 };
+    static const int sides[3][2] = {{24, 20}, {16, 16}, {20, 24}};
+    stream_src src = {xcalloc(N, sizeof(uint8_t *)), xcalloc(N, sizeof(int)), xcalloc(N, sizeof(int))};
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    const uint8_t *ok_img[N];
+    int ok_w[N], ok_h[N];
+    size_t n_ok = 0;
+    for (size_t i = 0; i < N; i++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        int k = (int)((x >> 33) % 3);
+        src.w[i] = sides[k][0];
+        src.h[i] = sides[k][1];
+        size_t bytes = (size_t)src.w[i] * (size_t)src.h[i] * 3;
+        src.img[i] = xmalloc(bytes);
+        for (size_t b = 0; b < bytes; b++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            /* a smooth picture of its own per sample, plus noise */
+            src.img[i][b] = (uint8_t)((b * (i % 7 + 1)) % 200 + (x >> 60));
+        }
+        if (i % 17 != 5) {
+            ok_img[n_ok] = src.img[i];
+            ok_w[n_ok] = src.w[i];
+            ok_h[n_ok] = src.h[i];
+            n_ok++;
+        }
+    }
+    sr_image_set want;
+    sr_image_set_from_rgb(&want, ok_img, ok_w, ok_h, n_ok);
+    ck_assert(want.has_diversity);
+    const sr_device cpu = {.kind = SR_DEV_CPU, .index = 0, .name = "cpu"};
+    static const size_t chunks[] = {1, 7, 64, 1000};
+    for (size_t c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
+        char *why[N] = {0};
+        sr_image_set got;
+        sr_measure_image_stream(&cpu, N, chunks[c], stream_decode, &src, &got, why);
+        ck_assert_uint_eq(got.n, n_ok);
+        for (size_t i = 0; i < N; i++) {
+            ck_assert_msg((why[i] != NULL) == (i % 17 == 5), "chunk %zu: sample %zu's reason", chunks[c], i);
+            free(why[i]);
+        }
+        ck_assert_msg(memcmp(got.per_sample, want.per_sample, n_ok * sizeof *want.per_sample) == 0,
+                      "chunk %zu: per-sample metrics differ", chunks[c]);
+        ck_assert(memcmp(got.w, want.w, n_ok * sizeof *want.w) == 0);
+        ck_assert(memcmp(got.h, want.h, n_ok * sizeof *want.h) == 0);
+        ck_assert_int_eq(got.has_diversity, want.has_diversity);
+        ck_assert_msg(memcmp(&got.diversity, &want.diversity, sizeof got.diversity) == 0,
+                      "chunk %zu: diversity %.17g, all at once %.17g", chunks[c], got.diversity, want.diversity);
+        sr_image_set_free(&got);
+    }
+    sr_image_set_free(&want);
+    for (size_t i = 0; i < N; i++)
+        free(src.img[i]);
+    free(src.img);
+    free(src.w);
+    free(src.h);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("image_metrics");
@@ -763,6 +852,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, test_aggregate_by_hand);
     tcase_add_test(tc, test_pixar_score);
     tcase_add_test(tc, test_diversity_mixed_sizes);
+    tcase_add_test(tc, test_stream_equals_all_at_once);
     suite_add_tcase(s, tc);
     return s;
 }
