@@ -315,9 +315,9 @@ int sr_contact_sheet_jpeg(const sr_sheet_row *rows, size_t n_rows, int cell, con
 }
 
 void sr_sheet_row_load(sr_sheet_row *row, const char *sweep_path, const sr_trial *t, const sr_checkpoint *c, int store,
-                       char **whys)
+                       size_t max_cols, char **whys)
 {
-    size_t n = c->n_samples;
+    size_t n = max_cols > 0 && c->n_samples > max_cols ? max_cols : c->n_samples;
     uint8_t **th = xcalloc(n ? n : 1, sizeof *th);
     int *tw = xcalloc(n ? n : 1, sizeof *tw);
     int *thh = xcalloc(n ? n : 1, sizeof *thh);

@@ -29,13 +29,14 @@ typedef struct {
     const int *tw, *th;
 } sr_sheet_row;
 
-/* The row of one checkpoint of trial t: the thumbnails of its samples
- * (sr_thumb_load, in parallel; with store, the ones made now are cached),
- * labelled "epoch N", "final" or the file name.  whys, with c->n_samples
- * entries, receives a malloc'd reason for each sample that cannot be shown,
- * NULL for the others.  The row owns what it holds: sr_sheet_row_free. */
+/* The row of one checkpoint of trial t: the thumbnails of its first
+ * max_cols samples (all with 0; sr_thumb_load, in parallel; with store, the
+ * ones made now are cached), labelled "epoch N", "final" or the file name.
+ * whys, with c->n_samples entries, receives a malloc'd reason for each
+ * sample that cannot be shown, NULL for the others (and those not loaded).
+ * The row owns what it holds: sr_sheet_row_free. */
 void sr_sheet_row_load(sr_sheet_row *row, const char *sweep_path, const sr_trial *t, const sr_checkpoint *c, int store,
-                       char **whys);
+                       size_t max_cols, char **whys);
 void sr_sheet_row_free(sr_sheet_row *row);
 
 /* Composes the sheet and writes it to path as JPEG (quality 85, 4:2:0),

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #define SHEET_CELL SR_THUMB_SIDE /* sheet cells as large as the thumbnails */
+#define SHEET_COLUMNS 32         /* samples of a checkpoint the sheet shows at most */
 #define CHART_W 800
 #define CHART_H 480
 #define SMALL_W 480
@@ -622,13 +623,13 @@ static cJSON *trial_sheet(const char *dir, const char *page_dir, const sr_sweep 
         return NULL;
     sr_sheet_row *rows = xcalloc(n_rows, sizeof *rows);
     size_t *row_ck = xcalloc(n_rows, sizeof *row_ck);
-    size_t r = 0, max_cols = 0;
+    size_t r = 0, max_cols = 0, most = 0;
     for (size_t j = 0; j < t->n_ckpts; j++) {
         const sr_checkpoint *c = &t->ckpts[j];
         if (!c->n_samples)
             continue;
         char **whys = xcalloc(c->n_samples, sizeof *whys);
-        sr_sheet_row_load(&rows[r], s->path, t, c, 1, whys);
+        sr_sheet_row_load(&rows[r], s->path, t, c, 1, SHEET_COLUMNS, whys);
         for (size_t k = 0; k < c->n_samples; k++)
             if (whys[k]) {
                 char *abs = sr_path_join(t->path, c->samples[k]);
@@ -643,8 +644,10 @@ static cJSON *trial_sheet(const char *dir, const char *page_dir, const sr_sweep 
             }
         free(whys);
         row_ck[r] = j;
-        if (c->n_samples > max_cols)
-            max_cols = c->n_samples;
+        if (rows[r].n > max_cols)
+            max_cols = rows[r].n;
+        if (c->n_samples > most)
+            most = c->n_samples;
         r++;
     }
     char *name = xasprintf("%s-sheet.jpg", tf);
@@ -662,6 +665,11 @@ static cJSON *trial_sheet(const char *dir, const char *page_dir, const sr_sweep 
         free(src);
         cJSON_AddNumberToObject(out, "width", sw);
         cJSON_AddNumberToObject(out, "height", sh);
+        if (most > SHEET_COLUMNS) {
+            char *note = xasprintf("The first %d samples of each checkpoint; one has %zu.", SHEET_COLUMNS, most);
+            cJSON_AddStringToObject(out, "note", note);
+            free(note);
+        }
         cJSON *cl = cJSON_AddArrayToObject(out, "cells");
         for (size_t i = 0; i < n_rows; i++) {
             const sr_checkpoint *c = &t->ckpts[row_ck[i]];
@@ -691,10 +699,14 @@ static cJSON *trial_sheet(const char *dir, const char *page_dir, const sr_sweep 
             }
         }
     } else {
+        /* named as it would be published, not in the folder it is written in */
+        char *pub = xasprintf("assets/%s", name);
+        size_t jl = strlen(jpg);
         cJSON *p = cJSON_CreateObject();
-        cJSON_AddStringToObject(p, "path", jpg);
-        cJSON_AddStringToObject(p, "problem", why);
+        cJSON_AddStringToObject(p, "path", pub);
+        cJSON_AddStringToObject(p, "problem", strncmp(why, jpg, jl) == 0 && why[jl] == ':' ? why + jl + 2 : why);
         cJSON_AddItemToArray(problems, p);
+        free(pub);
     }
     free(cells);
     free(jpg);

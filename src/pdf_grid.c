@@ -18,7 +18,7 @@
 static void load_row(sr_pdfw *w, const sr_trial *t, const sr_checkpoint *c, sr_sheet_row *row)
 {
     char **whys = xcalloc(c->n_samples ? c->n_samples : 1, sizeof *whys);
-    sr_sheet_row_load(row, w->s->path, t, c, 0, whys);
+    sr_sheet_row_load(row, w->s->path, t, c, 0, SR_PDF_GRID_COLUMNS, whys);
     for (size_t k = 0; k < c->n_samples; k++)
         if (whys[k]) {
             char *abs = sr_path_join(t->path, c->samples[k]);

@@ -12,6 +12,10 @@
 #define SR_PDF_MAX_SHEET_BYTES (1024 * 1024)
 #define SR_PDF_MAX_ROW_BYTES (128 * 1024)
 
+/* Samples of a checkpoint a grid shows at most (the first ones): more
+ * would be too small to see across the page. */
+#define SR_PDF_GRID_COLUMNS 12
+
 /* Rows of a sample grid on one page: a trial with more checkpoints with
  * samples has its grid split evenly over several pages, so the cells stay
  * large enough to see. */

@@ -209,10 +209,16 @@ void sr_pdf_trial_section(sr_pdfw *w, size_t ti, const char *root_title, HPDF_Ou
         char *st = xasprintf("%s \xe2\x80\x94 samples%s", t->name, p ? " (continued)" : "");
         size_t first, n;
         sr_pdf_grid_page_rows(t, p, &first, &n);
-        char *subtitle = grid_pages > 1 ? xasprintf("a row per checkpoint, a column per sample; checkpoints %zu to "
+        size_t most = 0;
+        for (size_t j = 0; j < t->n_ckpts; j++)
+            most = t->ckpts[j].n_samples > most ? t->ckpts[j].n_samples : most;
+        char cols[96] = "";
+        if (most > SR_PDF_GRID_COLUMNS)
+            snprintf(cols, sizeof cols, " (the first %d)", SR_PDF_GRID_COLUMNS);
+        char *subtitle = grid_pages > 1 ? xasprintf("a row per checkpoint, a column per sample%s; checkpoints %zu to "
                                                     "%zu of %zu",
-                                                    first + 1, first + n, sr_pdf_grid_rows(t))
-                                        : xstrdup("a row per checkpoint, a column per sample");
+                                                    cols, first + 1, first + n, sr_pdf_grid_rows(t))
+                                        : xasprintf("a row per checkpoint, a column per sample%s", cols);
         double y = sr_pdfw_heading(w, st, subtitle);
         free(subtitle);
         free(st);

@@ -342,6 +342,57 @@ START_TEST(test_self_contained)
 }
 END_TEST
 
+/* A checkpoint with more samples than the sheet shows: each row has the
+ * first 32, each linked, and the page says so. */
+START_TEST(test_sheet_many_samples)
+{
+    char *root = test_tmpdir("html_many");
+    char *sweep = sr_path_join(root, "sweep");
+    sr_synth_opts so;
+    sr_synth_defaults(&so);
+    so.trials = 2;
+    so.epochs = 2;
+    so.save_every = 2;
+    so.samples = 40;
+    so.size = 16;
+    char err[512];
+    ck_assert_msg(sr_synth(sweep, &so, err, sizeof err) == 0, "%s", err);
+    char *out = sr_path_join(root, "report");
+    build_site(sweep, out, 0);
+    sr_sweep s;
+    sr_analysis a;
+    scan_analyze(sweep, &s, &a);
+    size_t most = 0, links = 0;
+    for (size_t j = 0; j < s.trials[0].n_ckpts; j++) {
+        size_t n = s.trials[0].ckpts[j].n_samples;
+        most = n > most ? n : most;
+        links += n < 32 ? n : 32;
+    }
+    ck_assert_uint_gt(most, 32);
+    char *page = xasprintf("%s/trials/%s.html", out, s.trials[0].name);
+    char *text = read_text(page);
+    char note[96];
+    snprintf(note, sizeof note, "The first 32 samples of each checkpoint; one has %zu.", most);
+    ck_assert_msg(strstr(text, note) != NULL, "no '%s'", note);
+    const char *sheet = strstr(text, "<div class=\"sheet\"");
+    ck_assert_ptr_nonnull(sheet);
+    const char *end = strstr(sheet, "</section>");
+    ck_assert_ptr_nonnull(end);
+    size_t cells = 0;
+    for (const char *p = sheet; (p = strstr(p, "<a href=\"")) != NULL && p < end; p++)
+        cells++;
+    ck_assert_uint_eq(cells, links);
+    free(text);
+    free(page);
+    sr_analysis_free(&a);
+    sr_sweep_free(&s);
+    free(out);
+    free(sweep);
+    test_rmtree(root);
+    free(root);
+}
+END_TEST
+
 START_TEST(test_missing_templates)
 {
     char *sweep = make_sweep("html_notpl");
@@ -373,6 +424,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, test_site);
     tcase_add_test(tc, test_self_contained);
     tcase_add_test(tc, test_missing_templates);
+    tcase_add_test(tc, test_sheet_many_samples);
     suite_add_tcase(s, tc);
     return s;
 }

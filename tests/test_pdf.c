@@ -526,6 +526,65 @@ START_TEST(test_pdf_long_grid)
 }
 END_TEST
 
+/* A checkpoint with more samples than a grid shows: its rows hold the
+ * first SR_PDF_GRID_COLUMNS, and the page says so. */
+START_TEST(test_pdf_many_samples)
+{
+    if (!fx_have_tool("pdftotext") || !fx_have_tool("pdfimages"))
+        return;
+    char *d = test_tmpdir("pdf-many");
+    char *sw = sr_path_join(d, "sweep");
+    char err[512];
+    sr_synth_opts so;
+    sr_synth_defaults(&so);
+    so.trials = 2;
+    so.epochs = 2;
+    so.save_every = 2;
+    so.samples = 36; /* three times SR_PDF_GRID_COLUMNS */
+    so.size = 24;
+    so.rank = 1;
+    ck_assert_msg(sr_synth(sw, &so, err, sizeof err) == 0, "%s", err);
+    sr_sweep s;
+    sr_analysis a;
+    ck_assert_msg(sr_scan(sw, &s, err, sizeof err) == 0, "%s", err);
+    sr_analysis_opts ao = {NULL, 0, 0};
+    ck_assert_msg(sr_analyze(&s, &ao, &a, err, sizeof err) == 0, "%s", err);
+    char *out = sr_path_join(d, "many.pdf");
+    ck_assert_msg(sr_pdf_report_write(out, &s, &a, NULL, err, sizeof err) == 0, "%s", err);
+    char *cmd = xasprintf("pdftotext -enc UTF-8 '%s' - 2>/dev/null", out);
+    char *text = fx_run(cmd, NULL);
+    free(cmd);
+    char want[64];
+    snprintf(want, sizeof want, "a column per sample (the first %d)", SR_PDF_GRID_COLUMNS);
+    ck_assert_msg(strstr(text, want) != NULL, "no '%s'", want);
+    /* no grid is as wide as all the samples of 24-pixel cells would make it */
+    cmd = xasprintf("pdfimages -list '%s' 2>/dev/null", out);
+    char *list = fx_run(cmd, NULL);
+    free(cmd);
+    int n = 0, grids = 0;
+    for (char *line = list; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        int pg, width;
+        if (++n > 2 && sscanf(line, "%d %*s %*s %d", &pg, &width) == 2) {
+            grids++;
+            ck_assert_msg(width < so.samples * 24, "a grid %d pixels wide:\n%s", width, line);
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    ck_assert_int_gt(grids, 0);
+    free(list);
+    free(text);
+    free(out);
+    sr_analysis_free(&a);
+    sr_sweep_free(&s);
+    test_rmtree(d);
+    free(sw);
+    free(d);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("pdf");
@@ -547,6 +606,7 @@ Suite *make_suite(void)
     TCase *tl = tcase_create("long grid");
     tcase_set_timeout(tl, 300);
     tcase_add_test(tl, test_pdf_long_grid);
+    tcase_add_test(tl, test_pdf_many_samples);
     suite_add_tcase(s, tl);
     return s;
 }
