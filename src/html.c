@@ -665,6 +665,8 @@ static cJSON *trial_sheet(const char *dir, const char *page_dir, const sr_sweep 
         free(src);
         cJSON_AddNumberToObject(out, "width", sw);
         cJSON_AddNumberToObject(out, "height", sh);
+        /* narrower than the page, the sheet scrolls rather than shrink its cells below 60 % */
+        cJSON_AddNumberToObject(out, "min_width", (int)(sw * 0.6));
         if (most > SHEET_COLUMNS) {
             char *note = xasprintf("The first %d samples of each checkpoint; one has %zu.", SHEET_COLUMNS, most);
             cJSON_AddStringToObject(out, "note", note);
