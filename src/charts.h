@@ -45,6 +45,13 @@ typedef struct {
 /* How many trials are highlighted. */
 #define SR_CHARTS_TOP 5
 
+/* Sizes the report draws charts at, in pixels (SVG user units): the
+ * sweep's charts, and a trial's small multiples. */
+#define SR_CHART_WIDTH 800
+#define SR_CHART_HEIGHT 480
+#define SR_SMALL_CHART_WIDTH 480
+#define SR_SMALL_CHART_HEIGHT 300
+
 /* Every chart of the sweep report, in this order:
  *   score           score vs epoch for all trials (when anything is scored)
  *   metric-NAME     each numeric metric with a finite value in at least two

@@ -20,10 +20,6 @@
 
 #define SHEET_CELL SR_THUMB_SIDE /* sheet cells as large as the thumbnails */
 #define SHEET_COLUMNS 32         /* samples of a checkpoint the sheet shows at most */
-#define CHART_W 800
-#define CHART_H 480
-#define SMALL_W 480
-#define SMALL_H 300
 
 static void add_flags(cJSON *o);
 
@@ -292,8 +288,35 @@ static char *svg_for_html(const char *svg)
     return sr_buf_steal(&b);
 }
 
-/* Charts as {id, title, svg}; problems drawing one go to the page's list.
- * Drawn in parallel, listed in their order. */
+/* Charts as {id, title, svg}, from their SVG documents (NULL where a
+ * chart could not be drawn, whys[i] saying why: then a problem on the
+ * page's list), in their order. */
+static cJSON *charts_json_from(const sr_named_chart *c, size_t n, char *const *svgs, char *const *whys,
+                               cJSON *problems)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; i < n; i++) {
+        if (!svgs[i]) {
+            cJSON *p = cJSON_CreateObject();
+            cJSON_AddStringToObject(p, "path", c[i].id);
+            char *m = xasprintf("chart not drawn: %s", whys[i] ? whys[i] : "?");
+            cJSON_AddStringToObject(p, "problem", m);
+            free(m);
+            cJSON_AddItemToArray(problems, p);
+            continue;
+        }
+        char *svg = svg_for_html(svgs[i]);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "id", c[i].id);
+        cJSON_AddStringToObject(o, "title", c[i].chart.title ? c[i].chart.title : c[i].id);
+        cJSON_AddStringToObject(o, "svg", svg);
+        cJSON_AddItemToArray(arr, o);
+        free(svg);
+    }
+    return arr;
+}
+
+/* The same for charts drawn here, in parallel. */
 static cJSON *charts_json(sr_named_chart *c, size_t n, double w, double h, cJSON *problems)
 {
     char **svgs = xcalloc(n ? n : 1, sizeof *svgs);
@@ -303,32 +326,14 @@ static cJSON *charts_json(sr_named_chart *c, size_t n, double w, double h, cJSON
 #endif
     for (size_t i = 0; i < n; i++) {
         char why[512];
-        char *svg = sr_chart_svg(&c[i].chart, w, h, why, sizeof why);
-        if (svg) {
-            svgs[i] = svg_for_html(svg);
-            free(svg);
-        } else {
+        svgs[i] = sr_chart_svg(&c[i].chart, w, h, why, sizeof why);
+        if (!svgs[i])
             whys[i] = xstrdup(why);
-        }
     }
-    cJSON *arr = cJSON_CreateArray();
+    cJSON *arr = charts_json_from(c, n, svgs, whys, problems);
     for (size_t i = 0; i < n; i++) {
-        if (!svgs[i]) {
-            cJSON *p = cJSON_CreateObject();
-            cJSON_AddStringToObject(p, "path", c[i].id);
-            char *m = xasprintf("chart not drawn: %s", whys[i]);
-            cJSON_AddStringToObject(p, "problem", m);
-            free(m);
-            cJSON_AddItemToArray(problems, p);
-            free(whys[i]);
-            continue;
-        }
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "id", c[i].id);
-        cJSON_AddStringToObject(o, "title", c[i].chart.title ? c[i].chart.title : c[i].id);
-        cJSON_AddStringToObject(o, "svg", svgs[i]);
-        cJSON_AddItemToArray(arr, o);
         free(svgs[i]);
+        free(whys[i]);
     }
     free(whys);
     free(svgs);
@@ -722,7 +727,7 @@ static cJSON *trial_sheet(const char *dir, const char *page_dir, const sr_sweep 
 }
 
 static cJSON *trial_model(const char *dir, const char *page_dir, const sr_sweep *s, const sr_analysis *a,
-                          const cJSON *tj, size_t ti, const char *tf)
+                          const cJSON *tj, size_t ti, const char *tf, const sr_html_drawn *drawn)
 {
     const sr_trial *t = &s->trials[ti];
     const sr_trial_analysis *ta = a && ti < a->n_trials ? &a->trials[ti] : NULL;
@@ -810,10 +815,15 @@ static cJSON *trial_model(const char *dir, const char *page_dir, const sr_sweep 
     else
         cJSON_Delete(health);
 
-    sr_named_chart *tc = NULL;
-    size_t tn = sr_build_trial_charts(s, a, ti, &tc);
-    cJSON *charts = charts_json(tc, tn, SMALL_W, SMALL_H, problems);
-    sr_named_charts_free(tc, tn);
+    cJSON *charts;
+    if (drawn) {
+        charts = charts_json_from(drawn->charts, drawn->n, drawn->svg, drawn->why, problems);
+    } else {
+        sr_named_chart *tc = NULL;
+        size_t tn = sr_build_trial_charts(s, a, ti, &tc);
+        charts = charts_json(tc, tn, SR_SMALL_CHART_WIDTH, SR_SMALL_CHART_HEIGHT, problems);
+        sr_named_charts_free(tc, tn);
+    }
     if (cJSON_GetArraySize(charts) > 0)
         cJSON_AddItemToObject(m, "charts", charts);
     else
@@ -821,7 +831,7 @@ static cJSON *trial_model(const char *dir, const char *page_dir, const sr_sweep 
     sr_chart lc;
     if (build_loss_chart(t, &lc)) {
         char why[512];
-        char *svg = sr_chart_svg(&lc, CHART_W, CHART_H, why, sizeof why);
+        char *svg = sr_chart_svg(&lc, SR_CHART_WIDTH, SR_CHART_HEIGHT, why, sizeof why);
         if (svg) {
             char *clean = svg_for_html(svg);
             cJSON_AddStringToObject(m, "loss_svg", clean);
@@ -903,7 +913,7 @@ static int write_trial_pages(tpl_set *t, const char *dir, const char *tdir, cons
 #endif
     for (size_t k = 0; k < n; k++) {
         char *tf = trial_file(&s->trials[k]);
-        cJSON *tm = trial_model(dir, tdir, s, a, tjs[k], k, tf);
+        cJSON *tm = trial_model(dir, tdir, s, a, tjs[k], k, tf, o && o->trial_drawn ? &o->trial_drawn[k] : NULL);
         if (tv)
             cJSON_AddItemToObject(tm, "tool_version", cJSON_Duplicate(tv, 0));
         if (ga)
@@ -976,10 +986,16 @@ int sr_html_write(const char *dir, const sr_sweep *s, const sr_analysis *a, cons
             goto done;
     }
     cJSON *problems = cJSON_GetObjectItemCaseSensitive(model, "problems");
-    sr_named_chart *charts = NULL;
-    size_t n = sr_build_sweep_charts(s, a, &charts);
-    cJSON *cj = charts_json(charts, n, CHART_W, CHART_H, problems);
-    sr_named_charts_free(charts, n);
+    cJSON *cj;
+    if (o && o->sweep_drawn) {
+        cj = charts_json_from(o->sweep_drawn->charts, o->sweep_drawn->n, o->sweep_drawn->svg, o->sweep_drawn->why,
+                              problems);
+    } else {
+        sr_named_chart *charts = NULL;
+        size_t n = sr_build_sweep_charts(s, a, &charts);
+        cj = charts_json(charts, n, SR_CHART_WIDTH, SR_CHART_HEIGHT, problems);
+        sr_named_charts_free(charts, n);
+    }
     cJSON_AddItemToObject(model, "charts", cj);
 
     if (!self_contained && write_trial_pages(&t, dir, tdir, s, a, summary, model, o, err, errlen) != 0)

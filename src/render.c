@@ -60,17 +60,76 @@ typedef struct {
     sr_named_chart *charts;
     size_t n;
     const char *sub; /* folder under the report: charts, charts/trials */
+    int w, h;        /* the size they are drawn at, in pixels */
     char *step;      /* the progress item once all of them are written */
+    char **svg;      /* n: each chart as SVG (draw_svgs), NULL where it could not be drawn ... */
+    char **why;      /* ... and then why */
 } chart_group;
 
-/* Writes every chart of every group as SVG and PNG, all of them in one
- * parallel loop (a group alone may have fewer charts than there are
- * threads).  Progress comes group by group, in order; problems in chart
- * order.  Returns 0, or -1 when a file cannot be written. */
+/* The place of every chart of the groups in one list: group[k], index[k]. */
+static size_t flatten(const chart_group *g, size_t ng, size_t **group, size_t **index)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < ng; i++)
+        total += g[i].n;
+    *group = xcalloc(total ? total : 1, sizeof **group);
+    *index = xcalloc(total ? total : 1, sizeof **index);
+    for (size_t i = 0, k = 0; i < ng; i++)
+        for (size_t j = 0; j < g[i].n; j++, k++) {
+            (*group)[k] = i;
+            (*index)[k] = j;
+        }
+    return total;
+}
+
+/* Draws every chart of every group as SVG, all in one parallel loop: the
+ * HTML pages show these very documents, and the chart files are they. */
+static void draw_svgs(chart_group *g, size_t ng)
+{
+    size_t *group, *index;
+    size_t total = flatten(g, ng, &group, &index);
+    for (size_t i = 0; i < ng; i++) {
+        g[i].svg = xcalloc(g[i].n ? g[i].n : 1, sizeof *g[i].svg);
+        g[i].why = xcalloc(g[i].n ? g[i].n : 1, sizeof *g[i].why);
+    }
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1)
+#endif
+    for (size_t k = 0; k < total; k++) {
+        chart_group *gr = &g[group[k]];
+        size_t j = index[k];
+        char why[512];
+        gr->svg[j] = sr_chart_svg(&gr->charts[j].chart, gr->w, gr->h, why, sizeof why);
+        if (!gr->svg[j])
+            gr->why[j] = xstrdup(why);
+    }
+    free(index);
+    free(group);
+}
+
+static void free_groups(chart_group *g, size_t ng)
+{
+    for (size_t i = 0; i < ng; i++) {
+        for (size_t j = 0; j < g[i].n && g[i].svg; j++) {
+            free(g[i].svg[j]);
+            free(g[i].why[j]);
+        }
+        free(g[i].svg);
+        free(g[i].why);
+        sr_named_charts_free(g[i].charts, g[i].n);
+        free(g[i].step);
+    }
+    free(g);
+}
+
+/* Writes every chart of every group as SVG (drawn by draw_svgs) and PNG,
+ * all of them in one parallel loop (a group alone may have fewer charts
+ * than there are threads).  Progress comes group by group, in order;
+ * problems in chart order.  Returns 0, or -1 when a file cannot be
+ * written. */
 static int write_charts(const char *dir, chart_group *g, size_t ng, const sr_render_opts *o, size_t *done,
                         sr_problems *problems, char *err, size_t errlen)
 {
-    size_t total = 0;
     for (size_t i = 0; i < ng; i++) {
         char *cdir = sr_path_join(dir, g[i].sub);
         int rc = sr_mkdir_p(cdir, 0755);
@@ -79,18 +138,12 @@ static int write_charts(const char *dir, chart_group *g, size_t ng, const sr_ren
         free(cdir);
         if (rc != 0)
             return -1;
-        total += g[i].n;
     }
-    size_t *group = xcalloc(total ? total : 1, sizeof *group), *index = xcalloc(total ? total : 1, sizeof *index);
+    size_t *group, *index;
+    size_t total = flatten(g, ng, &group, &index);
     size_t *left = xcalloc(ng ? ng : 1, sizeof *left);
-    for (size_t i = 0, k = 0; i < ng; i++) {
+    for (size_t i = 0; i < ng; i++)
         left[i] = g[i].n;
-        for (size_t j = 0; j < g[i].n; j++, k++) {
-            group[k] = i;
-            index[k] = j;
-        }
-    }
-    char **svg_why = xcalloc(total ? total : 1, sizeof *svg_why);
     char **png_why = xcalloc(total ? total : 1, sizeof *png_why);
     char **fail = xcalloc(total ? total : 1, sizeof *fail);
     size_t next_step = 0;
@@ -99,24 +152,21 @@ static int write_charts(const char *dir, chart_group *g, size_t ng, const sr_ren
 #endif
     for (size_t k = 0; k < total; k++) {
         const chart_group *gr = &g[group[k]];
-        const sr_named_chart *c = &gr->charts[index[k]];
+        const size_t j = index[k];
+        const sr_named_chart *c = &gr->charts[j];
         char why[512];
-        char *cdir = sr_path_join(dir, gr->sub);
-        char *svg = sr_chart_svg(&c->chart, 800, 480, why, sizeof why);
-        if (!svg) {
-            svg_why[k] = xstrdup(why);
-        } else {
+        if (gr->svg[j]) {
+            char *cdir = sr_path_join(dir, gr->sub);
             char *name = xasprintf("%s.svg", c->id);
-            if (write_text(cdir, name, svg, why, sizeof why) != 0)
+            if (write_text(cdir, name, gr->svg[j], why, sizeof why) != 0)
                 fail[k] = xstrdup(why);
             free(name);
-            free(svg);
             char *png = xasprintf("%s/%s.png", cdir, c->id);
-            if (!fail[k] && sr_chart_png(&c->chart, 800, 480, png, why, sizeof why) != 0)
+            if (!fail[k] && sr_chart_png(&c->chart, gr->w, gr->h, png, why, sizeof why) != 0)
                 png_why[k] = xstrdup(why);
             free(png);
+            free(cdir);
         }
-        free(cdir);
 #ifdef _OPENMP
 #pragma omp critical(sr_render_charts_progress)
 #endif
@@ -130,11 +180,12 @@ static int write_charts(const char *dir, chart_group *g, size_t ng, const sr_ren
         step(o, done, g[next_step].step);
     int rc = 0;
     for (size_t k = 0; k < total; k++) {
-        const sr_named_chart *c = &g[group[k]].charts[index[k]];
-        if (svg_why[k])
-            sr_problems_add(problems, c->id, "chart not drawn: %s", svg_why[k]);
+        const chart_group *gr = &g[group[k]];
+        const sr_named_chart *c = &gr->charts[index[k]];
+        if (!gr->svg[index[k]])
+            sr_problems_add(problems, c->id, "chart not drawn: %s", gr->why[index[k]]);
         if (png_why[k]) {
-            char *png = xasprintf("%s/%s/%s.png", dir, g[group[k]].sub, c->id);
+            char *png = xasprintf("%s/%s/%s.png", dir, gr->sub, c->id);
             sr_problems_add(problems, png, "chart not drawn: %s", png_why[k]);
             free(png);
         }
@@ -142,13 +193,11 @@ static int write_charts(const char *dir, chart_group *g, size_t ng, const sr_ren
             snprintf(err, errlen, "%s", fail[k]);
             rc = -1;
         }
-        free(svg_why[k]);
         free(png_why[k]);
         free(fail[k]);
     }
     free(fail);
     free(png_why);
-    free(svg_why);
     free(left);
     free(index);
     free(group);
@@ -373,32 +422,40 @@ int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result 
     free(text);
     step(o, &done, "summary.json");
     if (rc == 0 && o->html) {
+        /* the sweep's charts, then each trial's small multiples, drawn once
+         * for the pages and the chart files */
+        size_t ng = 1 + s.n_trials;
+        chart_group *g = xcalloc(ng, sizeof *g);
+        g[0].n = sr_build_sweep_charts(&s, &a, &g[0].charts);
+        g[0].sub = "charts";
+        g[0].w = SR_CHART_WIDTH;
+        g[0].h = SR_CHART_HEIGHT;
+        g[0].step = xstrdup("charts");
+        for (size_t t = 0; t < s.n_trials; t++) {
+            g[1 + t].n = sr_build_trial_charts(&s, &a, t, &g[1 + t].charts);
+            g[1 + t].sub = "charts/trials";
+            g[1 + t].w = SR_SMALL_CHART_WIDTH;
+            g[1 + t].h = SR_SMALL_CHART_HEIGHT;
+            g[1 + t].step = xasprintf("charts/trials of %s", s.trials[t].name);
+        }
+        draw_svgs(g, ng);
+        sr_html_drawn *drawn = xcalloc(ng, sizeof *drawn);
+        for (size_t i = 0; i < ng; i++)
+            drawn[i] = (sr_html_drawn){g[i].charts, g[i].n, g[i].svg, g[i].why};
         /* the pages link to the sweep relative to tmp, which sits where OUT will */
         page_steps ps = {o, &done};
         ho.progress = html_page_done;
         ho.progress_ctx = &ps;
+        ho.sweep_drawn = &drawn[0];
+        ho.trial_drawn = &drawn[1];
         rc = sr_html_write(tmp, &s, &a, summary, &ho, err, errlen);
-        if (rc == 0) {
-            /* the sweep's charts, then each trial's small multiples */
-            size_t ng = 1 + s.n_trials;
-            chart_group *g = xcalloc(ng, sizeof *g);
-            g[0].n = sr_build_sweep_charts(&s, &a, &g[0].charts);
-            g[0].sub = "charts";
-            g[0].step = xstrdup("charts");
-            for (size_t t = 0; t < s.n_trials; t++) {
-                g[1 + t].n = sr_build_trial_charts(&s, &a, t, &g[1 + t].charts);
-                g[1 + t].sub = "charts/trials";
-                g[1 + t].step = xasprintf("charts/trials of %s", s.trials[t].name);
-            }
+        if (rc == 0)
             rc = write_charts(tmp, g, ng, o, &done, problems, err, errlen);
-            res->charts = 0;
-            for (size_t i = 0; i < ng; i++) {
-                res->charts += g[i].n;
-                sr_named_charts_free(g[i].charts, g[i].n);
-                free(g[i].step);
-            }
-            free(g);
-        }
+        res->charts = 0;
+        for (size_t i = 0; i < ng; i++)
+            res->charts += g[i].n;
+        free(drawn);
+        free_groups(g, ng);
         res->wrote_html = rc == 0;
     }
     if (rc == 0 && o->pdf) {

@@ -18,6 +18,32 @@ n_png=$(ls "$R/charts" | grep -c '\.png$')
 if [ "$n_svg" -ge 10 ] && [ "$n_svg" -eq "$n_png" ]; then pass "$n_svg charts as SVG and PNG"; else fail "charts: $n_svg svg, $n_png png"; fi
 n_trial=$(ls "$R/charts/trials" | grep -c '^trial-trial_0001-.*\.svg$')
 if [ "$n_trial" -ge 2 ]; then pass "small multiples for each trial ($n_trial for trial_0001)"; else fail "no per-trial charts"; fi
+# Each chart is drawn once: the trial page shows the very SVG of the chart's file (its xmlns
+# attributes aside), and the small multiples' files are as small as on the page.
+if [ -n "${SR_PYTHON:-}" ] && [ -x "$SR_PYTHON" ]; then
+    if "$SR_PYTHON" - "$R" <<'PY'
+import os, re, struct, sys
+r = sys.argv[1]
+page = open(os.path.join(r, "trials", "trial_0001.html"), encoding="utf-8").read()
+index = open(os.path.join(r, "index.html"), encoding="utf-8").read()
+def inline(path):
+    f = open(path, encoding="utf-8").read()
+    start = f.index("<svg")
+    end = f.index(">", start)
+    return re.sub(r' xmlns(:[A-Za-z]+)?="[^"]*"', "", f[start:end]) + f[end:]
+d = os.path.join(r, "charts", "trials")
+small = [f for f in os.listdir(d) if f.startswith("trial-trial_0001-") and f.endswith(".svg")]
+assert small
+for f in small:
+    assert inline(os.path.join(d, f)) in page, f
+    png = open(os.path.join(d, f[:-4] + ".png"), "rb").read(24)
+    assert struct.unpack(">II", png[16:24]) == (480, 300), (f, struct.unpack(">II", png[16:24]))
+assert inline(os.path.join(r, "charts", "score.svg")) in index
+PY
+    then pass "the pages show the charts' files; small multiples are 480x300"; else fail "charts on the pages"; fi
+else
+    skip "the pages show the charts' files" "no python3"
+fi
 if ls -a "$S" | grep -q '\.tmp-\|\.old-'; then fail "temporary report folders left"; else pass "the report was published whole"; fi
 
 if [ -n "${SR_PYTHON:-}" ] && [ -x "$SR_PYTHON" ]; then
