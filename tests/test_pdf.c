@@ -424,6 +424,37 @@ START_TEST(test_pdf_without_cjk_font)
 }
 END_TEST
 
+/* A synthetic sweep of its own (so, in a folder named after tag), scanned
+ * and analysed, with its report written to r->pdf. */
+typedef struct {
+    char *dir, *pdf;
+    sr_sweep s;
+    sr_analysis a;
+} own_report;
+
+static void own_report_make(own_report *r, const char *tag, const sr_synth_opts *so)
+{
+    char err[512];
+    r->dir = test_tmpdir(tag);
+    char *sw = sr_path_join(r->dir, "sweep");
+    ck_assert_msg(sr_synth(sw, so, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(sr_scan(sw, &r->s, err, sizeof err) == 0, "%s", err);
+    sr_analysis_opts ao = {NULL, 0, 0};
+    ck_assert_msg(sr_analyze(&r->s, &ao, &r->a, err, sizeof err) == 0, "%s", err);
+    r->pdf = sr_path_join(r->dir, "report.pdf");
+    ck_assert_msg(sr_pdf_report_write(r->pdf, &r->s, &r->a, NULL, err, sizeof err) == 0, "%s", err);
+    free(sw);
+}
+
+static void own_report_free(own_report *r)
+{
+    sr_analysis_free(&r->a);
+    sr_sweep_free(&r->s);
+    test_rmtree(r->dir);
+    free(r->pdf);
+    free(r->dir);
+}
+
 /* A trial with more checkpoints with samples than one page holds has its
  * grid split over pages of at most SR_PDF_GRID_ROWS rows, each page headed
  * with the checkpoints it shows, all of its images within 1 MiB. */
@@ -431,9 +462,6 @@ START_TEST(test_pdf_long_grid)
 {
     if (!fx_have_tool("pdftotext") || !fx_have_tool("pdfimages"))
         return;
-    char *d = test_tmpdir("pdf-long");
-    char *sw = sr_path_join(d, "sweep");
-    char err[512];
     sr_synth_opts so;
     sr_synth_defaults(&so);
     so.trials = 2;
@@ -443,26 +471,22 @@ START_TEST(test_pdf_long_grid)
     so.size = 40;
     so.rank = 1;
     so.seed = 7;
-    ck_assert_msg(sr_synth(sw, &so, err, sizeof err) == 0, "%s", err);
-    sr_sweep s;
-    sr_analysis a;
-    ck_assert_msg(sr_scan(sw, &s, err, sizeof err) == 0, "%s", err);
-    sr_analysis_opts ao = {NULL, 0, 0};
-    ck_assert_msg(sr_analyze(&s, &ao, &a, err, sizeof err) == 0, "%s", err);
+    own_report r;
+    own_report_make(&r, "pdf-long", &so);
+    const sr_sweep *sp = &r.s;
     size_t ti = 0;
-    for (size_t i = 1; i < s.n_trials; i++)
-        if (sampled_rows(&s.trials[i]) > sampled_rows(&s.trials[ti]))
+    for (size_t i = 1; i < sp->n_trials; i++)
+        if (sampled_rows(&sp->trials[i]) > sampled_rows(&sp->trials[ti]))
             ti = i;
-    const size_t rows = sampled_rows(&s.trials[ti]);
+    const size_t rows = sampled_rows(&sp->trials[ti]);
     ck_assert_msg(rows > 2 * SR_PDF_GRID_ROWS, "only %zu checkpoints with samples", rows);
-    char *out = sr_path_join(d, "long.pdf");
-    ck_assert_msg(sr_pdf_report_write(out, &s, &a, NULL, err, sizeof err) == 0, "%s", err);
+    const char *out = r.pdf;
 
     /* the grid pages of the trial, from the text of each page */
     char *cmd = xasprintf("pdftotext -enc UTF-8 '%s' - 2>/dev/null", out);
     char *text = fx_run(cmd, NULL);
     free(cmd);
-    char *head = xasprintf("%s \xe2\x80\x94 samples", s.trials[ti].name);
+    char *head = xasprintf("%s \xe2\x80\x94 samples", sp->trials[ti].name);
     int on_page[64] = {0}, n_pages = 0;
     size_t next = 1;
     int page = 1;
@@ -517,12 +541,7 @@ START_TEST(test_pdf_long_grid)
     free(list);
     free(head);
     free(text);
-    free(out);
-    sr_analysis_free(&a);
-    sr_sweep_free(&s);
-    test_rmtree(d);
-    free(sw);
-    free(d);
+    own_report_free(&r);
 }
 END_TEST
 
@@ -532,9 +551,6 @@ START_TEST(test_pdf_many_samples)
 {
     if (!fx_have_tool("pdftotext") || !fx_have_tool("pdfimages"))
         return;
-    char *d = test_tmpdir("pdf-many");
-    char *sw = sr_path_join(d, "sweep");
-    char err[512];
     sr_synth_opts so;
     sr_synth_defaults(&so);
     so.trials = 2;
@@ -543,14 +559,9 @@ START_TEST(test_pdf_many_samples)
     so.samples = 36; /* three times SR_PDF_GRID_COLUMNS */
     so.size = 24;
     so.rank = 1;
-    ck_assert_msg(sr_synth(sw, &so, err, sizeof err) == 0, "%s", err);
-    sr_sweep s;
-    sr_analysis a;
-    ck_assert_msg(sr_scan(sw, &s, err, sizeof err) == 0, "%s", err);
-    sr_analysis_opts ao = {NULL, 0, 0};
-    ck_assert_msg(sr_analyze(&s, &ao, &a, err, sizeof err) == 0, "%s", err);
-    char *out = sr_path_join(d, "many.pdf");
-    ck_assert_msg(sr_pdf_report_write(out, &s, &a, NULL, err, sizeof err) == 0, "%s", err);
+    own_report r;
+    own_report_make(&r, "pdf-many", &so);
+    const char *out = r.pdf;
     char *cmd = xasprintf("pdftotext -enc UTF-8 '%s' - 2>/dev/null", out);
     char *text = fx_run(cmd, NULL);
     free(cmd);
@@ -576,12 +587,7 @@ START_TEST(test_pdf_many_samples)
     ck_assert_int_gt(grids, 0);
     free(list);
     free(text);
-    free(out);
-    sr_analysis_free(&a);
-    sr_sweep_free(&s);
-    test_rmtree(d);
-    free(sw);
-    free(d);
+    own_report_free(&r);
 }
 END_TEST
 
