@@ -20,6 +20,7 @@
 
 #define SHEET_CELL SR_THUMB_SIDE /* sheet cells as large as the thumbnails */
 #define SHEET_COLUMNS 32         /* samples of a checkpoint the sheet shows at most */
+#define SHEET_ROWS 100           /* checkpoints in one image of the sheet at most */
 
 static void add_flags(cJSON *o);
 
@@ -614,25 +615,18 @@ static int build_loss_chart(const sr_trial *t, sr_chart *c)
     return 1;
 }
 
-/* The contact sheet of a trial: writes assets/<trial>-sheet.jpg and returns
- * {src, width, height, cells: [{href, left, top, width, height, title}]},
- * or NULL when the trial has no samples. */
-static cJSON *trial_sheet(const char *dir, const char *page_dir, const sr_sweep *s, const sr_trial *t,
-                          const char *tf, cJSON *problems)
+/* One part of a trial's contact sheet: the checkpoints ck[0..n) (those
+ * with samples), written to assets/name.  Returns {src, width, height,
+ * min_width, cells: [{href, left, top, width, height, title}]}, or NULL
+ * when it cannot be made (a problem on the page's list says why).  *most
+ * gets the most samples of any of them. */
+static cJSON *sheet_part(const char *dir, const char *page_dir, const sr_sweep *s, const sr_trial *t,
+                         const size_t *ck, size_t n, const char *name, size_t *most, cJSON *problems)
 {
-    size_t n_rows = 0;
-    for (size_t j = 0; j < t->n_ckpts; j++)
-        if (t->ckpts[j].n_samples > 0)
-            n_rows++;
-    if (!n_rows)
-        return NULL;
-    sr_sheet_row *rows = xcalloc(n_rows, sizeof *rows);
-    size_t *row_ck = xcalloc(n_rows, sizeof *row_ck);
-    size_t r = 0, max_cols = 0, most = 0;
-    for (size_t j = 0; j < t->n_ckpts; j++) {
-        const sr_checkpoint *c = &t->ckpts[j];
-        if (!c->n_samples)
-            continue;
+    sr_sheet_row *rows = xcalloc(n ? n : 1, sizeof *rows);
+    size_t max_cols = 0;
+    for (size_t r = 0; r < n; r++) {
+        const sr_checkpoint *c = &t->ckpts[ck[r]];
         char **whys = xcalloc(c->n_samples, sizeof *whys);
         sr_sheet_row_load(&rows[r], s->path, t, c, 1, SHEET_COLUMNS, whys);
         for (size_t k = 0; k < c->n_samples; k++)
@@ -648,21 +642,18 @@ static cJSON *trial_sheet(const char *dir, const char *page_dir, const sr_sweep 
                 free(whys[k]);
             }
         free(whys);
-        row_ck[r] = j;
         if (rows[r].n > max_cols)
             max_cols = rows[r].n;
-        if (c->n_samples > most)
-            most = c->n_samples;
-        r++;
+        if (c->n_samples > *most)
+            *most = c->n_samples;
     }
-    char *name = xasprintf("%s-sheet.jpg", tf);
     char *adir = sr_path_join(dir, "assets");
     char *jpg = sr_path_join(adir, name);
     sr_rect *cells = NULL;
     int sw = 0, sh = 0;
     char why[512];
     cJSON *out = NULL;
-    if (sr_contact_sheet_jpeg(rows, n_rows, SHEET_CELL, jpg, &cells, &sw, &sh, why, sizeof why) == 0 && sw > 0 &&
+    if (sr_contact_sheet_jpeg(rows, n, SHEET_CELL, jpg, &cells, &sw, &sh, why, sizeof why) == 0 && sw > 0 &&
         sh > 0) {
         out = cJSON_CreateObject();
         char *src = xasprintf("../assets/%s", name);
@@ -672,14 +663,9 @@ static cJSON *trial_sheet(const char *dir, const char *page_dir, const sr_sweep 
         cJSON_AddNumberToObject(out, "height", sh);
         /* narrower than the page, the sheet scrolls rather than shrink its cells below 60 % */
         cJSON_AddNumberToObject(out, "min_width", (int)(sw * 0.6));
-        if (most > SHEET_COLUMNS) {
-            char *note = xasprintf("The first %d samples of each checkpoint; one has %zu.", SHEET_COLUMNS, most);
-            cJSON_AddStringToObject(out, "note", note);
-            free(note);
-        }
         cJSON *cl = cJSON_AddArrayToObject(out, "cells");
-        for (size_t i = 0; i < n_rows; i++) {
-            const sr_checkpoint *c = &t->ckpts[row_ck[i]];
+        for (size_t i = 0; i < n; i++) {
+            const sr_checkpoint *c = &t->ckpts[ck[i]];
             for (size_t k = 0; k < rows[i].n && cells; k++) {
                 sr_rect rc = cells[i * max_cols + k];
                 if (rc.w <= 0 || rc.h <= 0)
@@ -718,11 +704,50 @@ static cJSON *trial_sheet(const char *dir, const char *page_dir, const sr_sweep 
     free(cells);
     free(jpg);
     free(adir);
-    free(name);
-    for (size_t i = 0; i < n_rows; i++)
+    for (size_t i = 0; i < n; i++)
         sr_sheet_row_free(&rows[i]);
     free(rows);
-    free(row_ck);
+    return out;
+}
+
+/* The contact sheet of a trial, in parts of at most SHEET_ROWS checkpoints
+ * (as even as can be): assets/<trial>-sheet.jpg, <trial>-sheet-2.jpg ...
+ * Returns {note, parts: [sheet_part ...]}, or NULL when the trial has no
+ * samples. */
+static cJSON *trial_sheet(const char *dir, const char *page_dir, const sr_sweep *s, const sr_trial *t,
+                          const char *tf, cJSON *problems)
+{
+    size_t n_rows = 0;
+    for (size_t j = 0; j < t->n_ckpts; j++)
+        n_rows += t->ckpts[j].n_samples > 0;
+    if (!n_rows)
+        return NULL;
+    size_t *ck = xcalloc(n_rows, sizeof *ck);
+    for (size_t j = 0, r = 0; j < t->n_ckpts; j++)
+        if (t->ckpts[j].n_samples > 0)
+            ck[r++] = j;
+    const size_t n_parts = (n_rows + SHEET_ROWS - 1) / SHEET_ROWS;
+    cJSON *out = cJSON_CreateObject();
+    cJSON *parts = cJSON_AddArrayToObject(out, "parts");
+    size_t most = 0;
+    for (size_t p = 0; p < n_parts; p++) {
+        size_t from = p * n_rows / n_parts, to = (p + 1) * n_rows / n_parts;
+        char *name = p ? xasprintf("%s-sheet-%zu.jpg", tf, p + 1) : xasprintf("%s-sheet.jpg", tf);
+        cJSON *part = sheet_part(dir, page_dir, s, t, ck + from, to - from, name, &most, problems);
+        if (part)
+            cJSON_AddItemToArray(parts, part);
+        free(name);
+    }
+    if (most > SHEET_COLUMNS) {
+        char *note = xasprintf("The first %d samples of each checkpoint; one has %zu.", SHEET_COLUMNS, most);
+        cJSON_AddStringToObject(out, "note", note);
+        free(note);
+    }
+    free(ck);
+    if (cJSON_GetArraySize(parts) == 0) {
+        cJSON_Delete(out);
+        return NULL;
+    }
     return out;
 }
 

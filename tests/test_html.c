@@ -393,6 +393,66 @@ START_TEST(test_sheet_many_samples)
 }
 END_TEST
 
+/* A trial with more checkpoints than one image of the sheet holds (100)
+ * gets its sheet in parts, every checkpoint's samples linked. */
+START_TEST(test_sheet_in_parts)
+{
+    char *root = test_tmpdir("html_tall");
+    char *sweep = sr_path_join(root, "sweep");
+    sr_synth_opts so;
+    sr_synth_defaults(&so);
+    so.trials = 1;
+    so.epochs = 230;
+    so.save_every = 1;
+    so.samples = 1;
+    so.size = 16;
+    so.rank = 1;
+    char err[512];
+    ck_assert_msg(sr_synth(sweep, &so, err, sizeof err) == 0, "%s", err);
+    char *out = sr_path_join(root, "report");
+    build_site(sweep, out, 0);
+    sr_sweep s;
+    sr_analysis a;
+    scan_analyze(sweep, &s, &a);
+    const sr_trial *t = &s.trials[0];
+    size_t rows = 0, links = 0;
+    for (size_t j = 0; j < t->n_ckpts; j++) {
+        rows += t->ckpts[j].n_samples > 0;
+        links += t->ckpts[j].n_samples;
+    }
+    ck_assert_uint_gt(rows, 200);
+    const size_t parts = (rows + 99) / 100;
+    char *page = xasprintf("%s/trials/%s.html", out, t->name);
+    char *text = read_text(page);
+    const char *section = strstr(text, "id=\"sheet-h\"");
+    ck_assert_ptr_nonnull(section);
+    const char *end = strstr(section, "</section>");
+    ck_assert_ptr_nonnull(end);
+    size_t imgs = 0, cells = 0;
+    for (const char *p = section; (p = strstr(p, "<img src=\"")) != NULL && p < end; p++)
+        imgs++;
+    for (const char *p = section; (p = strstr(p, "<a href=\"")) != NULL && p < end; p++)
+        cells++;
+    ck_assert_uint_eq(imgs, parts);
+    ck_assert_uint_eq(cells, links);
+    for (size_t k = 1; k <= parts; k++) {
+        char *jpg = k == 1 ? xasprintf("%s/assets/%s-sheet.jpg", out, t->name)
+                           : xasprintf("%s/assets/%s-sheet-%zu.jpg", out, t->name, k);
+        ck_assert_msg(exists(jpg), "%s missing", jpg);
+        free(jpg);
+    }
+    ck_assert_msg(strstr(text, "too large a sheet") == NULL, "a part is too large");
+    free(text);
+    free(page);
+    sr_analysis_free(&a);
+    sr_sweep_free(&s);
+    free(out);
+    free(sweep);
+    test_rmtree(root);
+    free(root);
+}
+END_TEST
+
 START_TEST(test_missing_templates)
 {
     char *sweep = make_sweep("html_notpl");
@@ -425,6 +485,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, test_self_contained);
     tcase_add_test(tc, test_missing_templates);
     tcase_add_test(tc, test_sheet_many_samples);
+    tcase_add_test(tc, test_sheet_in_parts);
     suite_add_tcase(s, tc);
     return s;
 }
