@@ -342,12 +342,62 @@ START_TEST(test_self_contained)
 }
 END_TEST
 
+/* The site of a synthetic sweep made with so, in a folder of its own,
+ * and the sweep scanned and analysed; the text of the first trial's page. */
+typedef struct {
+    char *root, *sweep, *out, *page;
+    sr_sweep s;
+    sr_analysis a;
+} own_site;
+
+static void own_site_make(own_site *w, const char *tag, const sr_synth_opts *so)
+{
+    char err[512];
+    w->root = test_tmpdir(tag);
+    w->sweep = sr_path_join(w->root, "sweep");
+    ck_assert_msg(sr_synth(w->sweep, so, err, sizeof err) == 0, "%s", err);
+    w->out = sr_path_join(w->root, "report");
+    build_site(w->sweep, w->out, 0);
+    scan_analyze(w->sweep, &w->s, &w->a);
+    char *path = xasprintf("%s/trials/%s.html", w->out, w->s.trials[0].name);
+    w->page = read_text(path);
+    free(path);
+}
+
+static void own_site_free(own_site *w)
+{
+    sr_analysis_free(&w->a);
+    sr_sweep_free(&w->s);
+    test_rmtree(w->root);
+    free(w->page);
+    free(w->out);
+    free(w->sweep);
+    free(w->root);
+}
+
+/* How many times needle starts in [from, end). */
+static size_t count_in(const char *from, const char *end, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = from; (p = strstr(p, needle)) != NULL && p < end; p++)
+        n++;
+    return n;
+}
+
+/* The page's Samples section: *end is its end. */
+static const char *samples_section(const char *page, const char **end)
+{
+    const char *section = strstr(page, "id=\"sheet-h\"");
+    ck_assert_ptr_nonnull(section);
+    *end = strstr(section, "</section>");
+    ck_assert_ptr_nonnull(*end);
+    return section;
+}
+
 /* A checkpoint with more samples than the sheet shows: each row has the
  * first 32, each linked, and the page says so. */
 START_TEST(test_sheet_many_samples)
 {
-    char *root = test_tmpdir("html_many");
-    char *sweep = sr_path_join(root, "sweep");
     sr_synth_opts so;
     sr_synth_defaults(&so);
     so.trials = 2;
@@ -355,41 +405,22 @@ START_TEST(test_sheet_many_samples)
     so.save_every = 2;
     so.samples = 40;
     so.size = 16;
-    char err[512];
-    ck_assert_msg(sr_synth(sweep, &so, err, sizeof err) == 0, "%s", err);
-    char *out = sr_path_join(root, "report");
-    build_site(sweep, out, 0);
-    sr_sweep s;
-    sr_analysis a;
-    scan_analyze(sweep, &s, &a);
+    own_site w;
+    own_site_make(&w, "html_many", &so);
+    const sr_trial *t = &w.s.trials[0];
     size_t most = 0, links = 0;
-    for (size_t j = 0; j < s.trials[0].n_ckpts; j++) {
-        size_t n = s.trials[0].ckpts[j].n_samples;
+    for (size_t j = 0; j < t->n_ckpts; j++) {
+        size_t n = t->ckpts[j].n_samples;
         most = n > most ? n : most;
         links += n < 32 ? n : 32;
     }
     ck_assert_uint_gt(most, 32);
-    char *page = xasprintf("%s/trials/%s.html", out, s.trials[0].name);
-    char *text = read_text(page);
     char note[96];
     snprintf(note, sizeof note, "The first 32 samples of each checkpoint; one has %zu.", most);
-    ck_assert_msg(strstr(text, note) != NULL, "no '%s'", note);
-    const char *sheet = strstr(text, "<div class=\"sheet\"");
-    ck_assert_ptr_nonnull(sheet);
-    const char *end = strstr(sheet, "</section>");
-    ck_assert_ptr_nonnull(end);
-    size_t cells = 0;
-    for (const char *p = sheet; (p = strstr(p, "<a href=\"")) != NULL && p < end; p++)
-        cells++;
-    ck_assert_uint_eq(cells, links);
-    free(text);
-    free(page);
-    sr_analysis_free(&a);
-    sr_sweep_free(&s);
-    free(out);
-    free(sweep);
-    test_rmtree(root);
-    free(root);
+    ck_assert_msg(strstr(w.page, note) != NULL, "no '%s'", note);
+    const char *end, *section = samples_section(w.page, &end);
+    ck_assert_uint_eq(count_in(section, end, "<a href=\""), links);
+    own_site_free(&w);
 }
 END_TEST
 
@@ -397,8 +428,6 @@ END_TEST
  * gets its sheet in parts, every checkpoint's samples linked. */
 START_TEST(test_sheet_in_parts)
 {
-    char *root = test_tmpdir("html_tall");
-    char *sweep = sr_path_join(root, "sweep");
     sr_synth_opts so;
     sr_synth_defaults(&so);
     so.trials = 1;
@@ -407,14 +436,9 @@ START_TEST(test_sheet_in_parts)
     so.samples = 1;
     so.size = 16;
     so.rank = 1;
-    char err[512];
-    ck_assert_msg(sr_synth(sweep, &so, err, sizeof err) == 0, "%s", err);
-    char *out = sr_path_join(root, "report");
-    build_site(sweep, out, 0);
-    sr_sweep s;
-    sr_analysis a;
-    scan_analyze(sweep, &s, &a);
-    const sr_trial *t = &s.trials[0];
+    own_site w;
+    own_site_make(&w, "html_tall", &so);
+    const sr_trial *t = &w.s.trials[0];
     size_t rows = 0, links = 0;
     for (size_t j = 0; j < t->n_ckpts; j++) {
         rows += t->ckpts[j].n_samples > 0;
@@ -422,34 +446,17 @@ START_TEST(test_sheet_in_parts)
     }
     ck_assert_uint_gt(rows, 200);
     const size_t parts = (rows + 99) / 100;
-    char *page = xasprintf("%s/trials/%s.html", out, t->name);
-    char *text = read_text(page);
-    const char *section = strstr(text, "id=\"sheet-h\"");
-    ck_assert_ptr_nonnull(section);
-    const char *end = strstr(section, "</section>");
-    ck_assert_ptr_nonnull(end);
-    size_t imgs = 0, cells = 0;
-    for (const char *p = section; (p = strstr(p, "<img src=\"")) != NULL && p < end; p++)
-        imgs++;
-    for (const char *p = section; (p = strstr(p, "<a href=\"")) != NULL && p < end; p++)
-        cells++;
-    ck_assert_uint_eq(imgs, parts);
-    ck_assert_uint_eq(cells, links);
+    const char *end, *section = samples_section(w.page, &end);
+    ck_assert_uint_eq(count_in(section, end, "<img src=\""), parts);
+    ck_assert_uint_eq(count_in(section, end, "<a href=\""), links);
     for (size_t k = 1; k <= parts; k++) {
-        char *jpg = k == 1 ? xasprintf("%s/assets/%s-sheet.jpg", out, t->name)
-                           : xasprintf("%s/assets/%s-sheet-%zu.jpg", out, t->name, k);
+        char *jpg = k == 1 ? xasprintf("%s/assets/%s-sheet.jpg", w.out, t->name)
+                           : xasprintf("%s/assets/%s-sheet-%zu.jpg", w.out, t->name, k);
         ck_assert_msg(exists(jpg), "%s missing", jpg);
         free(jpg);
     }
-    ck_assert_msg(strstr(text, "too large a sheet") == NULL, "a part is too large");
-    free(text);
-    free(page);
-    sr_analysis_free(&a);
-    sr_sweep_free(&s);
-    free(out);
-    free(sweep);
-    test_rmtree(root);
-    free(root);
+    ck_assert_msg(strstr(w.page, "too large a sheet") == NULL, "a part is too large");
+    own_site_free(&w);
 }
 END_TEST
 
