@@ -80,7 +80,6 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Every metric name of every checkpoint, sorted and distinct. */
 /* The distinct metric names of the sweep's checkpoints and of more (may be
  * NULL), sorted. */
 static char **metric_names(const sr_sweep *s, const sr_metrics *more, size_t *n_out)

@@ -326,10 +326,14 @@ void sr_sheet_row_load(sr_sheet_row *row, const char *sweep_path, const sr_trial
 #endif
     for (size_t k = 0; k < n; k++) {
         char why[1024];
-        whys[k] = sr_thumb_load(sweep_path, t->path, t->name, c->samples[k], store, &th[k], &tw[k], &thh[k], why,
-                                sizeof why) == 0
-                      ? NULL
-                      : xstrdup(why);
+        whys[k] = NULL;
+        if (sr_thumb_load(sweep_path, t->path, t->name, c->samples[k], store, &th[k], &tw[k], &thh[k], why,
+                          sizeof why) != 0) {
+            char *abs = sr_path_join(t->path, c->samples[k]);
+            if (!sr_vanished(abs))
+                whys[k] = xstrdup(why);
+            free(abs);
+        }
     }
     row->label = c->epoch >= 0 ? xasprintf("epoch %ld", c->epoch) : xstrdup(c->final ? "final" : c->file);
     row->n = n;

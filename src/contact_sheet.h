@@ -33,7 +33,8 @@ typedef struct {
  * max_cols samples (all with 0; sr_thumb_load, in parallel; with store, the
  * ones made now are cached), labelled "epoch N", "final" or the file name.
  * whys, with c->n_samples entries, receives a malloc'd reason for each
- * sample that cannot be shown, NULL for the others (and those not loaded).
+ * sample that cannot be shown, NULL for the others, for those not loaded
+ * and for those gone since the scan (the sweep changed: no problem).
  * The row owns what it holds: sr_sheet_row_free. */
 void sr_sheet_row_load(sr_sheet_row *row, const char *sweep_path, const sr_trial *t, const sr_checkpoint *c, int store,
                        size_t max_cols, char **whys);

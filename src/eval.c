@@ -210,12 +210,10 @@ static void keep_thumbnail(const char *sweep_path, const char *rel, const sr_thu
     free(t);
 }
 
-/* png_io's reasons start with "PATH: "; the problem is the rest (all of it
- * when a long path was cut short in the message). */
+/* png_io's reasons start with "PATH: "; the problem is the rest. */
 static const char *png_reason(const char *why, const char *path)
 {
-    size_t n = strlen(path);
-    return strncmp(why, path, n) == 0 && why[n] == ':' && why[n + 1] == ' ' ? why + n + 2 : why;
+    return sr_reason_after_path(why, path);
 }
 
 /* Samples whose metrics are known still need a thumbnail once: decode only
@@ -394,18 +392,20 @@ static int measure_decoded(const sr_trial *t, const sr_checkpoint *c, decoded_sa
     return rc;
 }
 
-/* As measure_decoded for a checkpoint with many samples: decoded and
- * measured STREAM_CHUNK at a time, so that its samples are never all in
- * memory at once. */
-#define STREAM_CHUNK 64
+/* Samples of a checkpoint held in memory at once, at most: one with more
+ * is decoded and measured this many at a time (measure_streamed), and is
+ * not decoded ahead (below). */
+#define SAMPLES_AT_ONCE 64
 
+/* As measure_decoded for a checkpoint with many samples, SAMPLES_AT_ONCE
+ * at a time. */
 static int measure_streamed(const char *sweep_path, const sr_trial *t, const sr_checkpoint *c, const sr_device *dev,
                             sr_metrics *out, sr_image_lists *lists, sr_problems *problems)
 {
     char **why = xcalloc(c->n_samples ? c->n_samples : 1, sizeof *why);
     sample_source src = {sweep_path, t, c};
     sr_image_set set;
-    sr_measure_image_stream(dev, c->n_samples, STREAM_CHUNK, decode_one, &src, &set, why);
+    sr_measure_image_stream(dev, c->n_samples, SAMPLES_AT_ONCE, decode_one, &src, &set, why);
     size_t gone = report_undecoded(t, c, why, problems);
     int rc = finish_images(c, &set, gone, out, lists, problems);
     sr_image_set_free(&set);
@@ -537,9 +537,9 @@ static void measure_weights(const eval_ctx *x, const sr_trial *t, const sr_devic
  * measured (on the GPU, or on the CPU's other threads), and the first
  * ones while the weights are, the next checkpoint's are decoded on a thread
  * of their own.  Only samples already there are decoded ahead (a sampler
- * only makes those of checkpoints that have none), and only up to this many
- * a checkpoint, so that two checkpoints in memory stay a small cost. */
-#define DECODE_AHEAD_MAX_SAMPLES 64
+ * only makes those of checkpoints that have none), and only for checkpoints
+ * of at most SAMPLES_AT_ONCE, so that two checkpoints in memory stay a
+ * small cost. */
 
 typedef struct {
     pthread_t thread;
@@ -571,7 +571,7 @@ static void decode_ahead_start(decode_ahead *a, const eval_ctx *x, const sr_tria
             continue;
         if (!needs_images(c, x->o->force))
             continue;
-        if (c->n_samples > DECODE_AHEAD_MAX_SAMPLES)
+        if (c->n_samples > SAMPLES_AT_ONCE)
             return;
         a->index = j;
         a->sweep_path = x->sweep_path;
@@ -655,7 +655,7 @@ static void eval_trial(const eval_ctx *x, sr_trial *t, const sr_device *dev, sr_
         int have_images = 0;
         if (needs_images(c, o->force)) {
             int mr;
-            if (c->n_samples > DECODE_AHEAD_MAX_SAMPLES) {
+            if (c->n_samples > SAMPLES_AT_ONCE) {
                 mr = measure_streamed(x->sweep_path, t, c, dev, &images, &lists, problems);
                 if (!ahead.running)
                     decode_ahead_start(&ahead, x, t, i + 1);

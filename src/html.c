@@ -523,13 +523,13 @@ static cJSON *index_model(const char *dir, const sr_sweep *s, const sr_analysis 
     const size_t n_rows = (size_t)cJSON_GetArraySize(trials) < s->n_trials ? (size_t)cJSON_GetArraySize(trials)
                                                                             : s->n_trials;
     size_t *order = xcalloc(s->n_trials ? s->n_trials : 1, sizeof *order);
-    if (a)
+    if (a) {
         sr_analysis_trial_order(s, a, order);
-    else
+        cJSON_AddStringToObject(m, "leaderboard_order", a->maximize ? "higher is better" : "lower is better");
+    } else {
         for (size_t k = 0; k < s->n_trials; k++)
             order[k] = k;
-    if (a)
-        cJSON_AddStringToObject(m, "leaderboard_order", a->maximize ? "higher is better" : "lower is better");
+    }
     size_t rank = 0;
     for (size_t k = 0; k < s->n_trials; k++) {
         const size_t i = order[k];
@@ -632,12 +632,10 @@ static cJSON *sheet_part(const char *dir, const char *page_dir, const sr_sweep *
         for (size_t k = 0; k < c->n_samples; k++)
             if (whys[k]) {
                 char *abs = sr_path_join(t->path, c->samples[k]);
-                if (!sr_vanished(abs)) { /* one gone since the scan is no problem */
-                    cJSON *p = cJSON_CreateObject();
-                    cJSON_AddStringToObject(p, "path", abs);
-                    cJSON_AddStringToObject(p, "problem", whys[k]);
-                    cJSON_AddItemToArray(problems, p);
-                }
+                cJSON *p = cJSON_CreateObject();
+                cJSON_AddStringToObject(p, "path", abs);
+                cJSON_AddStringToObject(p, "problem", whys[k]);
+                cJSON_AddItemToArray(problems, p);
                 free(abs);
                 free(whys[k]);
             }
@@ -694,10 +692,9 @@ static cJSON *sheet_part(const char *dir, const char *page_dir, const sr_sweep *
     } else {
         /* named as it would be published, not in the folder it is written in */
         char *pub = xasprintf("assets/%s", name);
-        size_t jl = strlen(jpg);
         cJSON *p = cJSON_CreateObject();
         cJSON_AddStringToObject(p, "path", pub);
-        cJSON_AddStringToObject(p, "problem", strncmp(why, jpg, jl) == 0 && why[jl] == ':' ? why + jl + 2 : why);
+        cJSON_AddStringToObject(p, "problem", sr_reason_after_path(why, jpg));
         cJSON_AddItemToArray(problems, p);
         free(pub);
     }

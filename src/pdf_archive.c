@@ -346,9 +346,7 @@ size_t sr_pdf_archive_sweep(const sr_sweep *s, const sr_analysis *a, sr_problems
         }
         if (rc < 0) {
             char *path = sr_pdf_archive_path(&s->trials[i]);
-            size_t pl = strlen(path);
-            const char *msg = strncmp(err, path, pl) == 0 && err[pl] == ':' ? err + pl + 2 : err;
-            sr_problems_add(problems, path, "archive PDF not written: %s", msg);
+            sr_problems_add(problems, path, "archive PDF not written: %s", sr_reason_after_path(err, path));
             free(path);
         }
         sr_problems_free(&found);

@@ -98,11 +98,9 @@ static void fit(sr_pdfw *w, sr_buf *out, int bold, double size, double max_w)
     }
 }
 
-double sr_pdfw_text(sr_pdfw *w, double x, double y, const char *s, int bold, double size, double max_w, int align)
+/* Draws w->tb (clean text), cut to max_w; as sr_pdfw_text. */
+static double draw_clean(sr_pdfw *w, double x, double y, int bold, double size, double max_w, int align)
 {
-    if (!w->page || sr_pdfw_failed(w))
-        return 0;
-    sr_pdf_text_clean(&w->fonts, s, bold, &w->tb);
     fit(w, &w->tb, bold, size, max_w);
     if (!w->tb.len)
         return 0;
@@ -118,6 +116,14 @@ double sr_pdfw_text(sr_pdfw *w, double x, double y, const char *s, int bold, dou
     return tw;
 }
 
+double sr_pdfw_text(sr_pdfw *w, double x, double y, const char *s, int bold, double size, double max_w, int align)
+{
+    if (!w->page || sr_pdfw_failed(w))
+        return 0;
+    sr_pdf_text_clean(&w->fonts, s, bold, &w->tb);
+    return draw_clean(w, x, y, bold, size, max_w, align);
+}
+
 double sr_pdfw_text_shrink(sr_pdfw *w, double x, double y, const char *s, int bold, double size, double min_size,
                            double max_w, int align)
 {
@@ -127,7 +133,7 @@ double sr_pdfw_text_shrink(sr_pdfw *w, double x, double y, const char *s, int bo
     double tw = sr_pdf_text_width(&w->fonts, w->tb.s, bold, size);
     if (max_w > 0 && tw > max_w)
         size = fmax(min_size, size * max_w / tw * 0.99); /* a hair under, against rounding */
-    return sr_pdfw_text(w, x, y, s, bold, size, max_w, align);
+    return draw_clean(w, x, y, bold, size, max_w, align);
 }
 
 double sr_pdfw_wrap(sr_pdfw *w, double x, double y, const char *s, int bold, double size, double max_w,

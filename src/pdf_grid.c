@@ -22,8 +22,7 @@ static void load_row(sr_pdfw *w, const sr_trial *t, const sr_checkpoint *c, sr_s
     for (size_t k = 0; k < c->n_samples; k++)
         if (whys[k]) {
             char *abs = sr_path_join(t->path, c->samples[k]);
-            if (!sr_vanished(abs)) /* one gone since the scan is no problem */
-                sr_problems_add(&w->extra, abs, "sample not shown in the PDF: %s", whys[k]);
+            sr_problems_add(&w->extra, abs, "sample not shown in the PDF: %s", whys[k]);
             free(abs);
             free(whys[k]);
         }

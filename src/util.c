@@ -331,6 +331,12 @@ int sr_is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+const char *sr_reason_after_path(const char *why, const char *path)
+{
+    size_t n = strlen(path);
+    return strncmp(why, path, n) == 0 && why[n] == ':' && why[n + 1] == ' ' ? why + n + 2 : why;
+}
+
 int sr_vanished(const char *path)
 {
     struct stat st;

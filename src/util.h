@@ -39,6 +39,10 @@ char *sr_path_join(const char *a, const char *b);
 /* Whether path is a folder (following links). */
 int sr_is_dir(const char *path);
 
+/* A reason of the form "PATH: what" without its "PATH: " (all of it when
+ * it does not start so, e.g. when a long path was cut short in it). */
+const char *sr_reason_after_path(const char *why, const char *path);
+
 /* Whether path is gone (stat says ENOENT): a file of the sweep deleted
  * since it was scanned, which is no bad input but the sweep changing. */
 int sr_vanished(const char *path);

@@ -239,6 +239,16 @@ START_TEST(test_vanished)
 }
 END_TEST
 
+/* "PATH: what" loses its "PATH: ", and only that. */
+START_TEST(test_reason_after_path)
+{
+    ck_assert_str_eq(sr_reason_after_path("/s/a.png: not a PNG", "/s/a.png"), "not a PNG");
+    ck_assert_str_eq(sr_reason_after_path("/s/a.pngx: not a PNG", "/s/a.png"), "/s/a.pngx: not a PNG");
+    ck_assert_str_eq(sr_reason_after_path("/s/a.png:x", "/s/a.png"), "/s/a.png:x");
+    ck_assert_str_eq(sr_reason_after_path("/s/...: cut short", "/s/a.png"), "/s/...: cut short");
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("util");
@@ -252,6 +262,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, test_rng);
     tcase_add_test(tc, test_short_file_name);
     tcase_add_test(tc, test_vanished);
+    tcase_add_test(tc, test_reason_after_path);
     suite_add_tcase(s, tc);
     return s;
 }
