@@ -162,15 +162,15 @@ void fx_measured_sweep(const char *dir, int trials, int size, unsigned long long
         abort();
     }
     sr_problems_free(&pr);
-    if (sr_scan(dir, sweep, err, sizeof err) != 0) {
-        fprintf(stderr, "scan: %s\n", err);
-        abort();
-    }
+    fx_scan_analyze(dir, sweep, analysis);
+}
+
+void fx_scan_analyze(const char *dir, sr_sweep *sweep, sr_analysis *analysis)
+{
+    char err[512];
+    ck_assert_msg(sr_scan(dir, sweep, err, sizeof err) == 0, "scan: %s", err);
     sr_analysis_opts ao = {NULL, 0, 0};
-    if (sr_analyze(sweep, &ao, analysis, err, sizeof err) != 0) {
-        fprintf(stderr, "analyze: %s\n", err);
-        abort();
-    }
+    ck_assert_msg(sr_analyze(sweep, &ao, analysis, err, sizeof err) == 0, "analyze: %s", err);
 }
 
 void fx_plant_note(const char *dir, const char *trial, const char *note)

@@ -28,6 +28,10 @@ void fx_write_png(const char *dir, const char *rel, int w, int h, unsigned char 
 void fx_measured_sweep(const char *dir, int trials, int size, unsigned long long seed, sr_sweep *sweep,
                        sr_analysis *analysis);
 
+/* Scans the sweep in dir and analyses it with the default score (a failed
+ * check when either fails). */
+void fx_scan_analyze(const char *dir, sr_sweep *sweep, sr_analysis *analysis);
+
 /* Adds "note": note to dir/trial/params.json (a tool's file that tests may
  * edit: they made it). */
 void fx_plant_note(const char *dir, const char *trial, const char *note);

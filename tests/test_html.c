@@ -4,6 +4,7 @@
 #include "analysis.h"
 #include "check_main.h"
 #include "eval.h"
+#include "fixture.h"
 #include "html.h"
 #include "json.h"
 #include "scan.h"
@@ -97,22 +98,12 @@ static char *make_sweep(const char *name)
     return sweep;
 }
 
-/* Scans the sweep and analyses it with the default score. */
-static void scan_analyze(const char *sweep, sr_sweep *s, sr_analysis *a)
-{
-    char err[512];
-    ck_assert_msg(sr_scan(sweep, s, err, sizeof err) == 0, "%s", err);
-    sr_analysis_opts ao;
-    memset(&ao, 0, sizeof ao);
-    ck_assert_msg(sr_analyze(s, &ao, a, err, sizeof err) == 0, "%s", err);
-}
-
 static void build_site(const char *sweep, const char *out, int self_contained)
 {
     char err[512];
     sr_sweep s;
     sr_analysis a;
-    scan_analyze(sweep, &s, &a);
+    fx_scan_analyze(sweep, &s, &a);
     ck_assert_msg(a.has_best, "the synthetic sweep has a recommendation");
     cJSON *summary = sr_summary_json(&s, &a, "2026-01-02T03:04:05+0000");
     sr_html_opts ho = {.templates_dir = NULL, .self_contained = self_contained};
@@ -191,7 +182,7 @@ static void check_leaderboard_order(const char *sweep, const char *index_text)
 {
     sr_sweep s;
     sr_analysis a;
-    scan_analyze(sweep, &s, &a);
+    fx_scan_analyze(sweep, &s, &a);
     const char *table = strstr(index_text, "id=\"leaderboard\"");
     ck_assert_ptr_nonnull(table);
     const char *end = strstr(table, "</table>");
@@ -358,7 +349,7 @@ static void own_site_make(own_site *w, const char *tag, const sr_synth_opts *so)
     ck_assert_msg(sr_synth(w->sweep, so, err, sizeof err) == 0, "%s", err);
     w->out = sr_path_join(w->root, "report");
     build_site(w->sweep, w->out, 0);
-    scan_analyze(w->sweep, &w->s, &w->a);
+    fx_scan_analyze(w->sweep, &w->s, &w->a);
     char *path = xasprintf("%s/trials/%s.html", w->out, w->s.trials[0].name);
     w->page = read_text(path);
     free(path);
@@ -467,7 +458,7 @@ START_TEST(test_missing_templates)
     char err[512];
     sr_sweep s;
     sr_analysis a;
-    scan_analyze(sweep, &s, &a);
+    fx_scan_analyze(sweep, &s, &a);
     cJSON *summary = sr_summary_json(&s, &a, NULL);
     char *none = sr_path_join(sweep, "no-templates");
     sr_html_opts ho = {.templates_dir = none};

@@ -38,10 +38,7 @@ static void setup(void)
     sr_analysis_free(&analysis);
     sr_sweep_free(&sweep);
     fx_plant_note(sw, "trial_0002", CJK);
-    char err[512];
-    ck_assert_msg(sr_scan(sw, &sweep, err, sizeof err) == 0, "%s", err);
-    sr_analysis_opts ao = {NULL, 0, 0};
-    ck_assert_msg(sr_analyze(&sweep, &ao, &analysis, err, sizeof err) == 0, "%s", err);
+    fx_scan_analyze(sw, &sweep, &analysis);
     analysed = 1;
     free(sw);
     char *out = sr_path_join(dir, "out");
@@ -438,9 +435,7 @@ static void own_report_make(own_report *r, const char *tag, const sr_synth_opts 
     r->dir = test_tmpdir(tag);
     char *sw = sr_path_join(r->dir, "sweep");
     ck_assert_msg(sr_synth(sw, so, err, sizeof err) == 0, "%s", err);
-    ck_assert_msg(sr_scan(sw, &r->s, err, sizeof err) == 0, "%s", err);
-    sr_analysis_opts ao = {NULL, 0, 0};
-    ck_assert_msg(sr_analyze(&r->s, &ao, &r->a, err, sizeof err) == 0, "%s", err);
+    fx_scan_analyze(sw, &r->s, &r->a);
     r->pdf = sr_path_join(r->dir, "report.pdf");
     ck_assert_msg(sr_pdf_report_write(r->pdf, &r->s, &r->a, NULL, err, sizeof err) == 0, "%s", err);
     free(sw);

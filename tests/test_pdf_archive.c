@@ -47,10 +47,7 @@ static void setup(void)
     sr_sweep_free(&first);
     fx_plant_note(sw, "trial_0002", CJK_1);
     fx_plant_note(sw, "trial_0001", CJK_2);
-    char err[512];
-    ck_assert_msg(sr_scan(sw, &sweep, err, sizeof err) == 0, "%s", err);
-    sr_analysis_opts ao = {NULL, 0, 0};
-    ck_assert_msg(sr_analyze(&sweep, &ao, &analysis, err, sizeof err) == 0, "%s", err);
+    fx_scan_analyze(sw, &sweep, &analysis);
     sr_problems_init(&problems);
 }
 
