@@ -4,6 +4,7 @@
 #include "job.h"
 #include "leftovers.h"
 #include "lock.h"
+#include "out_dir.h"
 #include "util.h"
 
 #include <errno.h>
@@ -101,6 +102,15 @@ int sr_job_once(const char *sweep, const sr_job_opts *o, sr_progress *pr, volati
                 sr_job_result *r, sr_problems *problems, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
+    if (o->render) {
+        /* before anything is measured: a report may not go where it would
+         * replace what is not a report */
+        char *out = sr_out_dir(sweep, o->render_opts.out_dir);
+        int refused = sr_out_dir_check(sweep, out, err, errlen);
+        free(out);
+        if (refused)
+            return SR_JOB_USAGE;
+    }
     sr_lock lock;
     sr_lock_holder holder;
     /* a stop request (watch mode) ends a wait for the lock too */

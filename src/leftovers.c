@@ -3,6 +3,7 @@
 
 #include "leftovers.h"
 #include "atomic_file.h"
+#include "out_dir.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -98,17 +99,8 @@ size_t sr_remove_leftovers(const char *sweep_path, const char *out_dir)
     }
 
     /* the report folder's own temporaries beside it */
-    char *out = out_dir ? xstrdup(out_dir) : sr_path_join(sweep_path, "sweepreport");
-    char *parent = xstrdup(out);
-    char *slash = strrchr(parent, '/');
-    if (slash && slash != parent)
-        *slash = '\0';
-    else if (slash)
-        slash[1] = '\0';
-    else {
-        free(parent);
-        parent = xstrdup(".");
-    }
+    char *out = sr_out_dir(sweep_path, out_dir);
+    char *parent = sr_out_parent(out);
     char *prefix = xasprintf(".%s.tmp-", sr_path_base(out));
     removed += clean_dir(parent, prefix, 0);
     free(prefix);

@@ -12,6 +12,7 @@
 #include "pdf_archive.h"
 #include "pdf_report.h"
 #include "json.h"
+#include "out_dir.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -329,6 +330,11 @@ int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result 
 {
     memset(res, 0, sizeof *res);
     res->best_epoch = -1;
+    char *want = sr_out_dir(sweep_path, o->out_dir);
+    int refused = sr_out_dir_check(sweep_path, want, err, errlen);
+    free(want);
+    if (refused)
+        return -2;
     sr_sweep s;
     if (sr_scan_with(sweep_path, &o->scan, &s, err, errlen) != 0)
         return -1;
@@ -350,16 +356,9 @@ int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result 
         return -2;
     }
     fill_best(res, &s, &a);
-    char *out = o->out_dir ? xstrdup(o->out_dir) : sr_path_join(s.path, "sweepreport");
+    char *out = sr_out_dir(s.path, o->out_dir);
     snprintf(res->out_dir, sizeof res->out_dir, "%s", out);
-    char *parent = xstrdup(out);
-    char *slash = strrchr(parent, '/');
-    if (slash && slash != parent)
-        *slash = '\0';
-    else if (slash)
-        slash[1] = '\0';
-    else
-        strcpy(parent, ".");
+    char *parent = sr_out_parent(out);
     int rc = -1;
     char *tmp = NULL;
     cJSON *summary = NULL, *prev = NULL;

@@ -53,7 +53,8 @@ typedef struct {
 } sr_render_result;
 
 /* Returns 0; -1 with a reason when the sweep cannot be read or the output
- * cannot be written; -2 when the score expression is wrong (a usage error).
+ * cannot be written; -2 for a usage error: the score expression is wrong, or
+ * the output folder is one a report may not replace (out_dir.h).
  * Problems already in *problems (eval's, in run) are listed in summary.json
  * too; the scan's and the render's own are added to *problems. */
 int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result *res, sr_problems *problems,

@@ -103,6 +103,31 @@ else
     fail "report folder after a second render: $(ls -a "$S" "$R" | tr '\n' ' ')"
 fi
 
+# The output folder is replaced as a whole, so only a report's folder may be:
+# never the sweep, a folder holding it, a foreign folder or file, a link, a
+# trial or the store.  Nothing is written or removed when one is refused.
+sums() { (cd "$S" && find . -path ./sweepreport -prune -o -type f -print | LC_ALL=C sort | xargs sha256sum); }
+sums > "$TMP/sums-before"
+mkdir -p "$TMP/docs" "$TMP/empty"
+echo "notes" > "$TMP/docs/notes.txt"
+echo "a file" > "$TMP/afile"
+ln -s "$R" "$TMP/link"
+for o in "$S" "$S/" "$S/../$(basename "$S")" "$TMP" "$S/trial_0001/report" "$S/.sweepreport" "$TMP/docs" "$TMP/afile" "$TMP/link"; do
+    expect_status 2 "render -o $o is refused" -- "$SR_BIN" render -q -o "$o" "$S"
+    expect_grep "^sweepreport: render: ${o%/}: .*: choose\|give the folder" "$TMP/err" "the refusal names $o and what to do"
+done
+expect_status 2 "run -o SWEEP is refused before measuring" -- "$SR_BIN" run -q --force -o "$S" "$S"
+sums > "$TMP/sums-after"
+if cmp -s "$TMP/sums-before" "$TMP/sums-after" && [ "$(cat "$TMP/docs/notes.txt")" = notes ] &&
+    [ "$(cat "$TMP/afile")" = "a file" ] && [ -L "$TMP/link" ] && ! ls -a "$TMP" "$S" | grep -q '\.tmp-'; then
+    pass "refused folders are left as they were"
+else
+    fail "a refused output folder was changed"
+fi
+expect_status 0 "render -o an empty folder" -- "$SR_BIN" render -q -o "$TMP/empty" "$S"
+expect_status 0 "render -o OUT/ with a slash, over the report there" -- "$SR_BIN" render -q -o "$TMP/empty/" "$S"
+if [ -f "$TMP/empty/index.html" ] && ! ls -a "$TMP" | grep -q '\.tmp-'; then pass "a trailing slash names the same folder"; else fail "-o OUT/"; fi
+
 # score options
 expect_status 0 "render --maximize --score" -- "$SR_BIN" render -o "$TMP/max" --maximize --score 'mean_sharpness / (1 + weight_drift)' "$S"
 expect_grep '"direction":[[:space:]]*"maximize"' "$TMP/max/summary.json" "the direction is recorded"
