@@ -4,7 +4,10 @@
 #include "cli.h"
 #include "job.h"
 #include "synth.h"
+#include "util.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +28,21 @@ static void demo_help(void)
            "  -h, --help         show this help\n");
 }
 
+/* 1 when the folder holds a trial_* entry (a sweep to report on), 0 when
+ * not, -1 when it cannot be listed. */
+static int holds_trials(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    int found = 0;
+    struct dirent *e;
+    while (!found && (e = readdir(d)) != NULL)
+        found = sr_str_has_prefix(e->d_name, "trial_");
+    closedir(d);
+    return found;
+}
+
 int cmd_demo(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -36,9 +54,10 @@ int cmd_demo(int argc, char **argv)
     const char *dir = NULL;
     int verbosity = SR_NORMAL;
     int c;
+    static const char shortopts[] = "o:qh";
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
         switch (c) {
         case 'o':
             dir = optarg;
@@ -50,7 +69,7 @@ int cmd_demo(int argc, char **argv)
             demo_help();
             return SR_EXIT_OK;
         default:
-            return cli_usage_error("demo", "unknown option or missing value: '%s'", argv[optind - 1]);
+            return cli_bad_option("demo", shortopts, opts, argv);
         }
     }
     if (argc - optind > 1 || (dir && argc - optind == 1))
@@ -62,9 +81,21 @@ int cmd_demo(int argc, char **argv)
     sr_progress_init(&pr, stdout, -1, verbosity);
     char err[1024];
     struct stat st;
-    if (stat(dir, &st) == 0) {
+    int there = stat(dir, &st) == 0;
+    if (there && !S_ISDIR(st.st_mode)) {
+        cli_error("demo", "%s: not a folder", dir);
+        return SR_EXIT_FATAL;
+    }
+    int sweep = there ? holds_trials(dir) : 0;
+    if (sweep < 0) {
+        cli_error("demo", "%s: cannot list: %s", dir, strerror(errno));
+        return SR_EXIT_FATAL;
+    }
+    if (sweep) {
         sr_progress_say(&pr, "using the demo sweep already in %s", dir);
     } else {
+        /* a new or empty folder gets the synthetic sweep (synth refuses
+         * a folder with something else in it) */
         sr_synth_opts o;
         sr_synth_defaults(&o);
         sr_progress_say(&pr, "writing a synthetic sweep of %d trials to %s", o.trials, dir);

@@ -78,6 +78,17 @@ static void eval_help(void)
            "another run (the message names it).\n");
 }
 
+int cli_sampler_check(const char *cmd, const char *tmpl)
+{
+    /* a template that cannot work is a usage error, found before any work */
+    sr_sampler probe;
+    char why[512];
+    if (sr_sampler_parse(tmpl, &probe, why, sizeof why) != 0)
+        return cli_usage_error(cmd, "--sampler: %s", why);
+    sr_sampler_free(&probe);
+    return SR_EXIT_OK;
+}
+
 int cmd_eval(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -95,9 +106,10 @@ int cmd_eval(int argc, char **argv)
     o.scan.settle = SR_SETTLE_DEFAULT;
     double wait = 0;
     int c;
+    static const char shortopts[] = "j:vqh";
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "j:vqh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
         switch (c) {
         case 'd': {
             sr_device_request req;
@@ -113,8 +125,8 @@ int cmd_eval(int argc, char **argv)
                                        optarg);
             break;
         case 'j':
-            if (cli_parse_int(optarg, 1, 4096, &o.jobs) != 0)
-                return cli_usage_error("eval", "--jobs needs a number from 1 to 4096, not '%s'", optarg);
+            if (cli_parse_int(optarg, 1, SR_MAX_JOBS, &o.jobs) != 0)
+                return cli_usage_error("eval", "--jobs needs a number from 1 to %d, not '%s'", SR_MAX_JOBS, optarg);
             break;
         case 'f':
             o.force = 1;
@@ -158,20 +170,14 @@ int cmd_eval(int argc, char **argv)
             eval_help();
             return SR_EXIT_OK;
         default:
-            return cli_usage_error("eval", "unknown option or missing value: '%s'", argv[optind - 1]);
+            return cli_bad_option("eval", shortopts, opts, argv);
         }
     }
     if (argc - optind != 1)
         return cli_usage_error("eval", argc - optind == 0 ? "missing the SWEEP folder" : "too many arguments");
 
-    if (o.sampler) {
-        /* a template that cannot work is a usage error, found before any work */
-        sr_sampler probe;
-        char why[512];
-        if (sr_sampler_parse(o.sampler, &probe, why, sizeof why) != 0)
-            return cli_usage_error("eval", "--sampler: %s", why);
-        sr_sampler_free(&probe);
-    }
+    if (o.sampler && cli_sampler_check("eval", o.sampler) != SR_EXIT_OK)
+        return SR_EXIT_USAGE;
     sr_eval_stats st;
     sr_problems problems;
     sr_problems_init(&problems);

@@ -11,6 +11,7 @@
 
 #include <getopt.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,42 +175,103 @@ static cJSON *inspect_file(const char *path, const sr_device *dev, int *ok)
     return o;
 }
 
+/* Length of the valid UTF-8 character at p (1 to 4), 0 when p starts no
+ * valid one. */
+static size_t utf8_len(const unsigned char *p)
+{
+    if (p[0] < 0x80)
+        return 1;
+    size_t n = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 && p[0] < 0xe0 ? 2 : 0;
+    if (n == 0)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    if ((n == 3 && p[0] == 0xe0 && p[1] < 0xa0) || (n == 3 && p[0] == 0xed && p[1] >= 0xa0) ||
+        (n == 4 && p[0] == 0xf0 && p[1] < 0x90) || (n == 4 && p[0] == 0xf4 && p[1] >= 0x90))
+        return 0; /* overlong, a surrogate, beyond U+10FFFF */
+    return n;
+}
+
+/* Text read from a file, made safe for a terminal: control characters
+ * (C0, DEL, C1: they can move the cursor or retitle the window) and bytes
+ * that are no UTF-8 are written as \xHH; the text is cut after at most max
+ * bytes of it, between characters, with "..." when cut.  Malloc'd. */
+static char *terminal_text(const char *s, size_t max)
+{
+    sr_buf b;
+    sr_buf_init(&b);
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    size_t used = 0;
+    while (*p) {
+        size_t n = utf8_len(p);
+        if (used + (n ? n : 1) > max) {
+            sr_buf_puts(&b, "...");
+            break;
+        }
+        int control = n == 0 || (n == 1 && (p[0] < 0x20 || p[0] == 0x7f)) || (n == 2 && p[0] == 0xc2 && p[1] < 0xa0);
+        if (control) {
+            for (size_t i = 0; i < (n ? n : 1); i++)
+                sr_buf_printf(&b, "\\x%02x", p[i]);
+        } else {
+            sr_buf_append(&b, p, n);
+        }
+        p += n ? n : 1;
+        used += n ? n : 1;
+    }
+    return sr_buf_steal(&b);
+}
+
+/* A line: before, then terminal_text(s, max). */
+static void put_line(const char *before, const char *s, size_t max)
+{
+    char *t = terminal_text(s, max);
+    printf("%s%s\n", before, t);
+    free(t);
+}
+
 static void print_text(const cJSON *f)
 {
     const char *path = sr_json_string(f, "path");
     const char *status = sr_json_string(f, "status");
     char size[32];
     sr_format_size((uint64_t)sr_json_number(f, "size"), size, sizeof size);
-    printf("%s\n  status: %s, %s\n", path, status, size);
+    put_line("", path, SIZE_MAX);
+    printf("  status: %s, %s\n", status, size);
     if (sr_json_string(f, "problem"))
-        printf("  problem: %s\n", sr_json_string(f, "problem"));
+        put_line("  problem: ", sr_json_string(f, "problem"), SIZE_MAX);
     const cJSON *meta = cJSON_GetObjectItem(f, "metadata");
     if (meta && cJSON_GetArraySize(meta)) {
         printf("  metadata:\n");
         const cJSON *it;
         cJSON_ArrayForEach(it, meta)
         {
+            char *key = terminal_text(it->string, 200);
+            char *before = xasprintf("    %-28s ", key);
             if (cJSON_IsString(it)) {
-                printf("    %-28s %.100s%s\n", it->string, it->valuestring, strlen(it->valuestring) > 100 ? "..." : "");
+                put_line(before, it->valuestring, 100);
             } else {
                 char *s = cJSON_PrintUnformatted(it);
-                printf("    %-28s %.100s%s\n", it->string, s, strlen(s) > 100 ? "..." : "");
+                put_line(before, s, 100);
                 cJSON_free(s);
             }
+            free(before);
+            free(key);
         }
     }
     const cJSON *w = cJSON_GetObjectItem(f, "weights");
     if (!w) {
         if (sr_json_string(f, "weights_problem"))
-            printf("  weights: %s\n", sr_json_string(f, "weights_problem"));
+            put_line("  weights: ", sr_json_string(f, "weights_problem"), SIZE_MAX);
         return;
     }
     printf("  modules: %.0f (%.0f measured), tensors %.0f, non-finite values %.0f\n", sr_json_number(w, "modules"),
            sr_json_number(w, "modules_measured"), sr_json_number(w, "tensors"), sr_json_number(w, "nonfinite"));
-    printf("  delta norm %.6g, mean effective rank %.4g\n", sr_json_number(w, "delta_norm"),
-           sr_json_number(w, "effective_rank"));
+    if (sr_json_number(w, "modules_measured") > 0)
+        printf("  delta norm %.6g, mean effective rank %.4g\n", sr_json_number(w, "delta_norm"),
+               sr_json_number(w, "effective_rank"));
     if (sr_json_string(w, "note"))
-        printf("  note: %s\n", sr_json_string(w, "note"));
+        put_line("  note: ", sr_json_string(w, "note"), SIZE_MAX);
     printf("  %-14s %8s %12s\n", "BLOCK", "MODULES", "DELTA NORM");
     const cJSON *it;
     cJSON_ArrayForEach(it, cJSON_GetObjectItem(w, "blocks"))
@@ -218,9 +280,11 @@ static void print_text(const cJSON *f)
     cJSON_ArrayForEach(it, cJSON_GetObjectItem(w, "module_list"))
     {
         const char *dt = sr_json_string(it, "dtype");
-        printf("  %-72.72s %-5s %5.0f %7.4g %11.5g %8.4g\n", sr_json_string(it, "name"), dt ? dt : "-",
+        char *name = terminal_text(sr_json_string(it, "name"), 69);
+        printf("  %-72s %-5s %5.0f %7.4g %11.5g %8.4g\n", name, dt ? dt : "-",
                sr_json_number(it, "rank"), sr_json_number(it, "alpha"), sr_json_number(it, "delta_norm"),
                sr_json_number(it, "effective_rank"));
+        free(name);
     }
 }
 
@@ -234,21 +298,31 @@ int cmd_inspect(int argc, char **argv)
     };
     int json = 0, c;
     const char *device = "cpu";
+    static const char shortopts[] = "h";
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
         switch (c) {
         case 'j':
             json = 1;
             break;
-        case 'd':
+        case 'd': {
+            /* a malformed device or a list is a usage error; one that is not
+             * there is found below */
+            sr_device_request req;
+            char why[256];
+            if (sr_device_parse(optarg, &req, why, sizeof why) != 0)
+                return cli_usage_error("inspect", "--device: %s", why);
+            if (req.kind == SR_DEVREQ_CUDA_ALL || (req.kind == SR_DEVREQ_CUDA && req.n > 1))
+                return cli_usage_error("inspect", "--device: one device only, not '%s'", optarg);
             device = optarg;
             break;
+        }
         case 'h':
             inspect_help();
             return SR_EXIT_OK;
         default:
-            return cli_usage_error("inspect", "unknown option or missing value: '%s'", argv[optind - 1]);
+            return cli_bad_option("inspect", shortopts, opts, argv);
         }
     }
     if (argc - optind < 1)

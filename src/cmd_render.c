@@ -137,12 +137,14 @@ static int render_or_run(int argc, char **argv, int run)
     int verbosity = SR_NORMAL;
     int archive_flag = 0;
     int c;
+    static const char shortopts[] = "o:qvh";
+    int li = 0;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "o:qvh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, shortopts, opts, &li)) != -1) {
         char *end;
         if (!run && (c == 'd' || c == 'j' || c == 'X' || c == 'T' || c == 'A'))
-            return cli_usage_error(cmd, "unknown option '%s' (it belongs to 'sweepreport run')", argv[optind - 1]);
+            return cli_usage_error(cmd, "option '--%s' belongs to 'sweepreport run'", opts[li].name);
         switch (c) {
         case 'o':
             ro->out_dir = optarg;
@@ -206,10 +208,12 @@ static int render_or_run(int argc, char **argv, int run)
             break;
         }
         case 'j':
-            if (cli_parse_int(optarg, 1, 4096, &jo.eval.jobs) != 0)
-                return cli_usage_error(cmd, "--jobs needs a number from 1 to 4096, not '%s'", optarg);
+            if (cli_parse_int(optarg, 1, SR_MAX_JOBS, &jo.eval.jobs) != 0)
+                return cli_usage_error(cmd, "--jobs needs a number from 1 to %d, not '%s'", SR_MAX_JOBS, optarg);
             break;
         case 'X':
+            if (cli_sampler_check(cmd, optarg) != SR_EXIT_OK)
+                return SR_EXIT_USAGE;
             jo.eval.sampler = optarg;
             break;
         case 'T':
@@ -228,7 +232,7 @@ static int render_or_run(int argc, char **argv, int run)
             render_help(cmd);
             return SR_EXIT_OK;
         default:
-            return cli_usage_error(cmd, "unknown option or missing value: '%s'", argv[optind - 1]);
+            return cli_bad_option(cmd, shortopts, opts, argv);
         }
     }
     if (argc - optind != 1)

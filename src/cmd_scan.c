@@ -46,9 +46,10 @@ int cmd_scan(int argc, char **argv)
     };
     int json = 0, quiet = 0, c;
     sr_scan_opts sopts = {NULL, NULL, 0};
+    static const char shortopts[] = "qh";
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
         switch (c) {
         case 'j':
             json = 1;
@@ -70,7 +71,7 @@ int cmd_scan(int argc, char **argv)
             scan_help();
             return SR_EXIT_OK;
         default:
-            return cli_usage_error("scan", "unknown option or missing value: '%s'", argv[optind - 1]);
+            return cli_bad_option("scan", shortopts, opts, argv);
         }
     }
     if (argc - optind != 1)
@@ -96,9 +97,5 @@ int cmd_scan(int argc, char **argv)
         sr_scan_print_text(&sweep, stdout);
     }
     sr_sweep_free(&sweep);
-    if (fflush(stdout) != 0) {
-        cli_error("scan", "cannot write the output");
-        return SR_EXIT_FATAL;
-    }
     return SR_EXIT_OK;
 }

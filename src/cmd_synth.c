@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "synth.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -48,9 +49,10 @@ int cmd_synth(int argc, char **argv)
     sr_synth_opts o;
     sr_synth_defaults(&o);
     int c;
+    static const char shortopts[] = "h";
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
         int *target = NULL, min = 1, max = 0;
         switch (c) {
         case 't': target = &o.trials; max = 10000; break;
@@ -63,7 +65,8 @@ int cmd_synth(int argc, char **argv)
             char *end;
             errno = 0;
             unsigned long long v = strtoull(optarg, &end, 10);
-            if (errno || end == optarg || *end)
+            /* strtoull takes "-1" as 2^64-1: digits only */
+            if (errno || end == optarg || *end || !isdigit((unsigned char)optarg[0]))
                 return cli_usage_error("synth", "--seed needs a non-negative integer, not '%s'", optarg);
             o.seed = v;
             continue;
@@ -72,7 +75,7 @@ int cmd_synth(int argc, char **argv)
             synth_help();
             return SR_EXIT_OK;
         default:
-            return cli_usage_error("synth", "unknown option or missing value: '%s'", argv[optind - 1]);
+            return cli_bad_option("synth", shortopts, opts, argv);
         }
         if (cli_parse_int(optarg, min, max, target) != 0)
             return cli_usage_error("synth", "--%s needs an integer from %d to %d, not '%s'",

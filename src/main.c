@@ -3,12 +3,16 @@
 
 #include "cli.h"
 
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
 #include <limits.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 typedef struct {
     const char *name;
@@ -65,6 +69,47 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     return SR_EXIT_USAGE;
 }
 
+/* The long option that arg ("--name" or "--name=value", abbreviated as
+ * getopt allows) names, or NULL when none or several do. */
+static const struct option *long_option_of(const struct option *longopts, const char *arg, int *matches)
+{
+    size_t n = strcspn(arg + 2, "=");
+    const struct option *found = NULL;
+    *matches = 0;
+    for (const struct option *o = longopts; o->name; o++) {
+        if (strncmp(o->name, arg + 2, n) != 0)
+            continue;
+        if (strlen(o->name) == n) { /* an exact name wins over abbreviations */
+            *matches = 1;
+            return o;
+        }
+        found = o;
+        ++*matches;
+    }
+    return *matches == 1 ? found : NULL;
+}
+
+int cli_bad_option(const char *cmd, const char *shortopts, const struct option *longopts, char *const *argv)
+{
+    const char *arg = argv[optind - 1];
+    int matches;
+    if (strncmp(arg, "--", 2) == 0) {
+        const struct option *o = long_option_of(longopts, arg, &matches);
+        int n = (int)strcspn(arg, "=");
+        if (optopt == 0 || !o || o->val != optopt)
+            return cli_usage_error(cmd, matches > 1 ? "ambiguous option '%.*s'" : "unknown option '%.*s'", n, arg);
+        if (arg[n] == '=')
+            return cli_usage_error(cmd, "option '--%s' takes no value", o->name);
+        return cli_usage_error(cmd, "option '--%s' needs a value", o->name);
+    }
+    const char *in = optopt && optopt != ':' ? strchr(shortopts, optopt) : NULL;
+    if (in && in[1] == ':')
+        return cli_usage_error(cmd, "option '-%c' needs a value", optopt);
+    if (optopt > ' ' && optopt < 127)
+        return cli_usage_error(cmd, "unknown option '-%c'", optopt);
+    return cli_usage_error(cmd, "unknown option '%s'", arg);
+}
+
 int cli_parse_int(const char *s, int min, int max, int *out)
 {
     char *end;
@@ -102,9 +147,25 @@ int main(int argc, char **argv)
         print_help(stdout);
         return SR_EXIT_OK;
     }
+#ifdef _OPENMP
+    /* OMP_NUM_THREADS is the default of --jobs: no more threads than
+     * --jobs allows (the system refuses far fewer than some values ask) */
+    if (omp_get_max_threads() > SR_MAX_JOBS)
+        omp_set_num_threads(SR_MAX_JOBS);
+#endif
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-        if (strcmp(arg, commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
+        if (strcmp(arg, commands[i].name) != 0)
+            continue;
+        int rc = commands[i].run(argc - 1, argv + 1);
+        /* what was printed must have reached its reader: a full disk under
+         * "scan --json > FILE" is a failure, not a short file */
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+            fprintf(stderr, "sweepreport: %s: cannot write the output: %s\n", arg,
+                    errno ? strerror(errno) : "write error");
+            if (rc == SR_EXIT_OK)
+                rc = SR_EXIT_FATAL;
+        }
+        return rc;
     }
     if (arg[0] == '-')
         fprintf(stderr, "sweepreport: unknown option '%s'\n", arg);

@@ -43,6 +43,101 @@ expect_status 0 "scan --study with a missing storage" -- "$SR_BIN" scan --json -
 expect_grep "$TMP/none.db: no such Optuna storage" "$TMP/err" "the missing storage is named"
 expect_status 2 "scan --study without a value" -- "$SR_BIN" scan "$TMP/sw" --study
 
+# An explicit study that cannot be used leaves the sweep without one: the seed's
+# results file, which stands in when no study is asked for, is not used instead.
+"$SR_BIN" synth --trials 2 --epochs 2 --samples 1 --size 16 --rank 1 "$TMP/syn" > /dev/null
+expect_status 0 "scan of a sweep with a study and a results file" -- "$SR_BIN" scan --json -q "$TMP/syn"
+expect_grep '"source":[[:space:]]*".*optuna_study.db"' "$TMP/out" "its own database is the study"
+for opt in "--study $TMP/none.db" "--study-name nosuch"; do
+    # shellcheck disable=SC2086
+    expect_status 0 "scan $opt (unusable)" -- "$SR_BIN" scan --json -q $opt "$TMP/syn"
+    if grep -q '"study":[[:space:]]*null' "$TMP/out" && ! grep -q 'all_trials.json' "$TMP/out"; then
+        pass "no other study replaces the one $opt asks for"
+    else
+        fail "scan $opt used another study: $(grep -o '"source":[^,]*' "$TMP/out")"
+    fi
+done
+
+# Usage errors name the option as it was given and what is wrong with it.
+usage_says() {
+    expect_status 2 "$1" -- "$SR_BIN" $1
+    expect_grep "^sweepreport: [a-z]*: $2\$" "$TMP/err" "'$1' says: $2"
+}
+usage_says "render --device cpu $TMP/syn" "option '--device' belongs to 'sweepreport run'"
+usage_says "eval -xv $TMP/syn" "unknown option '-x'"
+usage_says "scan --frob $TMP/syn" "unknown option '--frob'"
+usage_says "scan --json=yes $TMP/syn" "option '--json' takes no value"
+usage_says "scan --s $TMP/syn" "ambiguous option '--s'"
+usage_says "eval $TMP/syn --jobs" "option '--jobs' needs a value"
+usage_says "render $TMP/syn -o" "option '-o' needs a value"
+usage_says "inspect --device bogus $TMP/syn" "--device: unknown device 'bogus' .*"
+usage_says "inspect --device cuda:0,1 $TMP/syn" "--device: one device only, not 'cuda:0,1'"
+usage_says "run --sampler true $TMP/syn" "--sampler: .*"
+usage_says "synth --seed -1 $TMP/seed" "--seed needs a non-negative integer, not '-1'"
+
+# Output that cannot be written is a failure, not a short file.
+if [ -w /dev/full ]; then
+    for cmd in "scan --json" "scan" "inspect"; do
+        arg="$TMP/syn"
+        [ "$cmd" = inspect ] && arg=$(ls "$TMP"/syn/trial_0001/*.safetensors | head -1)
+        # shellcheck disable=SC2086
+        q=-q
+        [ "$cmd" = inspect ] && q=
+        "$SR_BIN" $cmd $q "$arg" > /dev/full 2> "$TMP/err"
+        st=$?
+        if [ "$st" -eq 1 ] && grep -q "cannot write the output" "$TMP/err"; then
+            pass "$cmd > /dev/full: exit 1, said so"
+        else
+            fail "$cmd > /dev/full: exit $st"
+        fi
+    done
+else
+    skip "output to a full device" "no /dev/full"
+fi
+
+# A FIFO named like a checkpoint is refused at once, not waited on.
+mkfifo "$TMP/fifo.safetensors"
+expect_status 1 "inspect of a FIFO" -- timeout 60 "$SR_BIN" inspect "$TMP/fifo.safetensors"
+expect_grep "fifo.safetensors: not a regular file" "$TMP/err" "the FIFO is named as no regular file"
+
+# inspect shows a checkpoint's metadata on a terminal: control characters in
+# it are escaped (they could recolour or retitle the terminal), and long text
+# is cut between characters, never inside one.
+if [ -n "${SR_PYTHON:-}" ] && [ -x "$SR_PYTHON" ]; then
+    ck=$(ls "$TMP"/syn/trial_0001/*.safetensors | head -1)
+    "$SR_PYTHON" - "$ck" "$TMP/odd.safetensors" <<'PY'
+import json, struct, sys
+raw = open(sys.argv[1], "rb").read()
+n = struct.unpack("<Q", raw[:8])[0]
+head = json.loads(raw[8:8 + n])
+head.setdefault("__metadata__", {})
+head["__metadata__"]["ss_output_name"] = "\x1b[31mred\x1b]0;title\x07 \u009b"
+head["__metadata__"]["ss_long_text"] = "\u00e9" * 150
+b = json.dumps(head).encode()
+b += b" " * (-len(b) % 8)
+open(sys.argv[2], "wb").write(struct.pack("<Q", len(b)) + b + raw[8 + n:])
+PY
+    expect_status 0 "inspect of a checkpoint with control characters in its metadata" -- "$SR_BIN" inspect "$TMP/odd.safetensors"
+    if "$SR_PYTHON" - "$TMP/out" <<'PY'
+import sys
+out = open(sys.argv[1], "rb").read()
+assert not any(c < 0x20 and c != 0x0a or c == 0x7f for c in out), "a control byte reached the terminal"
+text = out.decode("utf-8")  # cut between characters: still UTF-8
+assert "\u009b" not in text, "a C1 control reached the terminal"
+assert "\\x1b[31mred" in text, "the escape is not shown"
+line = [l for l in text.splitlines() if "ss_long_text" in l][0]
+assert line.endswith("\u00e9...") and line.count("\u00e9") == 50, line
+PY
+    then pass "control characters escaped, long text cut between characters"; else fail "inspect's text output"; fi
+else
+    skip "inspect's text output is terminal-safe" "no python3"
+fi
+
+# OMP_NUM_THREADS is --jobs' default, held to what --jobs allows.
+OMP_NUM_THREADS=1000000 "$SR_BIN" scan -q "$TMP/syn" > /dev/null 2> "$TMP/err"
+st=$?
+if [ "$st" -eq 0 ]; then pass "OMP_NUM_THREADS=1000000 is held to the limit"; else fail "OMP_NUM_THREADS=1000000: exit $st"; fi
+
 # synth refuses to write into a folder that has something in it.
 mkdir -p "$TMP/full" && echo x > "$TMP/full/keep"
 expect_status 1 "synth into a non-empty folder" -- "$SR_BIN" synth "$TMP/full"

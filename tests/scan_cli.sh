@@ -69,9 +69,11 @@ PY
     then pass "scan --json keeps its contract"; else fail "scan --json contract"; fi
 fi
 
-# The demo writes its sweep once, then reuses it.
+# The demo writes its sweep once, into a new or empty folder, then reuses it.
 cd "$TMP" || exit 1
-expect_status 0 "demo" -- "$SR_BIN" demo demo-sweep
+mkdir demo-sweep
+expect_status 0 "demo into an empty folder" -- "$SR_BIN" demo demo-sweep
+expect_grep "writing a synthetic sweep" "$TMP/out" "an empty folder gets the demo sweep"
 expect_grep "^report: .*demo-sweep/sweepreport/index.html" "$TMP/out" "demo says where its report is"
 expect_grep "; recommended: trial_" "$TMP/out" "demo recommends a checkpoint"
 if [ -s demo-sweep/sweepreport/report.pdf ] && [ -s demo-sweep/sweepreport/index.html ]; then pass "demo wrote the HTML and PDF report"; else fail "demo report missing"; fi
@@ -81,5 +83,15 @@ tail -1 "$TMP/out" > "$TMP/last"
 expect_grep "^report: .*demo-sweep/sweepreport/index.html, .*demo-sweep/sweepreport/report.pdf; recommended: trial_[0-9]* epoch [0-9]* /" \
     "$TMP/last" "its last line says where index.html and report.pdf are and what it recommends"
 expect_status 2 "demo with two folders" -- "$SR_BIN" demo -o demo-sweep other
+echo x > a-file
+expect_status 1 "demo on a file" -- "$SR_BIN" demo a-file
+if grep -q "a-file: not a folder" "$TMP/err" && ! grep -q "using" "$TMP/out"; then
+    pass "a file is no demo sweep, and is not called one"
+else
+    fail "demo on a file: $(cat "$TMP/out" "$TMP/err")"
+fi
+mkdir other && echo x > other/notes
+expect_status 1 "demo on a folder of other files" -- "$SR_BIN" demo other
+if [ "$(ls other)" = notes ]; then pass "the folder is left as it was"; else fail "demo wrote into a folder of other files"; fi
 
 finish
