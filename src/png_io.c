@@ -6,10 +6,13 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <png.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* libpng reports errors through this callback, which must not return. */
 typedef struct {
@@ -91,9 +94,22 @@ int sr_png_read_rgb8(const char *path, uint8_t **rgb, int *w, int *h, char *err,
     *rgb = NULL;
     *w = 0;
     *h = 0;
-    FILE *fp = fopen(path, "rb");
+    /* O_NONBLOCK: a FIFO opens at once and is refused, not waited on */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        snprintf(err, errlen, "%s: not a regular file", path);
+        return -1;
+    }
+    FILE *fp = fdopen(fd, "rb");
     if (!fp) {
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        close(fd);
         return -1;
     }
     unsigned char sig[8];

@@ -1449,7 +1449,9 @@ int sr_st_read(const char *path, sr_safetensors *st)
 {
     struct stat sb;
     memset(st, 0, sizeof *st);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO in a regular file's place opens at once (and is
+     * refused below) instead of waiting for a writer */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return io_failure(st, "cannot open", errno);
     if (fstat(fd, &sb) != 0) {

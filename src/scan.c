@@ -226,8 +226,9 @@ static void resolve_epoch_and_step(sr_checkpoint *c, const cJSON *params)
     c->step = c->meta.ss_steps >= 0 ? c->meta.ss_steps : c->name.step;
 }
 
-/* sample_*.png files of one folder, relative to the trial. */
-static void collect_samples(sr_checkpoint *c, const char *trial_path, const char *rel_dir)
+/* sample_*.png files of one folder, relative to the trial; one that is no
+ * regular file (a folder, a FIFO) is named, one gone meanwhile skipped. */
+static void collect_samples(sr_checkpoint *c, const char *trial_path, const char *rel_dir, sr_problems *problems)
 {
     char *dir = sr_path_join(trial_path, rel_dir);
     name_list l = {0};
@@ -237,7 +238,10 @@ static void collect_samples(sr_checkpoint *c, const char *trial_path, const char
             if (!sr_str_has_prefix(n, "sample_") || !sr_str_has_suffix(n, ".png"))
                 continue;
             char *full = sr_path_join(dir, n);
-            int ok = file_exists(full);
+            struct stat st;
+            int there = stat(full, &st) == 0, ok = there && S_ISREG(st.st_mode);
+            if (there && !ok)
+                sr_problems_add(problems, full, "not a regular file, so not a sample");
             free(full);
             if (!ok)
                 continue;
@@ -265,8 +269,11 @@ static void find_samples_and_metrics(sr_checkpoint *c, const char *trial_path, s
         char *mfile = sr_path_join(dir, "metrics.json");
         int has_dir = sr_is_dir(dir);
         if (has_dir) {
-            collect_samples(c, trial_path, candidates[i]);
-            if (file_exists(mfile)) {
+            collect_samples(c, trial_path, candidates[i], problems);
+            /* whatever has the name is the evaluator's: eval writes none
+             * there, and one that cannot be read is named */
+            struct stat st;
+            if (stat(mfile, &st) == 0) {
                 char err[256];
                 c->has_metrics_file = 1;
                 if (sr_read_metrics_file(mfile, &c->metrics, err, sizeof err) != 0)
@@ -561,7 +568,10 @@ static void load_study(sr_sweep *s, const sr_scan_opts *opts)
     } else if (opts->study_path) {
         sr_problems_add(&s->problems, db, "no such Optuna storage");
     }
-    if (!loaded) {
+    /* the seed's results file stands in for the database only when no
+     * study was asked for: one that was asked for and cannot be used leaves
+     * the sweep without a study, never with another one */
+    if (!loaded && !opts->study_path && !opts->study_name) {
         char *results = sr_path_join(s->path, "results/all_trials.json");
         if (file_exists(results)) {
             if (sr_study_load_results(s->path, study, &s->problems, err, sizeof err) == 0)

@@ -1094,7 +1094,9 @@ void sr_wm_free(sr_wm_ckpt *c)
 sr_st_status sr_wm_load(const char *path, const sr_device *dev, sr_wm_ckpt **out, char *err, size_t errlen)
 {
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO in a regular file's place opens at once (and is
+     * refused below) instead of waiting for a writer */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         set_err(err, errlen, "cannot open: %s", strerror(errno));
         return SR_ST_IO_ERROR;

@@ -155,6 +155,18 @@ bad "$S/trial_0013"
 echo "$params" > "$S/trial_0014/params.json"
 bad "$S/trial_0014"
 
+# FIFOs where files belong (hyperparameters, metrics, a sample): each is
+# refused at once, never waited on for a writer that will not come.
+T="$S/trial_0016"
+mkdir -p "$T/realtime_evaluations/fifo-000002"
+cp "$good_ckpt" "$T/fifo-000002.safetensors"
+cp "$good_png" "$T/realtime_evaluations/fifo-000002/sample_00.png"
+mkfifo "$T/params.json" "$T/realtime_evaluations/fifo-000002/metrics.json" \
+    "$T/realtime_evaluations/fifo-000002/sample_01.png"
+bad "$T/params.json"
+bad "$T/realtime_evaluations/fifo-000002/metrics.json"
+bad "$T/realtime_evaluations/fifo-000002/sample_01.png"
+
 # check_summary WHAT: every bad file is named in summary.json's problems,
 # and every trial folder is in the report whatever its name.
 check_summary() {
@@ -186,7 +198,7 @@ PY
 # rather than pending (being written), so that all of them are read.
 R="$S/sweepreport"
 expect_status 0 "run on a sweep salted with $n_png bad PNGs, $n_st safetensors vectors, broken JSON and odd names" \
-    -- "$SR_BIN" run --settle 0 "$S"
+    -- timeout 600 "$SR_BIN" run --settle 0 "$S"
 for f in index.html summary.json; do
     if [ -s "$R/$f" ]; then pass "$f written"; else fail "no $f"; fi
 done
@@ -201,7 +213,7 @@ fi
 # A second run measures nothing new, yet eval still finds every bad file
 # (the samples it cannot decode are tried again for their thumbnails), and
 # the report still names them.
-expect_status 0 "run again" -- "$SR_BIN" run --settle 0 "$S"
+expect_status 0 "run again" -- timeout 600 "$SR_BIN" run --settle 0 "$S"
 if "$PY" - "$TMP/err" "$BAD" "$S" > "$TMP/check" 2>&1 <<'PY'
 import os, sys
 err = open(sys.argv[1], encoding="utf-8", errors="replace").read()
