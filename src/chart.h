@@ -18,6 +18,7 @@ typedef struct {
     sr_axis_scale scale;
     int has_range;           /* min/max given; else from the data */
     double min, max;
+    int integer;             /* ticks at whole numbers only (epochs, trial numbers) */
     char **categories;       /* a categorical axis: tick i at value i (NULL: numeric) */
     size_t n_categories;
 } sr_axis;

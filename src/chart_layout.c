@@ -375,6 +375,20 @@ static void numeric_ticks(sr_axis_map *m, size_t max_ticks, int empty)
     if (max_ticks < 2)
         max_ticks = 2;
     m->n_ticks = sr_nice_ticks(m->lo, m->hi, max_ticks, scale, m->ticks, SR_LAYOUT_MAX_TICKS);
+    if (m->integer && m->n_ticks > 0) {
+        /* no tick between two epochs: where the nice ones fall between
+         * whole numbers, every whole number in the range instead (there
+         * are few: the nice step was below 1) */
+        int fractional = 0;
+        for (size_t i = 0; i < m->n_ticks; i++)
+            fractional |= m->ticks[i] != floor(m->ticks[i]);
+        double a = ceil(fmin(m->lo, m->hi)), b = floor(fmax(m->lo, m->hi));
+        if (fractional && b >= a && b - a + 1 <= (double)max_ticks) {
+            m->n_ticks = 0;
+            for (double v = a; v <= b; v++)
+                m->ticks[m->n_ticks++] = v;
+        }
+    }
     sr_format_ticks(m->ticks, m->n_ticks, scale, m->text);
 }
 
@@ -478,6 +492,8 @@ int sr_layout_compute(sr_layout *L, const sr_chart *c, double W, double H, const
         ym->categorical = c->y.n_categories > 0;
         ym->n_categories = c->y.n_categories;
         ym->log = !ym->categorical && c->y.scale == SR_AXIS_LOG;
+        xm->integer = !xm->categorical && !xm->log && c->x.integer;
+        ym->integer = !ym->categorical && !ym->log && c->y.integer;
     }
 
     /* data extents: points drawable on both axes, and the notes */

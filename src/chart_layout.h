@@ -43,6 +43,7 @@ typedef struct {
 typedef struct {
     int log;                /* log10 mapping */
     int categorical;        /* ticks at 0..n_categories-1 */
+    int integer;            /* numeric ticks at whole numbers only */
     size_t n_categories;
     double lo, hi;          /* the value range shown */
     double p_lo, p_hi;      /* where lo and hi land */

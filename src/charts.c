@@ -13,7 +13,7 @@
  * 3 orange, 4 reddish purple, 5 sky blue, 6 black, 7 yellow) of the
  * highlighted trials by rank, of faded trials, of single series (small
  * multiples, history, importance) and of the recommendation's star. */
-static const int rank_colors[SR_CHARTS_TOP] = {0, 1, 2, 3, 4};
+static const int rank_colors[SR_CHARTS_COLOURED] = {0, 1, 2, 3, 4, 5};
 #define FADED_COLOR 6
 #define SOLO_COLOR 0
 #define ACCENT_COLOR 6
@@ -98,7 +98,7 @@ static int is_key_metric(const char *name)
 typedef struct {
     const sr_sweep *s;
     const sr_analysis *a;
-    int *rank;              /* per trial: 0 .. SR_CHARTS_TOP-1 highlighted, -1 faded */
+    int *rank;              /* per trial: 0 .. SR_CHARTS_COLOURED-1 highlighted, -1 faded */
     int any_scored;
     int maximize;
     char *score_name;       /* "pixar_score" */
@@ -174,14 +174,16 @@ static void builder_init(builder *b, const sr_sweep *s, const sr_analysis *a)
             if (isfinite(ckpt_score(b, i, k)))
                 b->any_scored = 1;
     }
+    int coloured = 0;
     if (scored > 0) {
         qsort(order, nt, sizeof *order, rank_key_cmp);
         for (size_t r = 0; r < scored && r < SR_CHARTS_TOP; r++)
-            b->rank[order[r].trial] = (int)r;
-    } else if (nt <= SR_CHARTS_TOP) {
-        for (size_t i = 0; i < nt; i++)
-            b->rank[i] = (int)i;
+            b->rank[order[r].trial] = coloured++;
     }
+    if (nt <= SR_CHARTS_COLOURED) /* the rest too, in folder order */
+        for (size_t i = 0; i < nt; i++)
+            if (b->rank[i] < 0)
+                b->rank[i] = coloured++;
     free(order);
 
     b->score_name = xstrdup(a && a->expression ? a->expression : "score");
@@ -282,6 +284,26 @@ static void style_trial(const builder *b, sr_series *se, size_t trial)
     int r = b->rank[trial];
     se->highlighted = r >= 0;
     se->color = r >= 0 ? rank_colors[r] : FADED_COLOR;
+}
+
+/* A chart of many trials says what its grey lines are: the trials beyond
+ * the best SR_CHARTS_TOP, which have no legend entry. */
+static void note_faded(sr_chart *c)
+{
+    size_t faded = 0, strong = 0;
+    for (size_t i = 0; i < c->n_series; i++) {
+        faded += !c->series[i].highlighted;
+        strong += c->series[i].highlighted != 0;
+    }
+    if (faded == 0)
+        return;
+    char *note = strong ? xasprintf("the %zu best trials in colour, %zu other%s in grey", strong, faded,
+                                    faded == 1 ? "" : "s")
+                        : xstrdup("no trial has a score yet: every trial in grey");
+    char *sub = c->subtitle ? xasprintf("%s; %s", c->subtitle, note) : NULL;
+    set_str(&c->subtitle, sub ? sub : note);
+    free(sub);
+    free(note);
 }
 
 /* ---------------------------------------------------------------------------
@@ -408,6 +430,7 @@ static void epoch_chart(builder *b, sr_chart_kind kind, const char *prefix, cons
     sr_chart *c = new_chart(b, kind, prefix, id_name, title);
     set_str(&c->x.label, "epoch");
     set_str(&c->y.label, name ? name : b->score_label);
+    c->x.integer = 1;
     size_t n_series = 0;
     for (size_t i = t0; i < t1; i++) {
         const sr_trial *t = &s->trials[i];
@@ -440,6 +463,8 @@ static void epoch_chart(builder *b, sr_chart_kind kind, const char *prefix, cons
         return;
     }
     c->legend = t1 - t0 > 1;
+    if (c->legend)
+        note_faded(c);
 
     /* the recommendation */
     if (b->best_trial >= 0 && (size_t)b->best_trial >= t0 && (size_t)b->best_trial < t1) {
@@ -572,6 +597,7 @@ static void opt_history_chart(builder *b)
     set_str(&c->subtitle, sub);
     free(sub);
     set_str(&c->x.label, "Optuna trial number");
+    c->x.integer = 1;
     char *yl = xasprintf("objective value (%s is better)", maximize ? "higher" : "lower");
     set_str(&c->y.label, yl);
     free(yl);
@@ -825,6 +851,7 @@ static void parallel_chart(builder *b, const param_data *pds, size_t np)
         }
     }
     c->legend = 1;
+    note_faded(c);
     free(lo);
     free(hi);
 }
@@ -978,6 +1005,7 @@ static void tb_chart(builder *b, int lr)
                    : new_chart(b, SR_CHART_TB_LOSS, "tb-loss", NULL, "Training loss");
             set_str(&c->x.label, "epoch");
             set_str(&c->y.label, lr ? "learning rate" : "loss");
+            c->x.integer = 1;
             c->legend = 1;
         }
         if (!used) {
@@ -994,6 +1022,7 @@ static void tb_chart(builder *b, int lr)
         char *sub = xasprintf("TensorBoard %s", used);
         set_str(&c->subtitle, sub);
         free(sub);
+        note_faded(c);
     }
     free(used);
 }
@@ -1040,6 +1069,7 @@ size_t sr_build_sweep_charts(const sr_sweep *s, const sr_analysis *a, sr_named_c
             set_str(&c->subtitle, sub);
             free(sub);
             free(val);
+            note_faded(c);
         }
     }
     for (size_t m = 0; m < b.n_metrics; m++) {

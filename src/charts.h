@@ -42,8 +42,11 @@ typedef struct {
     sr_chart chart;
 } sr_named_chart;
 
-/* How many trials are highlighted. */
+/* How many trials are highlighted, by rank; a sweep of at most
+ * SR_CHARTS_COLOURED trials has every trial in a colour of its own (those
+ * without a score after the ranked ones). */
 #define SR_CHARTS_TOP 5
+#define SR_CHARTS_COLOURED 6
 
 /* Sizes the report draws charts at, in pixels (SVG user units): the
  * sweep's charts, and a trial's small multiples. */

@@ -891,6 +891,46 @@ START_TEST(test_layout_axes)
 }
 END_TEST
 
+/* An integer axis (epochs) has no tick between two whole numbers, whatever
+ * its span; the same data on a plain axis does get such ticks. */
+START_TEST(test_layout_integer_axis)
+{
+    fake_counts f;
+    sr_gfx g = fake_gfx(&f);
+    sr_layout L;
+    char err[256];
+    static const double spans[][2] = {{2, 3}, {1, 4}, {1, 1}, {2, 10}, {0, 40}};
+    for (size_t k = 0; k < sizeof spans / sizeof spans[0]; k++) {
+        sr_chart c;
+        sr_chart_init(&c, "epochs");
+        sr_series *s = sr_chart_add_series(&c, "s", SR_SERIES_LINE, 2);
+        s->x[0] = spans[k][0];
+        s->x[1] = spans[k][1];
+        s->y[0] = 0.1;
+        s->y[1] = 0.2;
+        int fractional_plain = 0;
+        for (int integer = 0; integer < 2; integer++) {
+            c.x.integer = integer;
+            ck_assert_int_eq(sr_layout_compute(&L, &c, 480, 300, &g, err, sizeof err), 0);
+            size_t whole = 0;
+            for (size_t i = 0; i < L.x.n_ticks; i++) {
+                int frac = L.x.ticks[i] != floor(L.x.ticks[i]);
+                if (integer)
+                    ck_assert_msg(!frac, "span %g..%g: tick %g", spans[k][0], spans[k][1], L.x.ticks[i]);
+                fractional_plain |= !integer && frac;
+                whole += !frac && L.x.ticks[i] >= spans[k][0] && L.x.ticks[i] <= spans[k][1];
+            }
+            if (integer) /* every epoch of a short span is marked */
+                ck_assert_uint_ge(whole, spans[k][1] - spans[k][0] < 5 ? spans[k][1] - spans[k][0] + 1 : 2);
+            sr_layout_free(&L);
+        }
+        if (spans[k][1] - spans[k][0] < 2)
+            ck_assert_msg(fractional_plain, "span %g..%g: the plain axis was integer anyway", spans[k][0], spans[k][1]);
+        sr_chart_free(&c);
+    }
+}
+END_TEST
+
 START_TEST(test_bad_input)
 {
     char err[256];
@@ -1401,6 +1441,7 @@ Suite *make_suite(void)
     tc = tcase_create("layout");
     tcase_add_loop_test(tc, test_layout_kinds, 0, K_COUNT);
     tcase_add_test(tc, test_layout_axes);
+    tcase_add_test(tc, test_layout_integer_axis);
     tcase_add_test(tc, test_bad_input);
     suite_add_tcase(s, tc);
 

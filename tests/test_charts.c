@@ -337,6 +337,25 @@ START_TEST(test_sweep_series_and_highlights)
         }
     }
 
+    /* the grey lines are explained: the trials beyond the best five; epoch
+     * axes are whole numbers */
+    for (size_t k = 0; k < n; k++) {
+        if (c[k].kind != SR_CHART_SCORE_VS_EPOCH && c[k].kind != SR_CHART_METRIC_VS_EPOCH)
+            continue;
+        const sr_chart *ch = &c[k].chart;
+        ck_assert_msg(ch->x.integer, "%s: the epoch axis is not integer", c[k].id);
+        size_t strong = count_highlighted(ch), faded = ch->n_series - strong;
+        char want[96];
+        snprintf(want, sizeof want, "the %zu best trials in colour, %zu other%s in grey", strong, faded,
+                 faded == 1 ? "" : "s");
+        if (faded)
+            ck_assert_msg(ch->subtitle && strstr(ch->subtitle, want), "%s: subtitle '%s'", c[k].id,
+                          ch->subtitle ? ch->subtitle : "(none)");
+        else
+            ck_assert_msg(!ch->subtitle || !strstr(ch->subtitle, "in grey"), "%s: %s", c[k].id, ch->subtitle);
+    }
+    ck_assert_ptr_nonnull(strstr(sc->subtitle, "recommended: "));
+
     /* the star on the recommended checkpoint */
     ck_assert(a->has_best);
     const sr_checkpoint *best = &s->trials[a->best.trial].ckpts[a->best.ckpt];
@@ -633,13 +652,48 @@ START_TEST(test_hand_made_no_scores)
     free(dir);
     sr_sweep_free(&s);
 
-    /* many trials and nothing scored: none stands out */
+    /* many trials and nothing scored: none stands out, and the chart says so */
     hand_sweep(&s, 8);
     n = sr_build_sweep_charts(&s, NULL, &c);
     ck_assert_uint_eq(n, 1);
     ck_assert_uint_eq(c[0].chart.n_series, 8);
     ck_assert_uint_eq(count_highlighted(&c[0].chart), 0);
+    ck_assert_str_eq(c[0].chart.subtitle, "no trial has a score yet: every trial in grey");
     sr_named_charts_free(c, n);
+    sr_sweep_free(&s);
+
+    /* six trials, five scored and one not (still running): each has a
+     * colour of its own and a legend entry, the unscored one after the
+     * ranked ones */
+    hand_sweep(&s, 6);
+    sr_analysis six;
+    memset(&six, 0, sizeof six);
+    six.trials = xcalloc(6, sizeof *six.trials);
+    for (size_t i = 0; i < 6; i++) {
+        six.trials[i].ckpts = xcalloc(s.trials[i].n_ckpts, sizeof *six.trials[i].ckpts);
+        for (size_t k = 0; k < s.trials[i].n_ckpts; k++)
+            six.trials[i].ckpts[k].score = i == 2 ? NAN : 1.0 / (double)(i + 1) + (double)k;
+        six.trials[i].best = i == 2 ? -1 : 0;
+        six.trials[i].best_score = i == 2 ? NAN : 1.0 / (double)(i + 1);
+    }
+    n = sr_build_sweep_charts(&s, &six, &c);
+    const sr_chart *mb6 = &need_chart(c, n, "metric-mean_brightness")->chart;
+    ck_assert_uint_eq(mb6->n_series, 6);
+    ck_assert_uint_eq(count_highlighted(mb6), 6);
+    for (size_t i = 0; i < 6; i++)
+        for (size_t j = i + 1; j < 6; j++)
+            ck_assert_int_ne(mb6->series[i].color, mb6->series[j].color);
+    ck_assert(!mb6->subtitle || !strstr(mb6->subtitle, "grey"));
+    /* the best (trial 6: 1/6) has the first colour, the unscored one the last */
+    ck_assert_int_eq(mb6->series[5].color, 0);
+    int max_color = 0;
+    for (size_t i = 0; i < 6; i++)
+        max_color = mb6->series[i].color > max_color ? mb6->series[i].color : max_color;
+    ck_assert_int_eq(mb6->series[2].color, max_color);
+    sr_named_charts_free(c, n);
+    for (size_t i = 0; i < 6; i++)
+        free(six.trials[i].ckpts);
+    free(six.trials);
     sr_sweep_free(&s);
 
     /* nothing at all */
