@@ -17,7 +17,7 @@ int sr_atomic_open(sr_atomic_file *af, const char *path, sr_atomic_mode mode)
     memset(af, 0, sizeof *af);
     const char *base = sr_path_base(path);
     size_t dirlen = (size_t)(base - path);
-    char *tmp = xasprintf("%.*s.%s.tmp-XXXXXX", (int)dirlen, path, base);
+    char *tmp = xasprintf("%.*s.%s" SR_TEMP_MARK "XXXXXX", (int)dirlen, path, base);
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
         int e = errno;

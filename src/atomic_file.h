@@ -3,12 +3,18 @@
  * Data goes to a hidden temporary file in the destination's folder, is
  * flushed to disk, then renamed over the destination.  After a crash or
  * kill -9 at any instant the destination is either the old file or the new
- * one; at worst a ".NAME.tmp-*" file is left behind. */
+ * one; at worst a ".NAME.sweepreport-tmp-*" file is left behind. */
 #ifndef SR_ATOMIC_FILE_H
 #define SR_ATOMIC_FILE_H
 
 #include <stddef.h>
 #include <stdio.h>
+
+/* Every temporary of ours, file or folder, is named ".NAME" SR_TEMP_MARK
+ * "XXXXXX": a mark no other tool uses, so that the clean-up of what a
+ * killed run left (leftovers.h) never touches a trainer's own temporaries
+ * beside its checkpoints. */
+#define SR_TEMP_MARK ".sweepreport-tmp-"
 
 typedef enum {
     SR_ATOMIC_REPLACE = 0,   /* replace an existing destination */

@@ -126,7 +126,7 @@ static int run_sampler(const char *sweep_path, const sr_trial *t, sr_checkpoint 
     char err[512];
     char *rt = sr_path_join(t->path, "realtime_evaluations");
     char *target = sr_path_join(rt, c->name.stem);
-    char *tmpl = xasprintf("%s/.%s.tmp-XXXXXX", rt, c->name.stem);
+    char *tmpl = xasprintf("%s/.%s" SR_TEMP_MARK "XXXXXX", rt, c->name.stem);
     char *logdir = xasprintf("%s/" SR_STORE_DIR "/logs", sweep_path);
     char *log = xasprintf("%s/sampler-%s-%s.log", logdir, t->name, c->name.stem);
     int rc = -1;

@@ -15,10 +15,11 @@
 
 int sr_is_temp_name(const char *name)
 {
+    const size_t mark = strlen(SR_TEMP_MARK);
     size_t n = strlen(name);
-    if (n < 1 + 1 + 5 + 6 || name[0] != '.')
+    if (n < 1 + 1 + mark + 6 || name[0] != '.')
         return 0;
-    return memcmp(name + n - 11, ".tmp-", 5) == 0;
+    return memcmp(name + n - 6 - mark, SR_TEMP_MARK, mark) == 0;
 }
 
 static size_t remove_entry(const char *path)
@@ -101,7 +102,7 @@ size_t sr_remove_leftovers(const char *sweep_path, const char *out_dir)
     /* the report folder's own temporaries beside it */
     char *out = sr_out_dir(sweep_path, out_dir);
     char *parent = sr_out_parent(out);
-    char *prefix = xasprintf(".%s.tmp-", sr_path_base(out));
+    char *prefix = xasprintf(".%s" SR_TEMP_MARK, sr_path_base(out));
     removed += clean_dir(parent, prefix, 0);
     free(prefix);
     free(parent);

@@ -3,15 +3,17 @@
  * Every output is written to a temporary name beside its place and renamed
  * into place (atomic_file.h; render's whole report folder likewise), so a
  * run killed at any instant leaves the previous files whole, plus perhaps
- * a temporary file or folder named ".NAME.tmp-XXXXXX".  Nothing reads
- * those; the next run that holds the sweep's lock alone removes them. */
+ * a temporary file or folder named ".NAME.sweepreport-tmp-XXXXXX"
+ * (SR_TEMP_MARK).  Nothing reads those; the next run that holds the sweep's
+ * lock alone removes them, and nothing else: another tool's temporaries
+ * (a trainer's ".NAME.tmp-XXXXXX") are left alone. */
 #ifndef SR_LEFTOVERS_H
 #define SR_LEFTOVERS_H
 
 #include <stddef.h>
 
-/* 1 when name is one of our temporary names: ".NAME.tmp-" and six more
- * characters, nothing after them. */
+/* 1 when name is one of our temporary names: ".NAME" SR_TEMP_MARK and six
+ * more characters, nothing after them. */
 int sr_is_temp_name(const char *name);
 
 /* Removes our temporary files and folders from the places a run writes:

@@ -405,7 +405,7 @@ int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result 
         snprintf(err, errlen, "%s: cannot create: %s", parent, strerror(errno));
         goto done;
     }
-    tmp = xasprintf("%s/.%s.tmp-XXXXXX", parent, sr_path_base(out));
+    tmp = xasprintf("%s/.%s" SR_TEMP_MARK "XXXXXX", parent, sr_path_base(out));
     if (!mkdtemp(tmp)) {
         snprintf(err, errlen, "%s: cannot create a folder beside it: %s", out, strerror(errno));
         free(tmp);

@@ -110,7 +110,7 @@ if grep -q '"mean_brightness":[[:space:]]*0.48202614379' "$TMP/scan2.json"; then
 else
     fail "no measurement of the rendered samples"
 fi
-if ls -a "$S/trial_0002/realtime_evaluations" | grep -q '\.tmp-'; then fail "temporary folder left"; else pass "no temporary folder left"; fi
+if ls -a "$S/trial_0002/realtime_evaluations" | grep -q '\.sweepreport-tmp-'; then fail "temporary folder left"; else pass "no temporary folder left"; fi
 
 # A failing sampler is reported and blocks nothing else.
 rm -rf "$D"

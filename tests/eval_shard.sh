@@ -57,7 +57,7 @@ for run in seq par; do
     n=$(ls "$TMP/$run/.sweepreport/measurements" | grep -c '\.json$')
     if [ "$n" -eq "$(wc -l < "$TMP/one.list")" ]; then pass "$run: one store record per checkpoint"; else
         fail "$run: $n store records"; fi
-    if ls -a "$TMP/$run/.sweepreport/measurements" "$TMP/$run/.sweepreport/thumbs" | grep -q '\.tmp-'; then
+    if ls -a "$TMP/$run/.sweepreport/measurements" "$TMP/$run/.sweepreport/thumbs" | grep -q '\.sweepreport-tmp-'; then
         fail "$run: temporary files left in the store"; else pass "$run: no temporary file left in the store"; fi
 done
 

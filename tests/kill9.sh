@@ -57,9 +57,20 @@ for d in 0.05 0.2 0.4 0.7 1.0 1.5 2.0 3.0; do
         fail "killed after ${d} s: $(cat "$TMP/whole")"; fi
 done
 
-echo "# temporaries the killed runs left: $(find "$S" -name '.*.tmp-??????' | wc -l)"
+echo "# temporaries the killed runs left: $(find "$S" -name '.*.sweepreport-tmp-??????' | wc -l)"
+# Other tools' temporaries are not ours to clean up: a trainer writing a
+# checkpoint under a temporary name, a results file, a folder.
+mkdir -p "$S/results" "$S/trial_0001/.samples.tmp-Zx9Yw8"
+echo data > "$S/trial_0001/.lora_trial_1-000004.safetensors.tmp-a1B2c3"
+echo keep > "$S/results/.all_trials.json.tmp-Q9w8e7"
 expect_status 0 "a run after the killed ones" -- "$SR_BIN" run --settle 0 --archive "$S"
-left=$(find "$S" -name '.*.tmp-??????' | head -5)
+if [ "$(cat "$S/trial_0001/.lora_trial_1-000004.safetensors.tmp-a1B2c3")" = data ] &&
+    [ "$(cat "$S/results/.all_trials.json.tmp-Q9w8e7")" = keep ] && [ -d "$S/trial_0001/.samples.tmp-Zx9Yw8" ]; then
+    pass "other tools' temporaries are left alone"
+else
+    fail "other tools' temporaries were removed"
+fi
+left=$(find "$S" -name '.*.sweepreport-tmp-??????' | head -5)
 if [ -z "$left" ]; then pass "no temporary file or folder is left anywhere in the sweep"; else
     fail "temporaries left: $left"; fi
 if whole > "$TMP/whole" 2>&1; then pass "and the report is whole"; else fail "$(cat "$TMP/whole")"; fi

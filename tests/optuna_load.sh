@@ -7,7 +7,7 @@ PY="${SR_PYTHON:-/usr/bin/python3}"
 S="$TMP/s"
 expect_status 0 "synth a small sweep" -- "$SR_BIN" synth --trials 5 --epochs 6 --samples 1 --size 32 --rank 1 "$S"
 if [ -s "$S/optuna_study.db" ]; then pass "synth writes optuna_study.db"; else fail "no $S/optuna_study.db"; fi
-if ls -a "$S" | grep -q '^\.optuna_study\.db\.tmp-'; then fail "a temporary file was left"; else pass "no temporary file left"; fi
+if ls -a "$S" | grep -q '^\.optuna_study\.db\.sweepreport-tmp-'; then fail "a temporary file was left"; else pass "no temporary file left"; fi
 
 if [ ! -x "$PY" ] || ! "$PY" -c 'import optuna' > /dev/null 2>&1; then
     skip "optuna.load_study reads the sweep's study" "python3-optuna not installed"

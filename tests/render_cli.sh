@@ -44,7 +44,7 @@ PY
 else
     skip "the pages show the charts' files" "no python3"
 fi
-if ls -a "$S" | grep -q '\.tmp-\|\.old-'; then fail "temporary report folders left"; else pass "the report was published whole"; fi
+if ls -a "$S" | grep -q '\.sweepreport-tmp-\|\.old-'; then fail "temporary report folders left"; else pass "the report was published whole"; fi
 
 if [ -n "${SR_PYTHON:-}" ] && [ -x "$SR_PYTHON" ]; then
     if "$SR_PYTHON" - "$R" <<'PY'
@@ -97,7 +97,7 @@ fi
 # rendering again swaps the whole report in
 echo "stale" > "$R/stale.txt"
 expect_status 0 "render again" -- "$SR_BIN" render -q --force "$S"
-if [ ! -e "$R/stale.txt" ] && [ -f "$R/summary.json" ] && ! ls -a "$S" | grep -q '\.tmp-\|\.old-'; then
+if [ ! -e "$R/stale.txt" ] && [ -f "$R/summary.json" ] && ! ls -a "$S" | grep -q '\.sweepreport-tmp-\|\.old-'; then
     pass "the new report replaced the old one whole"
 else
     fail "report folder after a second render: $(ls -a "$S" "$R" | tr '\n' ' ')"
@@ -119,14 +119,14 @@ done
 expect_status 2 "run -o SWEEP is refused before measuring" -- "$SR_BIN" run -q --force -o "$S" "$S"
 sums > "$TMP/sums-after"
 if cmp -s "$TMP/sums-before" "$TMP/sums-after" && [ "$(cat "$TMP/docs/notes.txt")" = notes ] &&
-    [ "$(cat "$TMP/afile")" = "a file" ] && [ -L "$TMP/link" ] && ! ls -a "$TMP" "$S" | grep -q '\.tmp-'; then
+    [ "$(cat "$TMP/afile")" = "a file" ] && [ -L "$TMP/link" ] && ! ls -a "$TMP" "$S" | grep -q '\.sweepreport-tmp-'; then
     pass "refused folders are left as they were"
 else
     fail "a refused output folder was changed"
 fi
 expect_status 0 "render -o an empty folder" -- "$SR_BIN" render -q -o "$TMP/empty" "$S"
 expect_status 0 "render -o OUT/ with a slash, over the report there" -- "$SR_BIN" render -q -o "$TMP/empty/" "$S"
-if [ -f "$TMP/empty/index.html" ] && ! ls -a "$TMP" | grep -q '\.tmp-'; then pass "a trailing slash names the same folder"; else fail "-o OUT/"; fi
+if [ -f "$TMP/empty/index.html" ] && ! ls -a "$TMP" | grep -q '\.sweepreport-tmp-'; then pass "a trailing slash names the same folder"; else fail "-o OUT/"; fi
 
 # score options
 expect_status 0 "render --maximize --score" -- "$SR_BIN" render -o "$TMP/max" --maximize --score 'mean_sharpness / (1 + weight_drift)' "$S"

@@ -90,14 +90,14 @@ static void sh_quote(sr_buf *b, const char *s)
     sr_buf_puts(b, "'");
 }
 
-/* No leftover ".metrics.json.tmp-*" in dir. */
+/* No leftover ".metrics.json.sweepreport-tmp-*" in dir. */
 static void assert_no_temp_files(const char *dir)
 {
     DIR *d = opendir(dir);
     ck_assert_ptr_nonnull(d);
     struct dirent *de;
     while ((de = readdir(d)) != NULL)
-        ck_assert_msg(strstr(de->d_name, ".tmp-") == NULL, "temporary file left: %s", de->d_name);
+        ck_assert_msg(strstr(de->d_name, ".sweepreport-tmp-") == NULL, "temporary file left: %s", de->d_name);
     closedir(d);
 }
 

@@ -650,7 +650,7 @@ START_TEST(test_lora_files)
     size_t n;
     char **l = list_files(g_sweep, &n);
     for (size_t i = 0; i < n; i++)
-        ck_assert_msg(!strstr(l[i], ".tmp-"), "%s", l[i]);
+        ck_assert_msg(!strstr(l[i], ".sweepreport-tmp-"), "%s", l[i]);
     free_list(l, n);
 }
 END_TEST

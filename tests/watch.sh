@@ -50,8 +50,8 @@ wait $W
 st=$?
 if [ $st -eq 0 ]; then pass "SIGTERM: exit status 0"; else fail "SIGTERM: exit status $st"; fi
 expect_grep "^stopped" "$TMP/watch.out" "it says it stopped"
-if find "$TMP" -name '.*.tmp-*' -o -name '*.old-*' | grep -q .; then
-    fail "temporary files left: $(find "$TMP" -name '.*.tmp-*' -o -name '*.old-*')"
+if find "$TMP" -name '.*.sweepreport-tmp-*' -o -name '*.old-*' | grep -q .; then
+    fail "temporary files left: $(find "$TMP" -name '.*.sweepreport-tmp-*' -o -name '*.old-*')"
 else
     pass "no temporary file left"
 fi
