@@ -84,17 +84,39 @@ static void fit(sr_pdfw *w, sr_buf *out, int bold, double size, double max_w)
     sr_pdf_fonts *f = &w->fonts;
     if (max_w <= 0 || sr_pdf_text_width(f, out->s, bold, size) <= max_w)
         return;
-    while (out->len > 0) {
-        size_t k = out->len - 1;
-        while (k > 0 && ((unsigned char)out->s[k] & 0xC0) == 0x80)
+    /* the longest start, in whole characters, that fits with an ellipsis,
+     * in one pass adding up the characters' widths (measuring ever shorter
+     * starts again and again took minutes on a long value) */
+    const double room = max_w - sr_pdf_text_width(f, "\xe2\x80\xa6", bold, size);
+    double used = 0;
+    size_t k = 0;
+    while (room > 0 && k < out->len) {
+        char ch[8];
+        size_t n = 1;
+        while (k + n < out->len && n < sizeof ch - 1 && ((unsigned char)out->s[k + n] & 0xC0) == 0x80)
+            n++;
+        memcpy(ch, out->s + k, n);
+        ch[n] = '\0';
+        double cw = sr_pdf_text_width(f, ch, bold, size);
+        if (used + cw > room)
+            break;
+        used += cw;
+        k += n;
+    }
+    out->len = k;
+    out->s[k] = '\0';
+    if (room <= 0)
+        return; /* not even the ellipsis fits */
+    sr_buf_puts(out, "\xe2\x80\xa6");
+    /* the sum of the parts is the width of the whole; should rounding say
+     * otherwise, one character less */
+    while (k > 0 && sr_pdf_text_width(f, out->s, bold, size) > max_w) {
+        do
             k--;
+        while (k > 0 && ((unsigned char)out->s[k] & 0xC0) == 0x80);
         out->len = k;
         out->s[k] = '\0';
         sr_buf_puts(out, "\xe2\x80\xa6");
-        if (sr_pdf_text_width(f, out->s, bold, size) <= max_w)
-            return;
-        out->len = k;
-        out->s[k] = '\0';
     }
 }
 

@@ -281,9 +281,21 @@ double sr_pdf_text_width(sr_pdf_fonts *f, const char *clean, int bold, double si
     while (clean && *clean) {
         int which;
         size_t n = next_run(f, clean, bold, &which);
-        HPDF_TextWidth tw = HPDF_Font_TextWidth(f->font[which], (const HPDF_BYTE *)clean, (HPDF_UINT)n);
-        w += (double)tw.width * size / 1000.0;
-        clean += n;
+        /* libharu measures at most 65535 bytes at a time (more is an
+         * error that spoils the whole document): long runs in pieces cut
+         * between characters */
+        while (n > 0) {
+            size_t k = n;
+            if (k > 16384) {
+                k = 16384;
+                while (k > 0 && ((unsigned char)clean[k] & 0xC0) == 0x80)
+                    k--;
+            }
+            HPDF_TextWidth tw = HPDF_Font_TextWidth(f->font[which], (const HPDF_BYTE *)clean, (HPDF_UINT)k);
+            w += (double)tw.width * size / 1000.0;
+            clean += k;
+            n -= k;
+        }
     }
     return w;
 }

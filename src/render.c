@@ -461,10 +461,14 @@ int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result 
         /* the PDF is an extra: a failure is reported, the rest is published */
         char *pdf = sr_path_join(tmp, "report.pdf");
         char why[512];
-        if (sr_pdf_report_write(pdf, &s, &a, problems, why, sizeof why) != 0)
-            sr_problems_add(problems, pdf, "%s", why);
-        else
+        if (sr_pdf_report_write(pdf, &s, &a, problems, why, sizeof why) != 0) {
+            /* named where it would have been published */
+            char *published = sr_path_join(out, "report.pdf");
+            sr_problems_add(problems, published, "%s", sr_reason_after_path(why, pdf));
+            free(published);
+        } else {
             res->wrote_pdf = 1;
+        }
         free(pdf);
         step(o, &done, "report.pdf");
     }

@@ -27,6 +27,7 @@ static sr_analysis analysis;
 static int analysed;
 
 /* 学习率测试, planted in trial_0002's params.json */
+#define LONG_NOTE 70000
 #define CJK "\xe5\xad\xa6\xe4\xb9\xa0\xe7\x8e\x87\xe6\xb5\x8b\xe8\xaf\x95"
 #define FFFD "\xef\xbf\xbd"
 
@@ -38,6 +39,12 @@ static void setup(void)
     sr_analysis_free(&analysis);
     sr_sweep_free(&sweep);
     fx_plant_note(sw, "trial_0002", CJK);
+    /* a value longer than libharu measures at once (65535 bytes) */
+    char *lengthy = xmalloc(LONG_NOTE + 1);
+    memset(lengthy, 'L', LONG_NOTE);
+    lengthy[LONG_NOTE] = '\0';
+    fx_plant_note(sw, "trial_0003", lengthy);
+    free(lengthy);
     fx_scan_analyze(sw, &sweep, &analysis);
     analysed = 1;
     free(sw);
@@ -214,6 +221,13 @@ START_TEST(test_pdf_text)
     else
         printf("# SKIP no CJK TrueType font is installed\n");
     ck_assert_msg(strstr(o, FFFD) == NULL || !*sr_pdf_cjk_font_file(&index), "a replaced character");
+    /* the long value is shown cut, with an ellipsis, and the rest of the
+     * document is there */
+    const char *note = strstr(o, "note = LLLLLLLLLL");
+    ck_assert_msg(note != NULL, "no long note in the text");
+    size_t run = strspn(note + 7, "L");
+    ck_assert_msg(run > 10 && run < 1000 && strncmp(note + 7 + run, "\xe2\x80\xa6", 3) == 0,
+                  "the long note is not cut with an ellipsis (%zu L)", run);
     ck_assert(strstr(o, "Leaderboard") != NULL);
     ck_assert(strstr(o, "Recommended checkpoint") != NULL);
     ck_assert(strstr(o, "Problems") != NULL);
