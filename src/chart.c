@@ -275,36 +275,6 @@ void sr_format_ticks(const double *v, size_t n, sr_axis_scale scale, char (*out)
 /* Text                                                                      */
 /* ------------------------------------------------------------------------ */
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
-static size_t utf8_seq(const unsigned char *s)
-{
-    unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t n;
-    uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3F);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
-}
-
 char *sr_utf8_clean(const char *s)
 {
     if (!s)
@@ -313,7 +283,7 @@ char *sr_utf8_clean(const char *s)
     sr_buf_init(&b);
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
-        size_t n = utf8_seq(p);
+        size_t n = sr_utf8_seq(p);
         if (n == 0) {
             sr_buf_puts(&b, "\xEF\xBF\xBD"); /* U+FFFD */
             p++;

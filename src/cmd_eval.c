@@ -201,8 +201,7 @@ int cmd_eval(int argc, char **argv)
         sr_problems_free(&problems);
         return SR_EXIT_FATAL;
     }
-    for (size_t i = 0; i < problems.n; i++)
-        fprintf(stderr, "sweepreport: %s: %s\n", problems.items[i].path, problems.items[i].problem);
+    sr_problems_print(stderr, &problems);
     if (!o.quiet) {
         if (o.shard_count > 1)
             printf("eval: shard %u/%u: ", o.shard_index, o.shard_count);

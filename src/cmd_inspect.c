@@ -175,57 +175,10 @@ static cJSON *inspect_file(const char *path, const sr_device *dev, int *ok)
     return o;
 }
 
-/* Length of the valid UTF-8 character at p (1 to 4), 0 when p starts no
- * valid one. */
-static size_t utf8_len(const unsigned char *p)
-{
-    if (p[0] < 0x80)
-        return 1;
-    size_t n = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 && p[0] < 0xe0 ? 2 : 0;
-    if (n == 0)
-        return 0;
-    for (size_t i = 1; i < n; i++)
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-    if ((n == 3 && p[0] == 0xe0 && p[1] < 0xa0) || (n == 3 && p[0] == 0xed && p[1] >= 0xa0) ||
-        (n == 4 && p[0] == 0xf0 && p[1] < 0x90) || (n == 4 && p[0] == 0xf4 && p[1] >= 0x90))
-        return 0; /* overlong, a surrogate, beyond U+10FFFF */
-    return n;
-}
-
-/* Text read from a file, made safe for a terminal: control characters
- * (C0, DEL, C1: they can move the cursor or retitle the window) and bytes
- * that are no UTF-8 are written as \xHH; the text is cut after at most max
- * bytes of it, between characters, with "..." when cut.  Malloc'd. */
-static char *terminal_text(const char *s, size_t max)
-{
-    sr_buf b;
-    sr_buf_init(&b);
-    const unsigned char *p = (const unsigned char *)(s ? s : "");
-    size_t used = 0;
-    while (*p) {
-        size_t n = utf8_len(p);
-        if (used + (n ? n : 1) > max) {
-            sr_buf_puts(&b, "...");
-            break;
-        }
-        int control = n == 0 || (n == 1 && (p[0] < 0x20 || p[0] == 0x7f)) || (n == 2 && p[0] == 0xc2 && p[1] < 0xa0);
-        if (control) {
-            for (size_t i = 0; i < (n ? n : 1); i++)
-                sr_buf_printf(&b, "\\x%02x", p[i]);
-        } else {
-            sr_buf_append(&b, p, n);
-        }
-        p += n ? n : 1;
-        used += n ? n : 1;
-    }
-    return sr_buf_steal(&b);
-}
-
-/* A line: before, then terminal_text(s, max). */
+/* A line: before, then sr_terminal_text(s, max). */
 static void put_line(const char *before, const char *s, size_t max)
 {
-    char *t = terminal_text(s, max);
+    char *t = sr_terminal_text(s, max);
     printf("%s%s\n", before, t);
     free(t);
 }
@@ -246,7 +199,7 @@ static void print_text(const cJSON *f)
         const cJSON *it;
         cJSON_ArrayForEach(it, meta)
         {
-            char *key = terminal_text(it->string, 200);
+            char *key = sr_terminal_text(it->string, 200);
             char *before = xasprintf("    %-28s ", key);
             if (cJSON_IsString(it)) {
                 put_line(before, it->valuestring, 100);
@@ -280,7 +233,7 @@ static void print_text(const cJSON *f)
     cJSON_ArrayForEach(it, cJSON_GetObjectItem(w, "module_list"))
     {
         const char *dt = sr_json_string(it, "dtype");
-        char *name = terminal_text(sr_json_string(it, "name"), 69);
+        char *name = sr_terminal_text(sr_json_string(it, "name"), 69);
         printf("  %-72s %-5s %5.0f %7.4g %11.5g %8.4g\n", name, dt ? dt : "-",
                sr_json_number(it, "rank"), sr_json_number(it, "alpha"), sr_json_number(it, "delta_norm"),
                sr_json_number(it, "effective_rank"));
@@ -345,11 +298,13 @@ int cmd_inspect(int argc, char **argv)
                 printf("\n");
         }
         if (!ok)
-            fprintf(stderr, "sweepreport: %s: %s\n", argv[i],
-                    sr_json_string(f, "problem") ? sr_json_string(f, "problem") : sr_json_string(f, "weights_problem"));
+            sr_problem_print(stderr, argv[i],
+                             sr_json_string(f, "problem") ? sr_json_string(f, "problem")
+                                                          : sr_json_string(f, "weights_problem"));
         cJSON_AddItemToArray(all, f);
     }
     if (json) {
+        sr_json_repair_utf8(all);
         char *text = sr_json_print(all);
         fputs(text, stdout);
         free(text);

@@ -90,9 +90,7 @@ int cmd_scan(int argc, char **argv)
         free(text);
         cJSON_Delete(doc);
         if (!quiet)
-            for (size_t i = 0; i < sweep.problems.n; i++)
-                fprintf(stderr, "sweepreport: %s: %s\n", sweep.problems.items[i].path,
-                        sweep.problems.items[i].problem);
+            sr_problems_print(stderr, &sweep.problems);
     } else {
         sr_scan_print_text(&sweep, stdout);
     }

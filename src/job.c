@@ -41,8 +41,7 @@ void sr_job_print_problems(sr_progress *pr, const sr_problems *problems)
 {
     if (problems->n && pr)
         sr_progress_clear(pr);
-    for (size_t i = 0; i < problems->n; i++)
-        fprintf(stderr, "sweepreport: %s: %s\n", problems->items[i].path, problems->items[i].problem);
+    sr_problems_print(stderr, problems);
 }
 
 static void measure_line(sr_progress *pr, const sr_eval_stats *st)

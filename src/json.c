@@ -210,3 +210,29 @@ char *sr_json_print(const cJSON *item)
     cJSON_free(s);
     return out;
 }
+
+void sr_json_repair_utf8(cJSON *item)
+{
+    for (; item; item = item->next) {
+        char *fixed;
+        if (item->string && !(item->type & cJSON_StringIsConst) && (fixed = sr_utf8_repair(item->string))) {
+            char *key = cJSON_malloc(strlen(fixed) + 1);
+            if (!key) {
+                fprintf(stderr, "sweepreport: out of memory (JSON text)\n");
+                abort();
+            }
+            strcpy(key, fixed);
+            cJSON_free(item->string);
+            item->string = key;
+            free(fixed);
+        }
+        if (cJSON_IsString(item) && item->valuestring && (fixed = sr_utf8_repair(item->valuestring))) {
+            if (!cJSON_SetValuestring(item, fixed)) {
+                fprintf(stderr, "sweepreport: out of memory (JSON text)\n");
+                abort();
+            }
+            free(fixed);
+        }
+        sr_json_repair_utf8(item->child);
+    }
+}

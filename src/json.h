@@ -28,4 +28,10 @@ const char *sr_json_string(const cJSON *obj, const char *key);
  * a final newline.  The caller frees. */
 char *sr_json_print(const cJSON *item);
 
+/* Makes every key and string in item, its siblings after it and all they
+ * hold valid UTF-8 (sr_utf8_repair) in place: for documents others read
+ * (summary.json, scan --json), where names from the file system may be
+ * any bytes.  sweepreport's own store keeps them exact. */
+void sr_json_repair_utf8(cJSON *item);
+
 #endif

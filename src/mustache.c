@@ -605,10 +605,14 @@ static void interpolate(rstate *rs, const cJSON *v, int escape)
     }
     if (!s)
         return;
+    char *fixed = sr_utf8_repair(s); /* data may be any bytes; a page is UTF-8 */
+    if (fixed)
+        s = fixed;
     if (escape)
         append_escaped(rs->out, s);
     else
         sr_buf_puts(rs->out, s);
+    free(fixed);
 }
 
 static char *indent_text(const char *text, const char *indent)

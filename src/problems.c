@@ -5,6 +5,7 @@
 #include "util.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,4 +49,18 @@ void sr_problems_free(sr_problems *p)
     }
     free(p->items);
     sr_problems_init(p);
+}
+
+void sr_problem_print(FILE *out, const char *path, const char *problem)
+{
+    char *p = sr_terminal_text(path, SIZE_MAX), *why = sr_terminal_text(problem, SIZE_MAX);
+    fprintf(out, "sweepreport: %s: %s\n", p, why);
+    free(why);
+    free(p);
+}
+
+void sr_problems_print(FILE *out, const sr_problems *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        sr_problem_print(out, p->items[i].path, p->items[i].problem);
 }

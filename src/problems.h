@@ -6,6 +6,7 @@
 #define SR_PROBLEMS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 typedef struct {
     char *path;
@@ -24,5 +25,10 @@ void sr_problems_add(sr_problems *p, const char *path, const char *fmt, ...)
 /* 1 when p already lists this problem of this path. */
 int sr_problems_has(const sr_problems *p, const char *path, const char *problem);
 void sr_problems_free(sr_problems *p);
+
+/* "sweepreport: PATH: PROBLEM" on one line of out, whatever bytes the
+ * path holds (sr_terminal_text); and every problem of p so. */
+void sr_problem_print(FILE *out, const char *path, const char *problem);
+void sr_problems_print(FILE *out, const sr_problems *p);
 
 #endif

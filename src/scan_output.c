@@ -2,9 +2,11 @@
 #include "config.h"
 
 #include "scan_output.h"
+#include "json.h"
 #include "util.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -158,6 +160,7 @@ cJSON *sr_scan_to_json(const sr_sweep *s)
         cJSON_AddStringToObject(p, "problem", s->problems.items[i].problem);
         cJSON_AddItemToArray(problems, p);
     }
+    sr_json_repair_utf8(root); /* names may be any bytes; the document is UTF-8 */
     return root;
 }
 
@@ -251,7 +254,13 @@ void sr_scan_print_text(const sr_sweep *s, FILE *out)
     if (s->problems.n) {
         fprintf(out, "problems (%zu):\n", s->problems.n);
         for (size_t i = 0; i < s->problems.n; i++)
-            fprintf(out, "  %s: %s\n", s->problems.items[i].path, s->problems.items[i].problem);
+        {
+            char *path = sr_terminal_text(s->problems.items[i].path, SIZE_MAX);
+            char *why = sr_terminal_text(s->problems.items[i].problem, SIZE_MAX);
+            fprintf(out, "  %s: %s\n", path, why);
+            free(why);
+            free(path);
+        }
     } else {
         fprintf(out, "no problems\n");
     }

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "analysis.h"
+#include "json.h"
 #include "scan_output.h"
 
 #include <math.h>
@@ -126,5 +127,6 @@ cJSON *sr_summary_json(const sr_sweep *s, const sr_analysis *a, const char *gene
         cJSON_AddStringToObject(root, "generated_at", generated_at);
     else
         cJSON_AddNullToObject(root, "generated_at");
+    sr_json_repair_utf8(root); /* names may be any bytes; the document is UTF-8 */
     return root;
 }

@@ -397,3 +397,81 @@ void sr_buf_put_utf8(sr_buf *b, unsigned cp)
     }
     sr_buf_append(b, u, n);
 }
+
+size_t sr_utf8_seq(const unsigned char *s)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t n;
+    uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+        cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3F);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+char *sr_utf8_repair(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n;
+    while (*p && (n = sr_utf8_seq(p)) > 0)
+        p += n;
+    if (!*p)
+        return NULL;
+    sr_buf b;
+    sr_buf_init(&b);
+    sr_buf_append(&b, s, (size_t)((const char *)p - s));
+    while (*p) {
+        n = sr_utf8_seq(p);
+        if (n == 0) {
+            sr_buf_puts(&b, "\xEF\xBF\xBD"); /* U+FFFD */
+            p++;
+        } else {
+            sr_buf_append(&b, p, n);
+            p += n;
+        }
+    }
+    return sr_buf_steal(&b);
+}
+
+char *sr_terminal_text(const char *s, size_t max)
+{
+    sr_buf b;
+    sr_buf_init(&b);
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    size_t used = 0;
+    while (*p) {
+        size_t n = sr_utf8_seq(p);
+        if (used + (n ? n : 1) > max) {
+            sr_buf_puts(&b, "...");
+            break;
+        }
+        int control = n == 0 || (n == 1 && (p[0] < 0x20 || p[0] == 0x7f)) || (n == 2 && p[0] == 0xc2 && p[1] < 0xa0);
+        if (control) {
+            for (size_t i = 0; i < (n ? n : 1); i++)
+                sr_buf_printf(&b, "\\x%02x", p[i]);
+        } else {
+            sr_buf_append(&b, p, n);
+        }
+        p += n ? n : 1;
+        used += n ? n : 1;
+    }
+    return sr_buf_steal(&b);
+}

@@ -28,6 +28,20 @@ void sr_buf_append(sr_buf *b, const void *data, size_t n);
 void sr_buf_puts(sr_buf *b, const char *s);
 void sr_buf_printf(sr_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sr_buf_vprintf(sr_buf *b, const char *fmt, va_list ap);
+/* Length of the valid UTF-8 character at s (1 to 4), 0 when s starts none
+ * (a stray byte, an overlong form, a surrogate, beyond U+10FFFF). */
+size_t sr_utf8_seq(const unsigned char *s);
+/* s with each byte that starts no valid UTF-8 character replaced by U+FFFD
+ * (malloc'd), or NULL when s is valid UTF-8 already.  File names and tags
+ * may be any bytes; JSON and HTML must be UTF-8. */
+char *sr_utf8_repair(const char *s);
+/* Text from a file made safe for a terminal or a one-line message:
+ * control characters (C0, DEL, C1: a newline would split the line, an
+ * escape could recolour or retitle the terminal) and bytes that are no
+ * UTF-8 are written as \xHH; the text is cut after at most max bytes of
+ * it, between characters, with "..." when cut (SIZE_MAX: whole).
+ * Malloc'd. */
+char *sr_terminal_text(const char *s, size_t max);
 /* Appends code point cp (below 0x110000) in UTF-8. */
 void sr_buf_put_utf8(sr_buf *b, unsigned cp);
 /* Hands the string to the caller and leaves b empty. */

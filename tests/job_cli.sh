@@ -205,4 +205,43 @@ wait $holder 2> /dev/null
 expect_grep "^pid $holder\$" "$TMP/hold/.sweepreport/run.lock" "the killed holder's note is still there"
 expect_status 0 "a run after the holder was killed" -- "$SR_BIN" run -q "$TMP/hold"
 
+# Names from the file system may be any bytes.  summary.json and the pages
+# are UTF-8 all the same (U+FFFD for what is not), a problem is one line on
+# stderr whatever its file is called, and a nightly run after another finds
+# nothing new: the store keeps the names exact.
+B="$TMP/bytes"
+"$SR_BIN" synth --trials 2 --epochs 2 --samples 1 --size 16 --rank 1 --seed 3 "$B" > /dev/null
+mv "$B/trial_0002" "$B/trial_0002_$(printf '\377\376')"
+ck=$(ls "$B"/trial_0001/*.safetensors | head -1)
+head -c 3000 "$ck" > "$B/trial_0001/bad
+name-000004.safetensors"
+expect_status 0 "nightly run over names that are not UTF-8" -- "$SR_BIN" run --settle 0 --profile nightly "$B"
+if grep -v '^sweepreport: ' "$TMP/err" | grep -q .; then
+    fail "a problem took more than one line: $(grep -v '^sweepreport: ' "$TMP/err" | head -2)"
+else
+    pass "each problem is one line on stderr"
+fi
+expect_grep 'bad\\x0aname-000004.safetensors: incomplete' "$TMP/err" "the newline in a name is shown as \\x0a"
+expect_status 0 "and again" -- "$SR_BIN" run --settle 0 --profile nightly --force "$B"
+if [ -n "${SR_PYTHON:-}" ] && [ -x "$SR_PYTHON" ]; then
+    if "$SR_PYTHON" - "$B/sweepreport" "$TMP/err" <<'PY'
+import glob, json, os, sys
+r = sys.argv[1]
+d = json.loads(open(os.path.join(r, "summary.json"), encoding="utf-8", errors="strict").read())
+names = [t["name"] for t in d["trials"]]
+assert "trial_0002_\ufffd\ufffd" in names, names
+since = d["since_last_run"]
+assert not since["first_run"] and since["new_trials"] == [] and since["new_checkpoints"] == [], since
+pages = glob.glob(os.path.join(r, "**", "*.html"), recursive=True)
+assert len(pages) >= 3, pages
+for p in pages:
+    open(p, encoding="utf-8", errors="strict").read()
+err = open(sys.argv[2], encoding="utf-8", errors="replace").read()
+assert "measured again" not in err, err
+PY
+    then pass "summary.json and the pages are UTF-8; the second nightly run finds nothing new"; else fail "names that are not UTF-8"; fi
+else
+    skip "summary.json and the pages are UTF-8" "no python3"
+fi
+
 finish
