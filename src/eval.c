@@ -512,6 +512,10 @@ static void measure_weights(const eval_ctx *x, const sr_trial *t, const sr_devic
         sr_st_status st = sr_wm_load(c->path, dev, &cur, err, sizeof err);
         if (st == SR_ST_OK) {
             sr_wm_metrics(cur, &weights[i]);
+            const sr_wm_summary *sum = sr_wm_summary_of(cur);
+            if (sr_wm_unmeasurable(sum)) /* valid, but nothing the formulas cover */
+                sr_problems_add(problems, c->path, "weights not measured: %s",
+                                sum->note[0] ? sum->note : "no LoRA module in this file");
             double d;
             if (pred && sr_wm_drift(cur, pred, dev, &d) == 0 && isfinite(d))
                 sr_metrics_set(&weights[i], "weight_drift", d);

@@ -1224,15 +1224,25 @@ static void set_finite(sr_metrics *m, const char *name, double v)
         sr_metrics_set(m, name, v);
 }
 
+int sr_wm_unmeasurable(const sr_wm_summary *s)
+{
+    return s->n_measured == 0 && s->n_tensors > 0;
+}
+
 static void summary_metrics(const sr_wm_summary *s, sr_metrics *m)
 {
     sr_metrics_set(m, "weight_nonfinite", (double)s->nonfinite);
-    set_finite(m, "weight_delta_norm", s->delta_norm);
-    if (s->n_effective_rank)
-        set_finite(m, "weight_effective_rank", s->effective_rank);
     sr_metrics_set(m, "weight_modules", (double)s->n_measured);
     sr_metrics_set(m, "weight_modules_unmeasured", (double)(s->n_modules - s->n_measured));
-    for (int b = 0; b < SR_WM_NBLOCKS; b++) {
+    /* tensors of which no module could be measured give no norm at all,
+     * rather than zeros (a file with no tensors is a LoRA that changes
+     * nothing: 0 is its norm) */
+    const int measurable = !sr_wm_unmeasurable(s);
+    if (measurable)
+        set_finite(m, "weight_delta_norm", s->delta_norm);
+    if (s->n_effective_rank)
+        set_finite(m, "weight_effective_rank", s->effective_rank);
+    for (int b = 0; b < SR_WM_NBLOCKS && measurable; b++) {
         if (b == SR_WM_OTHER && s->block_modules[b] == 0)
             continue;
         char name[64];
@@ -1274,6 +1284,9 @@ void sr_wm_metric_names(sr_metrics *names)
 
 int sr_wm_drift(const sr_wm_ckpt *cur, const sr_wm_ckpt *prev, const sr_device *dev, double *drift)
 {
+    /* no drift of or from a checkpoint of which nothing could be measured */
+    if (sr_wm_unmeasurable(&cur->sum) || sr_wm_unmeasurable(&prev->sum))
+        return -1;
     /* Pairs of modules measured in both, with the same ΔW shape. */
     size_t cap = cur->n_modules < prev->n_modules ? cur->n_modules : prev->n_modules;
     size_t *pc = xmalloc((cap ? cap : 1) * sizeof *pc), *pp = xmalloc((cap ? cap : 1) * sizeof *pp);

@@ -166,8 +166,14 @@ const sr_wm_summary *sr_wm_summary_of(const sr_wm_ckpt *c);
 /* The modules, sorted by name (for `inspect`); returns their number. */
 size_t sr_wm_modules(const sr_wm_ckpt *c, const sr_wm_module **mods);
 
+/* 1 when the file has tensors but no module of them could be measured (not
+ * a LoRA, or every module refused): its weights say nothing.  A file with
+ * no tensors at all is a LoRA that changes nothing. */
+int sr_wm_unmeasurable(const sr_wm_summary *s);
+
 /* Sets every metric above except weight_drift (a value that is not finite
- * is never set). */
+ * is never set, nor any norm of an unmeasurable file: none rather than
+ * 0). */
 void sr_wm_metrics(const sr_wm_ckpt *c, sr_metrics *m);
 /* Every name sr_wm_metrics can set, and weight_drift (values 0). */
 void sr_wm_metric_names(sr_metrics *names);

@@ -226,6 +226,37 @@ else
     skip "corrupt PNGs are named, the others measured" "no ../shared/testdata"
 fi
 
+# A valid safetensors file with no LoRA in it (a base model's weight) among
+# a trial's checkpoints: named, and given no norms (not zeros), no drift.
+if [ -n "${SR_PYTHON:-}" ] && [ -x "$SR_PYTHON" ]; then
+    N="$TMP/notlora"
+    "$SR_BIN" synth --trials 1 --epochs 4 --samples 1 --size 16 --rank 1 --seed 9 "$N" > /dev/null
+    "$SR_PYTHON" - "$N/trial_0001/lora_trial_1-000003.safetensors" <<'PY'
+import json, struct, sys
+head = {"model.diffusion_model.input_blocks.0.0.weight": {"dtype": "F16", "shape": [4, 4], "data_offsets": [0, 32]}}
+b = json.dumps(head).encode()
+b += b" " * (-len(b) % 8)
+open(sys.argv[1], "wb").write(struct.pack("<Q", len(b)) + b + bytes(32))
+PY
+    expect_status 0 "eval of a trial with a checkpoint that is no LoRA" -- "$SR_BIN" eval --settle 0 "$N"
+    expect_grep "lora_trial_1-000003.safetensors: weights not measured: .*unknown tensors" "$TMP/err" \
+        "the file that is no LoRA is named"
+    "$SR_BIN" scan --json -q --settle 0 "$N" > "$TMP/notlora.json"
+    if "$SR_PYTHON" - "$TMP/notlora.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+cks = {c["file"]: c["metrics"] for t in d["trials"] for c in t["checkpoints"]}
+m = cks["lora_trial_1-000003.safetensors"]
+assert m.get("weight_modules") == 0 and "weight_delta_norm" not in m and "weight_drift" not in m, m
+nxt = [f for f in cks if f > "lora_trial_1-000003" and f != "lora_trial_1-000003.safetensors"]
+for f in nxt:  # the drift of the next one is not against it
+    assert "weight_delta_norm" in cks[f], (f, cks[f])
+PY
+    then pass "no norm and no drift for it"; else fail "metrics of the file that is no LoRA"; fi
+else
+    skip "a checkpoint that is no LoRA" "no python3"
+fi
+
 # Devices and usage.
 expect_status 1 "eval --device cuda:7" -- "$SR_BIN" eval --device cuda:7 "$S"
 expect_grep "cuda" "$TMP/err" "an unusable device is named"

@@ -640,6 +640,32 @@ START_TEST(test_zero_update_and_empty)
     ck_assert(!sr_metrics_get(&mt, "weight_norm_other", &v));
     ck_assert(!sr_metrics_get(&mt, "inspector_avg_magnitude_unet", &v));
     sr_metrics_free(&mt);
+    ck_assert(!sr_wm_unmeasurable(sr_wm_summary_of(ce)));
+
+    /* tensors, but none of a LoRA (a base model's weights): nothing is
+     * measured, so there is no norm and no drift, rather than zeros */
+    char *pn = sr_path_join(dir, "notlora.safetensors");
+    tfile fn = {.n = 0};
+    const uint64_t shape[2] = {4, 4};
+    double vals[16];
+    for (int i = 0; i < 16; i++)
+        vals[i] = 0.25 * (i - 8);
+    tf_add(&fn, "model.diffusion_model.input_blocks.0.0.weight", "F16", 2, shape, vals);
+    tf_write(&fn, pn);
+    tf_free(&fn);
+    sr_wm_ckpt *cn = load_ok(pn);
+    ck_assert(sr_wm_unmeasurable(sr_wm_summary_of(cn)));
+    sr_wm_metrics(cn, &mt);
+    ck_assert(!sr_metrics_get(&mt, "weight_delta_norm", &v));
+    ck_assert(!sr_metrics_get(&mt, "weight_norm_unet_down", &v));
+    ck_assert(metric(&mt, "weight_modules") == 0.0);
+    ck_assert(metric(&mt, "weight_nonfinite") == 0.0);
+    sr_metrics_free(&mt);
+    ck_assert_int_eq(sr_wm_drift(cn, c1, NULL, &d), -1);
+    ck_assert_int_eq(sr_wm_drift(c1, cn, NULL, &d), -1);
+    sr_wm_free(cn);
+    free(pn);
+
     sr_wm_free(c0);
     sr_wm_free(c1);
     sr_wm_free(ce);
