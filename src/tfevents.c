@@ -914,7 +914,18 @@ static int name_cmp(const void *a, const void *b)
     return c ? c : strcmp(x, y);
 }
 
-static void walk_logs(const char *dir, int depth, dir_set *seen, sr_scalars *out,
+/* Whether path, a link to a folder, leads to root (the logs folder,
+ * resolved) or a folder inside it. */
+static int link_stays_in(const char *path, const char *root)
+{
+    char *real = realpath(path, NULL);
+    size_t n = strlen(root);
+    int in = real && root[0] && strncmp(real, root, n) == 0 && (real[n] == '/' || real[n] == '\0');
+    free(real);
+    return in;
+}
+
+static void walk_logs(const char *dir, const char *root, int depth, dir_set *seen, sr_scalars *out,
                       sr_problems *problems)
 {
     size_t n = 0;
@@ -931,11 +942,15 @@ static void walk_logs(const char *dir, int depth, dir_set *seen, sr_scalars *out
             if (is_event)
                 sr_problems_add(problems, path, "cannot read: %s", strerror(errno));
         } else if (S_ISDIR(st.st_mode)) {
-            if (depth >= MAX_DEPTH)
+            struct stat lst;
+            /* a link may lead anywhere (/usr, /proc): only within the logs */
+            if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode) && !link_stays_in(path, root))
+                sr_problems_add(problems, path, "a link to a folder outside the logs folder; not followed");
+            else if (depth >= MAX_DEPTH)
                 sr_problems_add(problems, path, "folder nested more than %d levels deep; not read",
                                 MAX_DEPTH);
             else if (dir_set_add(seen, &st))
-                walk_logs(path, depth + 1, seen, out, problems);
+                walk_logs(path, root, depth + 1, seen, out, problems);
         } else if (is_event && S_ISREG(st.st_mode)) {
             char why[512];
             if (read_file_filtered(path, out, keep_trial_tag, why, sizeof why) != 0)
@@ -1012,7 +1027,9 @@ void sr_tfevents_read_trial(const char *trial_dir, sr_scalars *out, sr_problems 
     sr_scalars got = {NULL, 0, 0};
     dir_set seen = {NULL, 0, 0};
     dir_set_add(&seen, &st);
-    walk_logs(logs, 1, &seen, &got, problems);
+    char *root = realpath(logs, NULL);
+    walk_logs(logs, root ? root : "", 1, &seen, &got, problems);
+    free(root);
     free(seen.items);
     free(logs);
 

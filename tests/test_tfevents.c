@@ -1254,6 +1254,50 @@ START_TEST(test_read_trial_depth_limit)
 }
 END_TEST
 
+/* A link to a folder is followed only when it stays inside the logs
+ * folder: one leading out (to /usr, /proc, another trial) is named and not
+ * read. */
+START_TEST(test_read_trial_links)
+{
+    char *trial = test_tmpdir("tfevents-links");
+    char *outside = test_tmpdir("tfevents-outside");
+    char *run = sr_path_join(trial, "logs/run1");
+    mkdirs(run);
+    char *ev = sr_path_join(run, "events.out.tfevents.1");
+    write_series(ev, "loss/current", 0, 3, 0.0f, 1.0);
+    char *far = sr_path_join(outside, "events.out.tfevents.2");
+    write_series(far, "loss/average", 0, 3, 0.0f, 1.0);
+    char *in_link = sr_path_join(trial, "logs/again");
+    char *out_link = sr_path_join(trial, "logs/elsewhere");
+    ck_assert_int_eq(symlink(run, in_link), 0);
+    ck_assert_int_eq(symlink(outside, out_link), 0);
+    sr_scalars sc = {0};
+    sr_problems pr;
+    sr_problems_init(&pr);
+    sr_tfevents_read_trial(trial, &sc, &pr);
+    int current = 0;
+    for (size_t i = 0; i < sc.n; i++) {
+        ck_assert_msg(strcmp(sc.items[i].tag, "loss/average") != 0, "the folder outside was read");
+        current |= strcmp(sc.items[i].tag, "loss/current") == 0;
+    }
+    ck_assert_msg(current, "the run inside was not read");
+    ck_assert_uint_eq(pr.n, 1);
+    ck_assert_str_eq(pr.items[0].path, out_link);
+    ck_assert_msg(strstr(pr.items[0].problem, "outside the logs folder") != NULL, "%s", pr.items[0].problem);
+    sr_scalars_free(&sc);
+    sr_problems_free(&pr);
+    free(in_link);
+    free(out_link);
+    free(far);
+    free(ev);
+    free(run);
+    test_rmtree(trial);
+    test_rmtree(outside);
+    free(trial);
+    free(outside);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("tfevents");
@@ -1289,6 +1333,7 @@ Suite *make_suite(void)
     tc = tcase_create("trial");
     tcase_add_test(tc, test_read_trial);
     tcase_add_test(tc, test_read_trial_depth_limit);
+    tcase_add_test(tc, test_read_trial_links);
     suite_add_tcase(s, tc);
     return s;
 }
