@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -434,6 +435,27 @@ static int read_direction(loader *L, int64_t study_id)
     return 0;
 }
 
+
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* Names each trial number that more than one trial has (the join to the
+ * trial folders goes by number). */
+static void report_duplicates(const sr_study *s, const char *path, sr_problems *problems)
+{
+    int *v = xmalloc((s->n_trials ? s->n_trials : 1) * sizeof *v);
+    for (size_t i = 0; i < s->n_trials; i++)
+        v[i] = s->trials[i].number;
+    qsort(v, s->n_trials, sizeof *v, cmp_int);
+    for (size_t i = 1; i < s->n_trials; i++)
+        if (v[i] >= 0 && v[i] == v[i - 1] && (i < 2 || v[i - 2] != v[i]))
+            sr_problems_add(problems, path, "trial number %d appears more than once", v[i]);
+    free(v);
+}
+
 static int read_trials(loader *L, int64_t study_id)
 {
     const char *need[] = {"trial_id", "number", "study_id", "state", NULL}, *missing = NULL;
@@ -479,7 +501,14 @@ static int read_trials(loader *L, int64_t study_id)
             t->number = -1;
             sr_problems_add(L->problems, L->path, "trial id %lld has no number", (long long)t->trial_id);
         } else {
-            t->number = sqlite3_column_int(st, 1);
+            sqlite3_int64 number = sqlite3_column_int64(st, 1);
+            if (number < 0 || number > INT_MAX) {
+                t->number = -1;
+                sr_problems_add(L->problems, L->path, "trial id %lld: number %lld is out of range",
+                                (long long)t->trial_id, (long long)number);
+            } else {
+                t->number = (int)number;
+            }
         }
         const char *state = (const char *)sqlite3_column_text(st, 2);
         const char *known = state_static(state);
@@ -497,6 +526,7 @@ static int read_trials(loader *L, int64_t study_id)
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
         return -1;
+    report_duplicates(s, L->path, L->problems);
     L->ids = xmalloc((s->n_trials ? s->n_trials : 1) * sizeof *L->ids);
     L->icap = xcalloc(s->n_trials ? s->n_trials : 1, sizeof *L->icap);
     for (size_t i = 0; i < s->n_trials; i++) {
@@ -973,9 +1003,7 @@ int sr_study_load_results(const char *sweep_dir, sr_study *out, sr_problems *pro
     cJSON_Delete(root);
     if (out->n_trials > 1)
         qsort(out->trials, out->n_trials, sizeof *out->trials, cmp_trial_number);
-    for (size_t i = 1; i < out->n_trials; i++)
-        if (out->trials[i].number == out->trials[i - 1].number)
-            sr_problems_add(problems, path, "trial number %d appears twice", out->trials[i].number);
+    report_duplicates(out, path, problems);
 
     char *best_path = sr_path_join(sweep_dir, "results/best_parameters.json");
     struct stat sb;

@@ -550,6 +550,35 @@ START_TEST(test_sqlite_bad_files)
 }
 END_TEST
 
+/* Trial numbers beyond an int are named, not wrapped round; a number that
+ * several trials have is named (folders are joined by number). */
+START_TEST(test_sqlite_bad_numbers)
+{
+    char *dir = test_tmpdir("optuna-numbers");
+    char err[512];
+    char *path = make_db(dir, "optuna_study.db", NULL, FULL_ROWS);
+    sqlite3 *db = db_open_rw(path);
+    exec_sql(db, "UPDATE trials SET number = 2147483648 WHERE trial_id = 2;"
+                 "UPDATE trials SET number = 9223372036854775807 WHERE trial_id = 3;"
+                 "UPDATE trials SET number = 0 WHERE trial_id = 4;");
+    sqlite3_close(db);
+    sr_problems p;
+    sr_problems_init(&p);
+    sr_study s;
+    ck_assert_msg(sr_study_load_sqlite(path, NULL, &s, &p, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(has_problem(&p, "trial id 2: number 2147483648 is out of range"), "no problem for trial id 2");
+    ck_assert_msg(has_problem(&p, "trial id 3: number 9223372036854775807 is out of range"), "no problem for id 3");
+    ck_assert_msg(has_problem(&p, "trial number 0 appears more than once"), "the duplicate is not named");
+    for (size_t i = 0; i < s.n_trials; i++)
+        ck_assert_int_ge(s.trials[i].number, -1);
+    sr_study_free(&s);
+    sr_problems_free(&p);
+    free(path);
+    test_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(test_sqlite_other_schemas)
 {
     char *dir = test_tmpdir("optuna-schemas");
@@ -1237,6 +1266,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, test_sqlite_locked);
     tcase_add_test(tc, test_sqlite_wal_writer);
     tcase_add_test(tc, test_sqlite_bad_files);
+    tcase_add_test(tc, test_sqlite_bad_numbers);
     tcase_add_test(tc, test_sqlite_other_schemas);
     tcase_add_test(tc, test_results_json);
     tcase_add_test(tc, test_join_params);
