@@ -38,6 +38,17 @@ static int exists(const char *path)
 }
 
 /* Writes a small measured sweep with markup planted in every params.json. */
+/* Removes a sweep of make_sweep's with the folder made for it. */
+static void drop_sweep(const char *sweep)
+{
+    char *root = xstrdup(sweep);
+    char *slash = strrchr(root, '/');
+    if (slash)
+        *slash = '\0';
+    test_rmtree(root);
+    free(root);
+}
+
 static char *make_sweep(const char *name)
 {
     char *root = test_tmpdir(name);
@@ -304,7 +315,7 @@ START_TEST(test_site)
     free(css);
     free(index);
     free(out);
-    test_rmtree(sweep);
+    drop_sweep(sweep);
     free(sweep);
 }
 END_TEST
@@ -328,7 +339,7 @@ START_TEST(test_self_contained)
     free(assets);
     free(index);
     free(out);
-    test_rmtree(sweep);
+    drop_sweep(sweep);
     free(sweep);
 }
 END_TEST
@@ -469,7 +480,7 @@ START_TEST(test_missing_templates)
     sr_analysis_free(&a);
     sr_sweep_free(&s);
     free(out);
-    test_rmtree(sweep);
+    drop_sweep(sweep);
     free(sweep);
 }
 END_TEST
