@@ -310,9 +310,11 @@ void sr_pdf_problems_section(sr_pdfw *w, const char *under)
             const char *path = p->path ? p->path : "";
             if (w->s->path && sr_str_has_prefix(path, w->s->path) && path[strlen(w->s->path)] == '/')
                 path += strlen(w->s->path) + 1;
-            double pw = sr_pdfw_text(w, MARGIN, y, path, 1, 8, CONTENT_W * 0.45, 0);
-            sr_pdfw_text(w, MARGIN + pw + 8, y, p->problem ? p->problem : "", 0, 8, CONTENT_W - pw - 8, 0);
-            y -= 14.5;
+            /* the file on a line of its own, the reason below it on up to
+             * three lines: an archived report keeps the whole diagnosis */
+            sr_pdfw_text(w, MARGIN, y, path, 1, 8, CONTENT_W, 0);
+            y = sr_pdfw_wrap(w, MARGIN + 12, y - 10.5, p->problem ? p->problem : "", 0, 8, CONTENT_W - 12, 3);
+            y -= 5;
         }
     }
     free(list);

@@ -18,7 +18,7 @@
 #define SR_PDF_TRIAL_ROWS_FIRST 24
 #define SR_PDF_TRIAL_ROWS_MORE 50
 #define SR_PDF_TRIAL_CHARTS_PER_PAGE 6
-#define SR_PDF_PROBLEMS_PER_PAGE 45
+#define SR_PDF_PROBLEMS_PER_PAGE 14
 
 /* The pages of trial ti.  The trial's bookmark goes under *root; when
  * root_title is not NULL and *root is NULL, a top-level bookmark of that

@@ -411,6 +411,29 @@ START_TEST(test_pdf_outline)
 }
 END_TEST
 
+/* A problem's whole reason is in the PDF, wrapped, not cut at the end of
+ * one line: an archived report keeps the diagnosis. */
+START_TEST(test_pdf_problem_reason_whole)
+{
+    char *file = sr_path_join(sweep.path, "trial_0001/lora_trial_1-000002.safetensors");
+    sr_problems_add(&sweep.problems, file,
+                    "incomplete, still being written or cut: header declares 109872 bytes but the file has "
+                    "2992 after the length, and the data section ends 106880 bytes before the last tensor "
+                    "would; it is left for the next run ENDOFREASON");
+    char err[512];
+    ck_assert_msg(sr_pdf_report_write(pdf, &sweep, &analysis, NULL, err, sizeof err) == 0, "%s", err);
+    free(file);
+    if (!fx_have_tool("pdftotext"))
+        return;
+    char *cmd = xasprintf("pdftotext -enc UTF-8 '%s' - 2>/dev/null", pdf);
+    char *o = fx_run(cmd, NULL);
+    ck_assert_msg(strstr(o, "trial_0001/lora_trial_1-000002.safetensors") != NULL, "the file is not named");
+    ck_assert_msg(strstr(o, "ENDOFREASON") != NULL, "the reason is cut");
+    free(o);
+    free(cmd);
+}
+END_TEST
+
 START_TEST(test_pdf_without_cjk_font)
 {
     setenv("SR_CJK_FONT", "none", 1);
@@ -616,6 +639,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, test_pdf_images);
     tcase_add_test(tc, test_pdf_page_count);
     tcase_add_test(tc, test_pdf_outline);
+    tcase_add_test(tc, test_pdf_problem_reason_whole);
     tcase_add_test(tc, test_pdf_without_cjk_font);
     suite_add_tcase(s, tc);
     TCase *tl = tcase_create("long grid");
