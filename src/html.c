@@ -412,9 +412,11 @@ static cJSON *since_model(const cJSON *since)
         cJSON_AddItemToArray(trials, o);
     }
     cJSON_AddNumberToObject(m, "n_new_trials", cJSON_GetArraySize(trials));
+    cJSON_AddStringToObject(m, "trials_word", cJSON_GetArraySize(trials) == 1 ? "trial" : "trials");
     const cJSON *nc = cJSON_GetObjectItemCaseSensitive(since, "new_checkpoints");
     cJSON_AddItemToObject(m, "new_checkpoints", cJSON_Duplicate(nc, 1));
     cJSON_AddNumberToObject(m, "n_new_checkpoints", cJSON_GetArraySize(nc));
+    cJSON_AddStringToObject(m, "checkpoints_word", cJSON_GetArraySize(nc) == 1 ? "checkpoint" : "checkpoints");
     const cJSON *changed = cJSON_GetObjectItemCaseSensitive(since, "best_changed");
     cJSON_AddBoolToObject(m, "best_changed", cJSON_IsTrue(changed));
     const cJSON *pb = cJSON_GetObjectItemCaseSensitive(since, "previous_best");
@@ -556,6 +558,8 @@ static cJSON *index_model(const char *dir, const sr_sweep *s, const sr_analysis 
         cJSON_AddItemToObject(r, "best_score", num_cell(ta ? ta->best_score : NAN));
         cJSON_AddItemToObject(r, "final_score", num_cell(ta ? ta->final_score : NAN));
         cJSON_AddBoolToObject(r, "overfit", ta && ta->overfit);
+        /* overfitting is judged on a scored final checkpoint only */
+        cJSON_AddBoolToObject(r, "overfit_known", ta && isfinite(ta->final_score) && isfinite(ta->best_score));
         cJSON_AddBoolToObject(r, "recommended", a && a->has_best && a->best.trial == i);
         cJSON_AddItemToArray(rows, r);
     }
@@ -566,6 +570,7 @@ static cJSON *index_model(const char *dir, const sr_sweep *s, const sr_analysis 
     if (cJSON_GetArraySize(pend) > 0) {
         cJSON_AddItemToObject(m, "pending", cJSON_Duplicate(pend, 1));
         cJSON_AddNumberToObject(m, "n_pending", cJSON_GetArraySize(pend));
+        cJSON_AddStringToObject(m, "pending_word", cJSON_GetArraySize(pend) == 1 ? "checkpoint" : "checkpoints");
     }
     const cJSON *since = cJSON_GetObjectItemCaseSensitive(summary, "since_last_run");
     if (cJSON_IsObject(since))
@@ -775,7 +780,17 @@ static cJSON *trial_model(const char *dir, const char *page_dir, const sr_sweep 
         if (ta->best >= 0)
             cJSON_AddStringToObject(m, "best_checkpoint", t->ckpts[ta->best].file);
     }
+    /* the sweep's problems in this trial's folder (as on the index page),
+     * then whatever this page could not show */
     cJSON *problems = cJSON_AddArrayToObject(m, "problems");
+    for (size_t i = 0; i < s->problems.n; i++) {
+        if (!sr_path_under(s->problems.items[i].path, t->path))
+            continue;
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddStringToObject(p, "path", s->problems.items[i].path);
+        cJSON_AddStringToObject(p, "problem", s->problems.items[i].problem);
+        cJSON_AddItemToArray(problems, p);
+    }
 
     /* metric columns: every metric of the trial, in the charts' order */
     if (a && a->expression)
@@ -807,6 +822,10 @@ static cJSON *trial_model(const char *dir, const char *page_dir, const sr_sweep 
         cJSON_AddItemToObject(r, "epoch", num_cell(c->epoch >= 0 ? (double)c->epoch : NAN));
         cJSON_AddStringToObject(r, "file", c->file);
         cJSON_AddStringToObject(r, "status", sr_ckpt_status_name(c->status));
+        /* why it is pending, incomplete or invalid */
+        const char *why = c->status == SR_CKPT_PENDING ? c->pending : c->status != SR_CKPT_OK ? c->problem : NULL;
+        if (why)
+            cJSON_AddStringToObject(r, "why", why);
         cJSON_AddBoolToObject(r, "best", ta && ta->best == (long)j);
         cJSON_AddItemToObject(r, "score", num_cell(ta && ta->ckpts ? ta->ckpts[j].score : NAN));
         cJSON *cells = cJSON_AddArrayToObject(r, "cells");

@@ -16,16 +16,6 @@
 #define CONTENT_W SR_PDF_CONTENT_W
 #define BOTTOM SR_PDF_BOTTOM
 
-int sr_pdf_path_under(const char *path, const char *dir)
-{
-    if (!path || !dir)
-        return 0;
-    size_t n = strlen(dir);
-    while (n > 1 && dir[n - 1] == '/')
-        n--;
-    return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
-}
-
 /* The key metrics of a trial's table: those its small multiples show. */
 static size_t key_metrics(const sr_trial *t, const sr_named_chart *tc, size_t tn, const char **out, size_t cap)
 {
@@ -119,8 +109,8 @@ void sr_pdf_trial_section(sr_pdfw *w, size_t ti, const char *root_title, HPDF_Ou
         sr_pdf_fmt_num(t->optuna->value, n3, sizeof n3);
     else
         snprintf(n3, sizeof n3, "\xe2\x80\x94");
-    snprintf(sub, sizeof sub, "%zu checkpoints  \xc2\xb7  best score %s  \xc2\xb7  final %s%s  \xc2\xb7  Optuna %s%s%s",
-             t->n_ckpts, n1, n2, ta && ta->overfit ? " (overfit)" : "", t->optuna ? t->optuna->state : "",
+    snprintf(sub, sizeof sub, "%zu checkpoint%s  \xc2\xb7  best score %s  \xc2\xb7  final %s%s  \xc2\xb7  Optuna %s%s%s",
+             t->n_ckpts, t->n_ckpts == 1 ? "" : "s", n1, n2, ta && ta->overfit ? " (overfit)" : "", t->optuna ? t->optuna->state : "",
              t->optuna ? " " : "", n3);
     char *title = xasprintf("Trial %s", t->name);
 
@@ -288,7 +278,7 @@ void sr_pdf_problems_section(sr_pdfw *w, const char *under)
     size_t n_sweep = 0;
     const sr_problem **list = xcalloc(sp->n + w->extra.n + 1, sizeof *list);
     for (size_t i = 0; i < sp->n; i++)
-        if (!under || sr_pdf_path_under(sp->items[i].path, under))
+        if (!under || sr_path_under(sp->items[i].path, under))
             list[n_sweep++] = &sp->items[i];
     size_t total = n_sweep;
     for (size_t i = 0; i < w->extra.n; i++)

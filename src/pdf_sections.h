@@ -38,7 +38,5 @@ void sr_pdf_problems_section(sr_pdfw *w, const char *under);
 double sr_pdf_recommendation_card(sr_pdfw *w, double y, double height, const char *title, size_t this_trial,
                                   int reason_lines, int path_lines);
 
-/* Whether a problem's path is the folder dir or inside it. */
-int sr_pdf_path_under(const char *path, const char *dir);
 
 #endif

@@ -475,3 +475,13 @@ char *sr_terminal_text(const char *s, size_t max)
     }
     return sr_buf_steal(&b);
 }
+
+int sr_path_under(const char *path, const char *dir)
+{
+    if (!path || !dir)
+        return 0;
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}

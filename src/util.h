@@ -50,6 +50,10 @@ char *sr_buf_steal(sr_buf *b);
 /* "a" + "/" + "b" (no doubled slash); b absolute is returned as is. */
 char *sr_path_join(const char *a, const char *b);
 
+/* Whether path is the folder dir or lies inside it (as text: "a/bc" is
+ * not under "a/b"). */
+int sr_path_under(const char *path, const char *dir);
+
 /* Whether path is a folder (following links). */
 int sr_is_dir(const char *path);
 

@@ -305,9 +305,29 @@ START_TEST(test_site)
     ck_assert_int_eq(pages, 3);
     free(tdir);
 
-    /* writing again over the same folder works */
+    /* writing again over the same folder works; a trial folder with no
+     * checkpoint yet says so on its page, with the problem its folder has,
+     * and a trial with no scored final checkpoint has no overfit verdict */
+    fx_write(sweep, "trial_0004/params.json", "{\"learning_rate\": 0.0001}");
     build_site(sweep, out, 0);
     ck_assert(exists(index));
+    char *empty = sr_path_join(out, "trials/trial_0004.html");
+    char *et = read_text(empty);
+    ck_assert_msg(strstr(et, "No checkpoint in this trial yet.") != NULL, "the empty trial's page says nothing");
+    ck_assert_msg(strstr(et, "</code>: no checkpoint in this trial</li>") != NULL, "its folder's problem is not listed");
+    ck_assert_msg(strstr(et, "<table class=\"sortable metrics\" id=\"epochs\">") == NULL, "an empty table");
+    free(et);
+    free(empty);
+    char *it2 = read_text(index);
+    const char *row = strstr(it2, ">trial_0004</a></td>");
+    ck_assert_ptr_nonnull(row);
+    const char *end = strstr(row, "</tr>");
+    ck_assert_ptr_nonnull(end);
+    char *cells = xstrndup(row, (size_t)(end - row));
+    ck_assert_msg(strstr(cells, "title=\"no scored final checkpoint yet\">\xe2\x80\x94</span>") != NULL,
+                  "an overfit verdict without a final score: %s", cells);
+    free(cells);
+    free(it2);
 
     free(sheet);
     free(trial);
