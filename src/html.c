@@ -422,8 +422,11 @@ static cJSON *since_model(const cJSON *since)
     const cJSON *pb = cJSON_GetObjectItemCaseSensitive(since, "previous_best");
     if (cJSON_IsObject(pb))
         cJSON_AddItemToObject(m, "previous_best", cJSON_Duplicate(pb, 1));
-    cJSON_AddBoolToObject(m, "nothing_new", !cJSON_IsTrue(first) && cJSON_GetArraySize(trials) == 0 &&
-                                                cJSON_GetArraySize(nc) == 0 && !cJSON_IsTrue(changed));
+    int nothing_new = !cJSON_IsTrue(first) && cJSON_GetArraySize(trials) == 0 && cJSON_GetArraySize(nc) == 0 &&
+                      !cJSON_IsTrue(changed);
+    cJSON_AddBoolToObject(m, "nothing_new", nothing_new);
+    /* something new, and still the same recommendation: say so */
+    cJSON_AddBoolToObject(m, "best_unchanged", !cJSON_IsTrue(first) && !nothing_new && !cJSON_IsTrue(changed));
     return m;
 }
 
@@ -518,6 +521,36 @@ static cJSON *index_model(const char *dir, const sr_sweep *s, const sr_analysis 
             cJSON_AddItemToObject(b, "samples", sl);
         else
             cJSON_Delete(sl);
+        /* the next best checkpoints, and how far each is from the best */
+        cJSON *ru = cJSON_AddArrayToObject(b, "runners_up");
+        for (size_t k = 0; k < a->n_runners_up; k++) {
+            sr_ckpt_ref r = a->runners_up[k];
+            if (r.trial >= s->n_trials || r.ckpt >= s->trials[r.trial].n_ckpts || !a->trials[r.trial].ckpts)
+                continue;
+            const sr_trial *rt = &s->trials[r.trial];
+            const sr_checkpoint *rc = &rt->ckpts[r.ckpt];
+            double v = a->trials[r.trial].ckpts[r.ckpt].score;
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "trial", rt->name);
+            if (!self_contained) {
+                char *rf = trial_file(rt);
+                char *rh = xasprintf("trials/%s.html", rf);
+                cJSON_AddStringToObject(o, "trial_href", rh);
+                free(rh);
+                free(rf);
+            }
+            cJSON_AddStringToObject(o, "checkpoint", rc->file);
+            if (rc->epoch >= 0)
+                cJSON_AddNumberToObject(o, "epoch", (double)rc->epoch);
+            cJSON_AddItemToObject(o, "score", num_cell(v));
+            double gap = a->best_score != 0 ? (v - a->best_score) / fabs(a->best_score) * 100 : NAN;
+            if (isfinite(gap)) {
+                char g[32];
+                snprintf(g, sizeof g, "%.1f %%", fabs(gap));
+                cJSON_AddStringToObject(o, "gap", g);
+            }
+            cJSON_AddItemToArray(ru, o);
+        }
     }
 
     /* leaderboard, the best trial first (as in the PDF) */

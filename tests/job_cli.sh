@@ -176,6 +176,12 @@ else
     skip "since_last_run names the new checkpoint" "no python3"
 fi
 expect_grep 'trial_0002/lora_trial_2-000003.safetensors' "$N/index.html" "so does the index page"
+expect_grep '<li>1 new checkpoint:' "$N/index.html" "one new checkpoint, in the singular"
+if grep -q '"best_changed":[[:space:]]*false' "$N/summary.json"; then
+    expect_grep 'The recommendation is the same as before.' "$N/index.html" "an unchanged recommendation is said so"
+else
+    expect_grep 'The recommendation changed' "$N/index.html" "a changed recommendation is said so"
+fi
 
 # ---- the lock ------------------------------------------------------------------
 # A run whose sampler sleeps holds the lock for a few seconds.

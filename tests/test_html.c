@@ -234,6 +234,34 @@ static void check_leaderboard_order(const char *sweep, const char *index_text)
     sr_sweep_free(&s);
 }
 
+/* The recommendation card lists the runners-up of the analysis, in order,
+ * each with how far behind the best it is. */
+static void check_runners_up(const char *sweep, const char *index)
+{
+    sr_sweep s;
+    sr_analysis a;
+    fx_scan_analyze(sweep, &s, &a);
+    ck_assert_uint_gt(a.n_runners_up, 0);
+    const char *table = strstr(index, "<table class=\"runners-up\">");
+    ck_assert_msg(table != NULL, "no runners-up table");
+    const char *end = strstr(table, "</table>");
+    const char *at = table;
+    for (size_t k = 0; k < a.n_runners_up; k++) {
+        sr_ckpt_ref r = a.runners_up[k];
+        char want[512];
+        snprintf(want, sizeof want, "<code>%s</code>", s.trials[r.trial].ckpts[r.ckpt].file);
+        const char *row = strstr(at, want);
+        ck_assert_msg(row && row < end, "runner-up %zu (%s) missing or out of order", k, want);
+        double gap = (a.trials[r.trial].ckpts[r.ckpt].score - a.best_score) / fabs(a.best_score) * 100;
+        snprintf(want, sizeof want, "<td class=\"num\">%.1f %%</td>", fabs(gap));
+        const char *g = strstr(row, want);
+        ck_assert_msg(g && g < strstr(row, "</tr>"), "runner-up %zu: no gap %s", k, want);
+        at = row + 1;
+    }
+    sr_analysis_free(&a);
+    sr_sweep_free(&s);
+}
+
 START_TEST(test_site)
 {
     char *sweep = make_sweep("html_site");
@@ -278,6 +306,7 @@ START_TEST(test_site)
     char *it = read_text(index);
     ck_assert(strstr(it, "id=\"leaderboard\"") != NULL);
     check_leaderboard_order(sweep, it);
+    check_runners_up(sweep, it);
     ck_assert(strstr(it, "trials/trial_0001.html") != NULL);
     ck_assert(strstr(it, "<svg") != NULL);
     ck_assert(strstr(it, "navigator") == NULL); /* the script is a file, not inline */
