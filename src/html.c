@@ -175,6 +175,7 @@ static cJSON *params_list(const cJSON *params)
         char *v = json_value_text(it);
         cJSON_AddStringToObject(o, "value", v);
         free(v);
+        cJSON_AddBoolToObject(o, "number", cJSON_IsNumber(it)); /* never broken across lines */
         cJSON_AddItemToArray(arr, o);
     }
     return arr;
