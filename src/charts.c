@@ -279,11 +279,19 @@ static void set_str(char **dst, const char *s)
     *dst = s ? xstrdup(s) : NULL;
 }
 
+/* Colour by rank; from the fourth rank on also dashed lines and square
+ * markers, a second cue for readers who cannot tell the colours apart
+ * (bluish green and reddish purple, blue and sky blue look alike to many). */
 static void style_trial(const builder *b, sr_series *se, size_t trial)
 {
     int r = b->rank[trial];
     se->highlighted = r >= 0;
     se->color = r >= 0 ? rank_colors[r] : FADED_COLOR;
+    if (r >= 3) {
+        se->dashed = se->kind == SR_SERIES_LINE;
+        if (se->marker == SR_MARK_CIRCLE)
+            se->marker = SR_MARK_SQUARE;
+    }
 }
 
 /* A chart of many trials says what its grey lines are: the trials beyond

@@ -322,6 +322,11 @@ START_TEST(test_sweep_series_and_highlights)
                 (!isfinite(a->trials[i].best_score) || a->trials[j].best_score < a->trials[i].best_score))
                 better++;
         ck_assert_int_eq(sc->series[i].highlighted, better < 5);
+        /* a second cue besides the colour from the fourth rank on */
+        int second = better >= 3 && better < 5;
+        ck_assert_msg(sc->series[i].dashed == second, "%s: rank %zu, dashed %d", sc->series[i].name, better,
+                      sc->series[i].dashed);
+        ck_assert_int_eq(sc->series[i].marker, second ? SR_MARK_SQUARE : SR_MARK_CIRCLE);
     }
     for (size_t k = 0; k < n; k++) {
         if (c[k].kind != SR_CHART_METRIC_VS_EPOCH && c[k].kind != SR_CHART_SLICE && c[k].kind != SR_CHART_PARALLEL &&
