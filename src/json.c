@@ -226,11 +226,16 @@ void sr_json_repair_utf8(cJSON *item)
             item->string = key;
             free(fixed);
         }
-        if (cJSON_IsString(item) && item->valuestring && (fixed = sr_utf8_repair(item->valuestring))) {
-            if (!cJSON_SetValuestring(item, fixed)) {
+        if (cJSON_IsString(item) && item->valuestring && !(item->type & cJSON_IsReference) &&
+            (fixed = sr_utf8_repair(item->valuestring))) {
+            char *value = cJSON_malloc(strlen(fixed) + 1);
+            if (!value) {
                 fprintf(stderr, "sweepreport: out of memory (JSON text)\n");
                 abort();
             }
+            strcpy(value, fixed);
+            cJSON_free(item->valuestring);
+            item->valuestring = value;
             free(fixed);
         }
         sr_json_repair_utf8(item->child);

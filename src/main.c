@@ -93,14 +93,18 @@ int cli_bad_option(const char *cmd, const char *shortopts, const struct option *
 {
     const char *arg = argv[optind - 1];
     int matches;
+    /* argv[optind - 1] is the long option getopt refused, unless it stopped
+     * inside a cluster of short ones ("-xq"), where optind has not moved on
+     * and that is the argument before: a long reading must fit the error */
     if (strncmp(arg, "--", 2) == 0) {
         const struct option *o = long_option_of(longopts, arg, &matches);
         int n = (int)strcspn(arg, "=");
-        if (optopt == 0 || !o || o->val != optopt)
+        if (optopt == 0)
             return cli_usage_error(cmd, matches > 1 ? "ambiguous option '%.*s'" : "unknown option '%.*s'", n, arg);
-        if (arg[n] == '=')
+        if (o && o->val == optopt && arg[n] == '=' && o->has_arg == no_argument)
             return cli_usage_error(cmd, "option '--%s' takes no value", o->name);
-        return cli_usage_error(cmd, "option '--%s' needs a value", o->name);
+        if (o && o->val == optopt && arg[n] != '=' && o->has_arg == required_argument)
+            return cli_usage_error(cmd, "option '--%s' needs a value", o->name);
     }
     const char *in = optopt && optopt != ':' ? strchr(shortopts, optopt) : NULL;
     if (in && in[1] == ':')
@@ -148,10 +152,14 @@ int main(int argc, char **argv)
         return SR_EXIT_OK;
     }
 #ifdef _OPENMP
-    /* OMP_NUM_THREADS is the default of --jobs: no more threads than
-     * --jobs allows (the system refuses far fewer than some values ask) */
-    if (omp_get_max_threads() > SR_MAX_JOBS)
-        omp_set_num_threads(SR_MAX_JOBS);
+    /* OMP_NUM_THREADS is the default of --jobs: at most four threads a core
+     * (the work is all CPU; the system refuses far fewer threads than some
+     * values ask).  --jobs itself may ask for more. */
+    int most = 4 * omp_get_num_procs();
+    if (most > SR_MAX_JOBS)
+        most = SR_MAX_JOBS;
+    if (omp_get_max_threads() > most)
+        omp_set_num_threads(most);
 #endif
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(arg, commands[i].name) != 0)

@@ -13,7 +13,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-char *sr_out_dir(const char *sweep_path, const char *out_dir)
+/* out_dir as given, without trailing slashes ("/" stays), or
+ * SWEEP/sweepreport. */
+static char *named(const char *sweep_path, const char *out_dir)
 {
     if (!out_dir)
         return sr_path_join(sweep_path, "sweepreport");
@@ -21,6 +23,16 @@ char *sr_out_dir(const char *sweep_path, const char *out_dir)
     size_t n = strlen(out);
     while (n > 1 && out[n - 1] == '/')
         out[--n] = '\0';
+    return out;
+}
+
+static char *resolve(const char *path);
+
+char *sr_out_dir(const char *sweep_path, const char *out_dir)
+{
+    char *n = named(sweep_path, out_dir);
+    char *out = resolve(n);
+    free(n);
     return out;
 }
 
@@ -39,39 +51,53 @@ char *sr_out_parent(const char *out)
     return parent;
 }
 
-/* path with every folder that exists resolved (links, "." and ".."), the
- * part that does not exist yet appended as written: where path is, or
- * would be once created. */
+/* The folder above dir, an absolute path ("/" above "/" and "/x"). */
+static char *parent_of(const char *dir)
+{
+    char *p = xstrdup(dir);
+    char *slash = strrchr(p, '/');
+    if (slash && slash != p)
+        *slash = '\0';
+    else if (slash)
+        slash[1] = '\0';
+    return p;
+}
+
+/* Where path is, or will be once its missing folders are made: walked one
+ * component at a time from / or the current folder, each that exists
+ * resolved by realpath (links, "..") and each that does not added by name;
+ * "." is nothing and ".." steps up, also out of a folder yet to be made, as
+ * mkdir -p and the kernel will.  Absolute; malloc'd. */
 static char *resolve(const char *path)
 {
-    char *head = xstrdup(path);
-    char *tail = NULL;
+    char *cur = realpath(path[0] == '/' ? "/" : ".", NULL);
+    if (!cur)
+        return xstrdup(path);
+    const char *p = path;
     for (;;) {
-        char *real = realpath(head[0] ? head : ".", NULL);
-        if (real) {
-            char *full = tail ? sr_path_join(real, tail) : xstrdup(real);
-            free(real);
-            free(head);
-            free(tail);
-            return full;
+        while (*p == '/')
+            p++;
+        size_t n = strcspn(p, "/");
+        if (n == 0)
+            break;
+        char *next;
+        if (n == 1 && p[0] == '.') {
+            next = xstrdup(cur);
+        } else if (n == 2 && p[0] == '.' && p[1] == '.') {
+            next = parent_of(cur);
+        } else {
+            next = strcmp(cur, "/") == 0 ? xasprintf("/%.*s", (int)n, p) : xasprintf("%s/%.*s", cur, (int)n, p);
+            char *real = realpath(next, NULL);
+            if (real) {
+                free(next);
+                next = real;
+            }
         }
-        char *slash = strrchr(head, '/');
-        if (!head[0] || (slash == head && !slash[1])) {
-            free(head);
-            free(tail);
-            return xstrdup(path);
-        }
-        const char *last = slash ? slash + 1 : head;
-        char *t = tail ? sr_path_join(last, tail) : xstrdup(last);
-        free(tail);
-        tail = t;
-        if (!slash)
-            head[0] = '\0';
-        else if (slash == head)
-            slash[1] = '\0';
-        else
-            *slash = '\0';
+        free(cur);
+        cur = next;
+        p += n;
     }
+    return cur;
 }
 
 /* Whether resolved path a is b or lies inside it. */
@@ -84,7 +110,7 @@ static int within(const char *a, const char *b)
 }
 
 /* Whether the folder holds a report of sweepreport's: its summary.json
- * names the tool. */
+ * names the tool and has a report's fingerprint. */
 static int holds_report(const char *dir)
 {
     char *p = sr_path_join(dir, "summary.json");
@@ -94,7 +120,9 @@ static int holds_report(const char *dir)
     free(p);
     const cJSON *tool = cJSON_GetObjectItemCaseSensitive(doc, "tool");
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(tool, "name");
-    int ours = cJSON_IsString(name) && strcmp(name->valuestring, PACKAGE_NAME) == 0;
+    /* a fingerprint: a report's summary, not a saved scan --json */
+    int ours = cJSON_IsString(name) && strcmp(name->valuestring, PACKAGE_NAME) == 0 &&
+               cJSON_IsString(cJSON_GetObjectItemCaseSensitive(doc, "fingerprint"));
     cJSON_Delete(doc);
     return ours;
 }
@@ -113,10 +141,11 @@ static int is_empty(const char *dir)
     return empty;
 }
 
-int sr_out_dir_check(const char *sweep_path, const char *out, char *err, size_t errlen)
+int sr_out_dir_check(const char *sweep_path, const char *out_dir, char *err, size_t errlen)
 {
     int rc = -1;
     char *sweep = realpath(sweep_path, NULL);
+    char *out = named(sweep_path, out_dir); /* for the messages: as the user wrote it */
     char *where = resolve(out);
     struct stat st;
     if (sweep && within(sweep, where)) {
@@ -137,7 +166,7 @@ int sr_out_dir_check(const char *sweep_path, const char *out, char *err, size_t 
             goto done;
         }
     }
-    if (lstat(out, &st) != 0) {
+    if (lstat(where, &st) != 0) {
         if (errno == ENOENT) {
             rc = 0;
         } else {
@@ -145,21 +174,20 @@ int sr_out_dir_check(const char *sweep_path, const char *out, char *err, size_t 
         }
         goto done;
     }
-    if (S_ISLNK(st.st_mode)) {
-        snprintf(err, errlen, "%s: is a symbolic link, which publishing would replace: give the folder it points to",
-                 out);
+    if (S_ISLNK(st.st_mode)) { /* resolve() followed every link that leads somewhere */
+        snprintf(err, errlen, "%s: is a symbolic link that leads nowhere: choose a folder", out);
         goto done;
     }
     if (!S_ISDIR(st.st_mode)) {
         snprintf(err, errlen, "%s: exists and is not a folder: choose a new or empty folder for the report", out);
         goto done;
     }
-    int empty = is_empty(out);
+    int empty = is_empty(where);
     if (empty < 0) {
         snprintf(err, errlen, "%s: cannot list: %s", out, strerror(errno));
         goto done;
     }
-    if (empty || holds_report(out)) {
+    if (empty || holds_report(where)) {
         rc = 0;
         goto done;
     }
@@ -167,6 +195,7 @@ int sr_out_dir_check(const char *sweep_path, const char *out, char *err, size_t 
              "its output folder as a whole: choose a new or empty folder", out);
 done:
     free(where);
+    free(out);
     free(sweep);
     return rc;
 }

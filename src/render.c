@@ -330,10 +330,7 @@ int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result 
 {
     memset(res, 0, sizeof *res);
     res->best_epoch = -1;
-    char *want = sr_out_dir(sweep_path, o->out_dir);
-    int refused = sr_out_dir_check(sweep_path, want, err, errlen);
-    free(want);
-    if (refused)
+    if (sr_out_dir_check(sweep_path, o->out_dir, err, errlen) != 0)
         return -2;
     sr_sweep s;
     if (sr_scan_with(sweep_path, &o->scan, &s, err, errlen) != 0)

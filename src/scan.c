@@ -560,13 +560,18 @@ static void load_study(sr_sweep *s, const sr_scan_opts *opts)
     sr_study *study = xcalloc(1, sizeof *study);
     char *db = opts->study_path ? xstrdup(opts->study_path) : sr_path_join(s->path, "optuna_study.db");
     int loaded = 0;
-    if (file_exists(db)) {
+    struct stat st;
+    if (stat(db, &st) == 0 && !S_ISREG(st.st_mode)) {
+        sr_problems_add(&s->problems, db, "not a regular file, so not an Optuna storage");
+    } else if (file_exists(db)) {
         if (sr_study_load_sqlite(db, opts->study_name, study, &s->problems, err, sizeof err) == 0)
             loaded = 1;
         else
             sr_problems_add(&s->problems, db, "%s", err);
     } else if (opts->study_path) {
         sr_problems_add(&s->problems, db, "no such Optuna storage");
+    } else if (opts->study_name) {
+        sr_problems_add(&s->problems, db, "no such Optuna storage to find the study \"%s\" in", opts->study_name);
     }
     /* the seed's results file stands in for the database only when no
      * study was asked for: one that was asked for and cannot be used leaves

@@ -58,6 +58,15 @@ for opt in "--study $TMP/none.db" "--study-name nosuch"; do
     fi
 done
 
+# --study-name without a database to look in: no study, and the reason.
+rm "$TMP/syn/optuna_study.db"
+expect_status 0 "scan --study-name with no database" -- "$SR_BIN" scan --json -q --study-name nosuch "$TMP/syn"
+if grep -q '"study":[[:space:]]*null' "$TMP/out" && grep -q 'no such Optuna storage to find the study \\"nosuch\\" in' "$TMP/out"; then
+    pass "--study-name with no database: no study, and the problem says why"
+else
+    fail "--study-name with no database: $(grep -o '"source":[^,]*' "$TMP/out") $(grep -o 'Optuna storage[^"]*' "$TMP/out")"
+fi
+
 # Usage errors name the option as it was given and what is wrong with it.
 usage_says() {
     expect_status 2 "$1" -- "$SR_BIN" $1
@@ -65,6 +74,9 @@ usage_says() {
 }
 usage_says "render --device cpu $TMP/syn" "option '--device' belongs to 'sweepreport run'"
 usage_says "eval -xv $TMP/syn" "unknown option '-x'"
+usage_says "scan --json -xq $TMP/syn" "unknown option '-x'"
+usage_says "scan --json -jq $TMP/syn" "unknown option '-j'"
+usage_says "scan --study=x -sq $TMP/syn" "unknown option '-s'"
 usage_says "scan --frob $TMP/syn" "unknown option '--frob'"
 usage_says "scan --json=yes $TMP/syn" "option '--json' takes no value"
 usage_says "scan --s $TMP/syn" "ambiguous option '--s'"
@@ -133,10 +145,10 @@ else
     skip "inspect's text output is terminal-safe" "no python3"
 fi
 
-# OMP_NUM_THREADS is --jobs' default, held to what --jobs allows.
+# OMP_NUM_THREADS is --jobs' default, held to four threads a core.
 OMP_NUM_THREADS=1000000 "$SR_BIN" scan -q "$TMP/syn" > /dev/null 2> "$TMP/err"
 st=$?
-if [ "$st" -eq 0 ]; then pass "OMP_NUM_THREADS=1000000 is held to the limit"; else fail "OMP_NUM_THREADS=1000000: exit $st"; fi
+if [ "$st" -eq 0 ]; then pass "OMP_NUM_THREADS=1000000 is held to four threads a core"; else fail "OMP_NUM_THREADS=1000000: exit $st"; fi
 
 # synth refuses to write into a folder that has something in it.
 mkdir -p "$TMP/full" && echo x > "$TMP/full/keep"

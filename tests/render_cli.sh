@@ -111,15 +111,16 @@ sums > "$TMP/sums-before"
 mkdir -p "$TMP/docs" "$TMP/empty"
 echo "notes" > "$TMP/docs/notes.txt"
 echo "a file" > "$TMP/afile"
-ln -s "$R" "$TMP/link"
-for o in "$S" "$S/" "$S/../$(basename "$S")" "$TMP" "$S/trial_0001/report" "$S/.sweepreport" "$TMP/docs" "$TMP/afile" "$TMP/link"; do
+ln -s "$TMP/nowhere" "$TMP/dangling"
+for o in "$S" "$S/" "$S/../$(basename "$S")" "$S/new/../../$(basename "$S")" "$TMP" "$S/trial_0001/report" \
+    "$S/new/../trial_0001/report" "$S/.sweepreport" "$TMP/docs" "$TMP/afile" "$TMP/dangling"; do
     expect_status 2 "render -o $o is refused" -- "$SR_BIN" render -q -o "$o" "$S"
-    expect_grep "^sweepreport: render: ${o%/}: .*: choose\|give the folder" "$TMP/err" "the refusal names $o and what to do"
+    expect_grep "^sweepreport: render: ${o%/}: .*: choose" "$TMP/err" "the refusal names $o and what to do"
 done
 expect_status 2 "run -o SWEEP is refused before measuring" -- "$SR_BIN" run -q --force -o "$S" "$S"
 sums > "$TMP/sums-after"
 if cmp -s "$TMP/sums-before" "$TMP/sums-after" && [ "$(cat "$TMP/docs/notes.txt")" = notes ] &&
-    [ "$(cat "$TMP/afile")" = "a file" ] && [ -L "$TMP/link" ] && ! ls -a "$TMP" "$S" | grep -q '\.sweepreport-tmp-'; then
+    [ "$(cat "$TMP/afile")" = "a file" ] && [ ! -e "$S/new" ] && ! ls -a "$TMP" "$S" | grep -q '\.sweepreport-tmp-'; then
     pass "refused folders are left as they were"
 else
     fail "a refused output folder was changed"
@@ -127,6 +128,16 @@ fi
 expect_status 0 "render -o an empty folder" -- "$SR_BIN" render -q -o "$TMP/empty" "$S"
 expect_status 0 "render -o OUT/ with a slash, over the report there" -- "$SR_BIN" render -q -o "$TMP/empty/" "$S"
 if [ -f "$TMP/empty/index.html" ] && ! ls -a "$TMP" | grep -q '\.sweepreport-tmp-'; then pass "a trailing slash names the same folder"; else fail "-o OUT/"; fi
+# a link to a report folder is written through: the link stays, the report behind it is new
+ln -s "$TMP/empty" "$TMP/link"
+before=$(grep -o '"generated_at":[^,]*' "$TMP/empty/summary.json")
+sleep 1
+expect_status 0 "render -o a link to a report" -- "$SR_BIN" render -q --force -o "$TMP/link" "$S"
+if [ -L "$TMP/link" ] && [ "$(grep -o '"generated_at":[^,]*' "$TMP/empty/summary.json")" != "$before" ]; then
+    pass "the report is written through the link, which stays"
+else
+    fail "-o a link: $(ls -la "$TMP" | grep link)"
+fi
 
 # score options
 expect_status 0 "render --maximize --score" -- "$SR_BIN" render -o "$TMP/max" --maximize --score 'mean_sharpness / (1 + weight_drift)' "$S"
