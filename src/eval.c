@@ -482,7 +482,7 @@ static void measure_weights(const eval_ctx *x, const sr_trial *t, const sr_devic
                             int *have_weights, unsigned char *later, sr_eval_stats *stats, sr_problems *problems)
 {
     size_t n = t->n_ckpts;
-    unsigned char *unreadable = xcalloc(n ? n : 1, 1);
+    unsigned char *unreadable = xcalloc(n ? n : 1, 1); /* or unmeasurable: no predecessor */
     sr_wm_ckpt *prev = NULL; /* the last checkpoint read ... */
     size_t prev_idx = SIZE_MAX; /* ... and its index */
     char err[512];
@@ -499,30 +499,42 @@ static void measure_weights(const eval_ctx *x, const sr_trial *t, const sr_devic
             if (t->ckpts[j].status != SR_CKPT_OK || unreadable[j])
                 continue;
             sr_wm_ckpt *p;
-            if (sr_wm_load(t->ckpts[j].path, dev, &p, err, sizeof err) == SR_ST_OK) {
-                sr_wm_free(prev);
-                prev = p;
-                prev_idx = j;
-                pred = p;
-                break;
+            if (sr_wm_load(t->ckpts[j].path, dev, &p, err, sizeof err) != SR_ST_OK) {
+                unreadable[j] = 1; /* its owner says why */
+                continue;
             }
-            unreadable[j] = 1; /* its owner says why */
+            if (sr_wm_unmeasurable(sr_wm_summary_of(p))) {
+                sr_wm_free(p); /* nothing to drift from: the one before it */
+                unreadable[j] = 1;
+                continue;
+            }
+            sr_wm_free(prev);
+            prev = p;
+            prev_idx = j;
+            pred = p;
+            break;
         }
         sr_wm_ckpt *cur;
         sr_st_status st = sr_wm_load(c->path, dev, &cur, err, sizeof err);
         if (st == SR_ST_OK) {
             sr_wm_metrics(cur, &weights[i]);
-            const sr_wm_summary *sum = sr_wm_summary_of(cur);
-            if (sr_wm_unmeasurable(sum)) /* valid, but nothing the formulas cover */
-                sr_problems_add(problems, c->path, "weights not measured: %s",
-                                sum->note[0] ? sum->note : "no LoRA module in this file");
+            /* valid, but nothing the formulas cover: named (the scan names
+             * it again from the record on every later run) */
+            const int unmeasurable = sr_wm_unmeasurable(sr_wm_summary_of(cur));
+            if (unmeasurable)
+                sr_problems_add(problems, c->path, SR_STORE_UNMEASURABLE);
             double d;
             if (pred && sr_wm_drift(cur, pred, dev, &d) == 0 && isfinite(d))
                 sr_metrics_set(&weights[i], "weight_drift", d);
             have_weights[i] = 1;
-            sr_wm_free(prev);
-            prev = cur;
-            prev_idx = i;
+            if (unmeasurable) { /* never a predecessor */
+                sr_wm_free(cur);
+                unreadable[i] = 1;
+            } else {
+                sr_wm_free(prev);
+                prev = cur;
+                prev_idx = i;
+            }
         } else {
             unreadable[i] = 1;
             if (st == SR_ST_INCOMPLETE || sr_vanished(c->path)) {

@@ -451,8 +451,22 @@ static void merge_stored(sr_checkpoint *c, const char *sweep_path, const char *t
         return;
     c->has_stored_weights = m.has_weights;
     c->has_stored_images = m.has_images;
-    if (m.has_weights)
+    if (m.has_weights && sr_store_weights_unmeasurable(&m.weights)) {
+        /* nothing of it could be measured: named on every run, and no norm
+         * or drift kept (records of older versions hold zeros) */
+        sr_problems_add(problems, c->path, SR_STORE_UNMEASURABLE);
+        sr_metrics kept = {0};
+        for (size_t i = 0; i < m.weights.n; i++) {
+            const char *name = m.weights.items[i].name;
+            if (!sr_str_has_prefix(name, "weight_norm_") && strcmp(name, "weight_delta_norm") != 0 &&
+                strcmp(name, "weight_drift") != 0 && strcmp(name, "weight_effective_rank") != 0)
+                sr_metrics_set(&kept, name, m.weights.items[i].value);
+        }
+        merge_metrics(&c->metrics, &kept);
+        sr_metrics_free(&kept);
+    } else if (m.has_weights) {
         merge_metrics(&c->metrics, &m.weights);
+    }
     if (m.has_images)
         merge_metrics(&c->metrics, &m.images);
     sr_measurement_free(&m);

@@ -185,3 +185,10 @@ void sr_measurement_free(sr_measurement *m)
     free(m->measured_at);
     memset(m, 0, sizeof *m);
 }
+
+int sr_store_weights_unmeasurable(const sr_metrics *weights)
+{
+    double measured, unmeasured;
+    return sr_metrics_get(weights, "weight_modules", &measured) &&
+           sr_metrics_get(weights, "weight_modules_unmeasured", &unmeasured) && measured == 0 && unmeasured > 0;
+}

@@ -239,8 +239,13 @@ b += b" " * (-len(b) % 8)
 open(sys.argv[1], "wb").write(struct.pack("<Q", len(b)) + b + bytes(32))
 PY
     expect_status 0 "eval of a trial with a checkpoint that is no LoRA" -- "$SR_BIN" eval --settle 0 "$N"
-    expect_grep "lora_trial_1-000003.safetensors: weights not measured: .*unknown tensors" "$TMP/err" \
+    expect_grep "lora_trial_1-000003.safetensors: weights not measured: not one of its modules" "$TMP/err" \
         "the file that is no LoRA is named"
+    # and still in the report after runs that measure nothing new
+    expect_status 0 "eval again" -- "$SR_BIN" eval --settle 0 "$N"
+    expect_status 0 "render" -- "$SR_BIN" render --settle 0 --force "$N"
+    expect_grep "weights not measured: not one of its modules" "$N/sweepreport/summary.json" \
+        "summary.json names it, from the stored record"
     "$SR_BIN" scan --json -q --settle 0 "$N" > "$TMP/notlora.json"
     if "$SR_PYTHON" - "$TMP/notlora.json" <<'PY'
 import json, sys
@@ -249,8 +254,9 @@ cks = {c["file"]: c["metrics"] for t in d["trials"] for c in t["checkpoints"]}
 m = cks["lora_trial_1-000003.safetensors"]
 assert m.get("weight_modules") == 0 and "weight_delta_norm" not in m and "weight_drift" not in m, m
 nxt = [f for f in cks if f > "lora_trial_1-000003" and f != "lora_trial_1-000003.safetensors"]
-for f in nxt:  # the drift of the next one is not against it
-    assert "weight_delta_norm" in cks[f], (f, cks[f])
+assert nxt, sorted(cks)
+for f in nxt:  # measured, with a drift against the one before the file that is no LoRA
+    assert "weight_delta_norm" in cks[f] and "weight_drift" in cks[f], (f, cks[f])
 PY
     then pass "no norm and no drift for it"; else fail "metrics of the file that is no LoRA"; fi
 else

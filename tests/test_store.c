@@ -95,6 +95,54 @@ START_TEST(test_record_round_trip)
 }
 END_TEST
 
+/* A record of a file of which no module could be measured, as older
+ * versions wrote it (norms of 0, a drift of 1): the scan keeps no norm and
+ * no drift of it, keeps the rest, and names the file. */
+START_TEST(test_unmeasurable_record)
+{
+    char *d = test_tmpdir("store-unmeasurable");
+    fx_write(d, "trial_0001/params.json", "{}");
+    fx_write_lora(d, "trial_0001/l-000002.safetensors", NULL);
+    sr_sweep s;
+    scan_ok(d, &s);
+    sr_checkpoint *c = first_ckpt(&s);
+    sr_measurement m;
+    memset(&m, 0, sizeof m);
+    m.ckpt_rel = xstrdup(c->rel_path);
+    m.size = c->size;
+    m.mtime_ns = c->mtime_ns;
+    m.header_hash = c->header_hash;
+    m.has_weights = 1;
+    sr_metrics_set(&m.weights, "weight_nonfinite", 0);
+    sr_metrics_set(&m.weights, "weight_modules", 0);
+    sr_metrics_set(&m.weights, "weight_modules_unmeasured", 3);
+    sr_metrics_set(&m.weights, "weight_delta_norm", 0);
+    sr_metrics_set(&m.weights, "weight_norm_unet_down", 0);
+    sr_metrics_set(&m.weights, "weight_drift", 1);
+    m.device = xstrdup("cpu");
+    m.measured_at = xstrdup("2025-11-15T10:00:00");
+    char err[256];
+    ck_assert_msg(sr_store_save(s.path, &m, err, sizeof err) == 0, "%s", err);
+    sr_measurement_free(&m);
+    char *path = xstrdup(c->path);
+    sr_sweep_free(&s);
+
+    scan_ok(d, &s);
+    c = first_ckpt(&s);
+    double v;
+    ck_assert(c->has_stored_weights);
+    ck_assert(!sr_metrics_get(&c->metrics, "weight_delta_norm", &v));
+    ck_assert(!sr_metrics_get(&c->metrics, "weight_norm_unet_down", &v));
+    ck_assert(!sr_metrics_get(&c->metrics, "weight_drift", &v));
+    ck_assert(sr_metrics_get(&c->metrics, "weight_modules_unmeasured", &v) && v == 3);
+    ck_assert(sr_problems_has(&s.problems, path, SR_STORE_UNMEASURABLE));
+    sr_sweep_free(&s);
+    free(path);
+    test_rmtree(d);
+    free(d);
+}
+END_TEST
+
 START_TEST(test_changed_files_are_stale)
 {
     char *d = test_tmpdir("stale");
@@ -149,6 +197,7 @@ Suite *make_suite(void)
     Suite *s = suite_create("store");
     TCase *tc = tcase_create("store");
     tcase_add_test(tc, test_record_round_trip);
+    tcase_add_test(tc, test_unmeasurable_record);
     tcase_add_test(tc, test_changed_files_are_stale);
     suite_add_tcase(s, tc);
     return s;
