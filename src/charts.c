@@ -294,20 +294,19 @@ static void style_trial(const builder *b, sr_series *se, size_t trial)
     }
 }
 
-/* A chart of many trials says what its grey lines are: the trials beyond
- * the best SR_CHARTS_TOP, which have no legend entry. */
-static void note_faded(sr_chart *c)
+/* A chart of many trials says what its grey lines are: trials outside the
+ * best SR_CHARTS_TOP, which have no legend entry (some of the best may not
+ * be in this chart at all). */
+static void note_faded(const builder *b, sr_chart *c)
 {
-    size_t faded = 0, strong = 0;
-    for (size_t i = 0; i < c->n_series; i++) {
+    size_t faded = 0;
+    for (size_t i = 0; i < c->n_series; i++)
         faded += !c->series[i].highlighted;
-        strong += c->series[i].highlighted != 0;
-    }
     if (faded == 0)
         return;
-    char *note = strong ? xasprintf("the %zu best trials in colour, %zu other%s in grey", strong, faded,
-                                    faded == 1 ? "" : "s")
-                        : xstrdup("no trial has a score yet: every trial in grey");
+    char *note = b->any_scored ? xasprintf("in grey: %zu trial%s outside the best %d", faded, faded == 1 ? "" : "s",
+                                           SR_CHARTS_TOP)
+                               : xstrdup("no trial has a score yet: every trial in grey");
     char *sub = c->subtitle ? xasprintf("%s; %s", c->subtitle, note) : NULL;
     set_str(&c->subtitle, sub ? sub : note);
     free(sub);
@@ -459,8 +458,10 @@ static void epoch_chart(builder *b, sr_chart_kind kind, const char *prefix, cons
         }
         sr_series *se = emit(c, trial_name(b, i), SR_SERIES_LINE, SR_MARK_CIRCLE, &p);
         style_trial(b, se, i);
-        if (t1 - t0 == 1) {
+        if (t1 - t0 == 1) { /* a small multiple: one plain series */
             se->highlighted = 1;
+            se->dashed = 0;
+            se->marker = SR_MARK_CIRCLE;
             if (b->rank[i] < 0)
                 se->color = SOLO_COLOR;
         }
@@ -472,7 +473,7 @@ static void epoch_chart(builder *b, sr_chart_kind kind, const char *prefix, cons
     }
     c->legend = t1 - t0 > 1;
     if (c->legend)
-        note_faded(c);
+        note_faded(b, c);
 
     /* the recommendation */
     if (b->best_trial >= 0 && (size_t)b->best_trial >= t0 && (size_t)b->best_trial < t1) {
@@ -859,7 +860,7 @@ static void parallel_chart(builder *b, const param_data *pds, size_t np)
         }
     }
     c->legend = 1;
-    note_faded(c);
+    note_faded(b, c);
     free(lo);
     free(hi);
 }
@@ -1030,7 +1031,7 @@ static void tb_chart(builder *b, int lr)
         char *sub = xasprintf("TensorBoard %s", used);
         set_str(&c->subtitle, sub);
         free(sub);
-        note_faded(c);
+        note_faded(b, c);
     }
     free(used);
 }
@@ -1077,7 +1078,7 @@ size_t sr_build_sweep_charts(const sr_sweep *s, const sr_analysis *a, sr_named_c
             set_str(&c->subtitle, sub);
             free(sub);
             free(val);
-            note_faded(c);
+            note_faded(&b, c);
         }
     }
     for (size_t m = 0; m < b.n_metrics; m++) {

@@ -7,8 +7,10 @@
  *  - One series per trial, named after the trial; the five trials with the
  *    best scores (by their best checkpoint, direction-aware) are highlighted
  *    with palette colours 0..4 by rank (the same colour for a trial in every
- *    chart), the others faded.  When nothing is scored, all trials are
- *    highlighted if there are at most five, else none.
+ *    chart), the others faded and counted in the subtitle.  A sweep of at
+ *    most six trials has all of them highlighted, those without a score
+ *    after the ranked ones.  From the fourth rank on, lines are dashed and
+ *    markers square as well (a cue besides colour).
  *  - Hover titles per point, e.g. "trial_0003 epoch 6: 0.0812".
  *  - The recommended checkpoint is marked with a star note ("best:
  *    trial_0004 e6") wherever it has a value.

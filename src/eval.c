@@ -710,9 +710,12 @@ static void eval_trial(const eval_ctx *x, sr_trial *t, const sr_device *dev, sr_
         if (have_weights[i] || have_images)
             save_record(x->sweep_path, t, c, have_weights[i] ? &weights[i] : NULL, have_images ? &images : NULL,
                         devname, problems);
-        if (o->verbose && (have_weights[i] || have_images))
-            printf("eval: %s: %s%s%s\n", c->rel_path, have_weights[i] ? "weights" : "",
+        if (o->verbose && (have_weights[i] || have_images)) {
+            char *rel = sr_terminal_text(c->rel_path, SIZE_MAX);
+            printf("eval: %s: %s%s%s\n", rel, have_weights[i] ? "weights" : "",
                    have_weights[i] && have_images ? ", " : "", have_images ? "images" : "");
+            free(rel);
+        }
         if (o->progress) {
             pthread_mutex_lock(x->progress_lock);
             size_t done = ++*x->done;

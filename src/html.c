@@ -544,10 +544,13 @@ static cJSON *index_model(const char *dir, const sr_sweep *s, const sr_analysis 
             if (rc->epoch >= 0)
                 cJSON_AddNumberToObject(o, "epoch", (double)rc->epoch);
             cJSON_AddItemToObject(o, "score", num_cell(v));
-            double gap = a->best_score != 0 ? (v - a->best_score) / fabs(a->best_score) * 100 : NAN;
-            if (isfinite(gap)) {
-                char g[32];
-                snprintf(g, sizeof g, "%.1f %%", fabs(gap));
+            /* worse than the recommendation, or better (with --prefer-earlier
+             * the recommendation need not be the top score) */
+            double worse = a->maximize ? a->best_score - v : v - a->best_score;
+            double pct = a->best_score != 0 ? worse / fabs(a->best_score) * 100 : NAN;
+            if (isfinite(pct)) {
+                char g[48];
+                snprintf(g, sizeof g, "%.1f %% %s", fabs(pct), pct >= 0 ? "worse" : "better");
                 cJSON_AddStringToObject(o, "gap", g);
             }
             cJSON_AddItemToArray(ru, o);

@@ -207,7 +207,9 @@ static void print_trial(const sr_trial *t, FILE *out)
     size_t ok = 0;
     for (size_t i = 0; i < t->n_ckpts; i++)
         ok += t->ckpts[i].status == SR_CKPT_OK;
-    fprintf(out, "%s  %zu checkpoint%s (%zu ok)", t->name, t->n_ckpts, t->n_ckpts == 1 ? "" : "s", ok);
+    char *name = sr_terminal_text(t->name, SIZE_MAX); /* a folder may be called anything */
+    fprintf(out, "%s  %zu checkpoint%s (%zu ok)", name, t->n_ckpts, t->n_ckpts == 1 ? "" : "s", ok);
+    free(name);
     if (t->optuna) {
         fprintf(out, "  optuna trial %d, %s", t->optuna->number, t->optuna->state);
         if (t->optuna->has_value)
@@ -234,8 +236,10 @@ static void print_trial(const sr_trial *t, FILE *out)
         else
             snprintf(step, sizeof step, "-");
         sr_format_size(c->size, size, sizeof size);
+        char *file = sr_terminal_text(c->file, SIZE_MAX);
         fprintf(out, "  %5s %8s  %-5s  %-10s  %9s  %7zu  %7zu  %s\n", epoch, step, sr_ckpt_kind_name(c->name.kind),
-                sr_ckpt_status_name(c->status), size, c->n_samples, c->metrics.n, c->file);
+                sr_ckpt_status_name(c->status), size, c->n_samples, c->metrics.n, file);
+        free(file);
     }
     fputc('\n', out);
 }

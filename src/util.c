@@ -143,6 +143,8 @@ char *sr_path_join(const char *a, const char *b)
     size_t la = strlen(a);
     while (la > 1 && a[la - 1] == '/')
         la--;
+    if (la == 1 && a[0] == '/')
+        return xasprintf("/%s", b);
     return xasprintf("%.*s/%s", (int)la, a, b);
 }
 
@@ -483,5 +485,7 @@ int sr_path_under(const char *path, const char *dir)
     size_t n = strlen(dir);
     while (n > 1 && dir[n - 1] == '/')
         n--;
+    if (n == 1 && dir[0] == '/')
+        return path[0] == '/';
     return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }

@@ -228,6 +228,13 @@ else
     pass "each problem is one line on stderr"
 fi
 expect_grep 'bad\\x0aname-000004.safetensors: incomplete' "$TMP/err" "the newline in a name is shown as \\x0a"
+expect_status 0 "scan's text of those names" -- "$SR_BIN" scan --settle 0 "$B"
+if grep -q 'bad\\x0aname-000004.safetensors$' "$TMP/out" && ! grep -q '^name-000004' "$TMP/out" &&
+    grep -q '^trial_0002_\\xff\\xfe ' "$TMP/out"; then
+    pass "scan's text shows them escaped, one line each"
+else
+    fail "scan's text: $(grep -a 'name-000004\|trial_0002' "$TMP/out" | head -3)"
+fi
 expect_status 0 "and again" -- "$SR_BIN" run --settle 0 --profile nightly --force "$B"
 if [ -n "${SR_PYTHON:-}" ] && [ -x "$SR_PYTHON" ]; then
     if "$SR_PYTHON" - "$B/sweepreport" "$TMP/err" <<'PY'

@@ -351,8 +351,7 @@ START_TEST(test_sweep_series_and_highlights)
         ck_assert_msg(ch->x.integer, "%s: the epoch axis is not integer", c[k].id);
         size_t strong = count_highlighted(ch), faded = ch->n_series - strong;
         char want[96];
-        snprintf(want, sizeof want, "the %zu best trials in colour, %zu other%s in grey", strong, faded,
-                 faded == 1 ? "" : "s");
+        snprintf(want, sizeof want, "in grey: %zu trial%s outside the best 5", faded, faded == 1 ? "" : "s");
         if (faded)
             ck_assert_msg(ch->subtitle && strstr(ch->subtitle, want), "%s: subtitle '%s'", c[k].id,
                           ch->subtitle ? ch->subtitle : "(none)");
@@ -501,6 +500,9 @@ START_TEST(test_trial_charts)
             ck_assert_uint_eq(c[k].chart.n_series, 1);
             ck_assert_str_eq(c[k].chart.series[0].name, s->trials[i].name);
             ck_assert(c[k].chart.series[0].highlighted);
+            /* one series: plain, whatever the trial's rank */
+            ck_assert(!c[k].chart.series[0].dashed);
+            ck_assert_int_eq(c[k].chart.series[0].marker, SR_MARK_CIRCLE);
             ck_assert(c[k].chart.x.has_range); /* the sweep's epochs: trials compare at a glance */
         }
         char *mb = xasprintf("trial-%s-mean_brightness", s->trials[i].name);

@@ -37,7 +37,6 @@ static int exists(const char *path)
     return stat(path, &st) == 0;
 }
 
-/* Writes a small measured sweep with markup planted in every params.json. */
 /* Removes a sweep of make_sweep's with the folder made for it. */
 static void drop_sweep(const char *sweep)
 {
@@ -49,6 +48,7 @@ static void drop_sweep(const char *sweep)
     free(root);
 }
 
+/* Writes a small measured sweep with markup planted in every params.json. */
 static char *make_sweep(const char *name)
 {
     char *root = test_tmpdir(name);
@@ -252,8 +252,10 @@ static void check_runners_up(const char *sweep, const char *index)
         snprintf(want, sizeof want, "<code>%s</code>", s.trials[r.trial].ckpts[r.ckpt].file);
         const char *row = strstr(at, want);
         ck_assert_msg(row && row < end, "runner-up %zu (%s) missing or out of order", k, want);
-        double gap = (a.trials[r.trial].ckpts[r.ckpt].score - a.best_score) / fabs(a.best_score) * 100;
-        snprintf(want, sizeof want, "<td class=\"num\">%.1f %%</td>", fabs(gap));
+        /* lower is better here: a higher score is worse, a lower one better */
+        ck_assert(!a.maximize);
+        double score = a.trials[r.trial].ckpts[r.ckpt].score, rel = fabs(score / a.best_score - 1) * 100;
+        snprintf(want, sizeof want, "<td class=\"num\">%.1f %% %s</td>", rel, score >= a.best_score ? "worse" : "better");
         const char *g = strstr(row, want);
         ck_assert_msg(g && g < strstr(row, "</tr>"), "runner-up %zu: no gap %s", k, want);
         at = row + 1;

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,6 +21,56 @@ static cJSON *parse(const char *text)
     ck_assert_msg(j != NULL, "parse of %s failed: %s", text, err);
     return j;
 }
+
+/* Bytes that are no UTF-8 become U+FFFD, valid text is left as it is. */
+START_TEST(test_utf8_repair)
+{
+    ck_assert_ptr_null(sr_utf8_repair("plain, caf\xc3\xa9, \xf0\x9f\x99\x82"));
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"a\xff" "b", "a\xEF\xBF\xBD" "b"},
+        {"\xc0\xaf", "\xEF\xBF\xBD\xEF\xBF\xBD"},                         /* overlong "/" */
+        {"\xed\xa0\x80", "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"},         /* a surrogate */
+        {"\xf4\x90\x80\x80", "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"}, /* beyond U+10FFFF */
+        {"ok\xe2\x82", "ok\xEF\xBF\xBD\xEF\xBF\xBD"},                    /* cut short */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *r = sr_utf8_repair(cases[i].in);
+        ck_assert_msg(r != NULL, "case %zu left as it was", i);
+        ck_assert_str_eq(r, cases[i].want);
+        ck_assert_ptr_null(sr_utf8_repair(r));
+        free(r);
+    }
+}
+END_TEST
+
+/* Text for a terminal: control characters and stray bytes as \xHH, cut
+ * between characters. */
+START_TEST(test_terminal_text)
+{
+    static const struct {
+        const char *in;
+        size_t max;
+        const char *want;
+    } cases[] = {
+        {"plain", SIZE_MAX, "plain"},
+        {"a\nb\x1b[31m\x07", SIZE_MAX, "a\\x0ab\\x1b[31m\\x07"},
+        {"c1 \xc2\x9b x", SIZE_MAX, "c1 \\xc2\\x9b x"},
+        {"del \x7f, bad \xff", SIZE_MAX, "del \\x7f, bad \\xff"},
+        {"caf\xc3\xa9", SIZE_MAX, "caf\xc3\xa9"},
+        {"abc", 3, "abc"},
+        {"abcd", 3, "abc..."},
+        {"\xc3\xa9\xc3\xa9\xc3\xa9", 5, "\xc3\xa9\xc3\xa9..."},
+        {NULL, 10, ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *t = sr_terminal_text(cases[i].in, cases[i].max);
+        ck_assert_msg(strcmp(t, cases[i].want) == 0, "case %zu: '%s'", i, t);
+        free(t);
+    }
+}
+END_TEST
 
 START_TEST(test_json_nonfinite)
 {
@@ -156,6 +207,19 @@ START_TEST(test_strings)
     j = sr_path_join("x", "/abs");
     ck_assert_str_eq(j, "/abs");
     free(j);
+    j = sr_path_join("/", "x");
+    ck_assert_str_eq(j, "/x");
+    free(j);
+    j = sr_path_join("//", "x");
+    ck_assert_str_eq(j, "/x");
+    free(j);
+    ck_assert(sr_path_under("/a/b", "/a"));
+    ck_assert(sr_path_under("/a/b", "/a/b/"));
+    ck_assert(sr_path_under("/a/b/c", "/a/b"));
+    ck_assert(!sr_path_under("/a/bc", "/a/b"));
+    ck_assert(!sr_path_under("/a", "/a/b"));
+    ck_assert(sr_path_under("/x", "/"));
+    ck_assert(!sr_path_under("x", "/"));
     ck_assert_str_eq(sr_path_base("/a/b/c.txt"), "c.txt");
     ck_assert(sr_str_has_suffix("x.safetensors", ".safetensors"));
     ck_assert(!sr_str_has_suffix("safetensors", ".safetensors"));
@@ -253,6 +317,8 @@ Suite *make_suite(void)
 {
     Suite *s = suite_create("util");
     TCase *tc = tcase_create("util");
+    tcase_add_test(tc, test_utf8_repair);
+    tcase_add_test(tc, test_terminal_text);
     tcase_add_test(tc, test_json_nonfinite);
     tcase_add_test(tc, test_json_errors);
     tcase_add_test(tc, test_json_load_missing);
