@@ -59,7 +59,7 @@
 #include <strings.h>
 
 #define OVERFIT_FRACTION 0.10
-#define PED_MIN_TRIALS 10
+#define PED_MIN_TRIALS SR_ANALYSIS_PED_MIN_TRIALS
 #define PED_QUANTILE 0.1
 #define PED_N_STEPS 50
 #define PED_PRIOR_WEIGHT 1.0

@@ -9,6 +9,9 @@
 #include <cjson/cJSON.h>
 #include <stddef.h>
 
+/* Complete trials PED-ANOVA needs before it says anything. */
+#define SR_ANALYSIS_PED_MIN_TRIALS 10
+
 typedef struct {
     /* NULL: the seed's pixar_score (computed from mean/std brightness and
      * contrast where eval wrote those but not pixar_score itself) */

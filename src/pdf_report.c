@@ -105,6 +105,8 @@ static void summary_page(sr_pdfw *w)
     size_t shown = 0;
     for (size_t k = 0; k < a->n_params && shown < 5; k++) {
         const sr_param_analysis *p = &a->params[k];
+        if (isnan(p->importance) && isnan(p->spearman))
+            continue; /* nothing is known of it: a line of dashes says nothing */
         sr_pdf_fmt_num(p->importance, n1, sizeof n1);
         sr_pdf_fmt_num(p->spearman, n2, sizeof n2);
         snprintf(b, sizeof b, "%s: importance %s, \xcf\x81 %s", p->name, n1, n2);
@@ -113,7 +115,12 @@ static void summary_page(sr_pdfw *w)
         shown++;
     }
     if (!shown) {
-        sr_pdfw_text(w, MARGIN + col, yr, "none analysed", 0, 9, col, 0);
+        if (a->n_complete < SR_ANALYSIS_PED_MIN_TRIALS)
+            snprintf(b, sizeof b, "too few complete trials to tell (%zu of the %d needed)", a->n_complete,
+                     SR_ANALYSIS_PED_MIN_TRIALS);
+        else
+            snprintf(b, sizeof b, "none analysed");
+        sr_pdfw_text(w, MARGIN + col, yr, b, 0, 9, col, 0);
         yr -= 12;
     }
     y = fmin(yl, yr) - 14;

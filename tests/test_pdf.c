@@ -228,6 +228,9 @@ START_TEST(test_pdf_text)
     size_t run = strspn(note + 7, "L");
     ck_assert_msg(run > 10 && run < 1000 && strncmp(note + 7 + run, "\xe2\x80\xa6", 3) == 0,
                   "the long note is not cut with an ellipsis (%zu L)", run);
+    /* no parameter line of dashes only (a category with no rank correlation
+     * and too few trials for PED-ANOVA) */
+    ck_assert_msg(strstr(o, "importance \xe2\x80\x94, \xcf\x81 \xe2\x80\x94") == NULL, "a parameter line that says nothing");
     ck_assert(strstr(o, "Leaderboard") != NULL);
     ck_assert(strstr(o, "Recommended checkpoint") != NULL);
     ck_assert(strstr(o, "Problems") != NULL);
