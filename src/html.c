@@ -817,6 +817,18 @@ static cJSON *trial_model(const char *dir, const char *page_dir, const sr_sweep 
         if (ta->best >= 0)
             cJSON_AddStringToObject(m, "best_checkpoint", t->ckpts[ta->best].file);
     }
+    /* checkpoints, none with a score: say why, not a column of dashes */
+    size_t scored = 0;
+    for (size_t j = 0; ta && ta->ckpts && j < t->n_ckpts; j++)
+        scored += isfinite(ta->ckpts[j].score) != 0;
+    if (t->n_ckpts > 0 && scored == 0) {
+        char *why = xasprintf("No checkpoint here has a score yet: %s needs metrics that none of them has. Image "
+                              "metrics come from each checkpoint's samples (sweepreport eval measures them; with "
+                              "--sampler it renders them first).",
+                              a && a->expression ? a->expression : "the score");
+        cJSON_AddStringToObject(m, "no_score", why);
+        free(why);
+    }
     /* the sweep's problems in this trial's folder (as on the index page),
      * then whatever this page could not show */
     cJSON *problems = cJSON_AddArrayToObject(m, "problems");

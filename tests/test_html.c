@@ -340,6 +340,8 @@ START_TEST(test_site)
      * checkpoint yet says so on its page, with the problem its folder has,
      * and a trial with no scored final checkpoint has no overfit verdict */
     fx_write(sweep, "trial_0004/params.json", "{\"learning_rate\": 0.0001}");
+    fx_write(sweep, "trial_0005/params.json", "{\"learning_rate\": 0.0002}");
+    fx_write_lora(sweep, "trial_0005/lora_trial_5-000002.safetensors", NULL); /* no samples, no score */
     build_site(sweep, out, 0);
     ck_assert(exists(index));
     char *empty = sr_path_join(out, "trials/trial_0004.html");
@@ -349,6 +351,12 @@ START_TEST(test_site)
     ck_assert_msg(strstr(et, "<table class=\"sortable metrics\" id=\"epochs\">") == NULL, "an empty table");
     free(et);
     free(empty);
+    char *unscored = sr_path_join(out, "trials/trial_0005.html");
+    char *ut = read_text(unscored);
+    ck_assert_msg(strstr(ut, "No checkpoint here has a score yet: pixar_score needs metrics") != NULL,
+                  "a trial without scores does not say why");
+    free(ut);
+    free(unscored);
     char *it2 = read_text(index);
     const char *row = strstr(it2, ">trial_0004</a></td>");
     ck_assert_ptr_nonnull(row);
