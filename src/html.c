@@ -145,6 +145,47 @@ static cJSON *num_cell(double v)
     return o;
 }
 
+/* How a table column writes its numbers: all with the same decimals, as
+ * many as give its largest magnitude 4 significant digits (none for whole
+ * numbers), so that the column lines up; -1: each with %.4g, for a column
+ * of very large or very small magnitudes. */
+static int column_decimals(const double *v, size_t n)
+{
+    double big = 0;
+    int any = 0, whole = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(v[i]))
+            continue;
+        any = 1;
+        big = fmax(big, fabs(v[i]));
+        whole &= v[i] == floor(v[i]);
+    }
+    if (!any)
+        return -1;
+    if (whole && big < 1e15)
+        return 0;
+    if (big >= 1e6 || big < 1e-3)
+        return -1;
+    int d = 3 - (int)floor(log10(big));
+    return d < 0 ? 0 : d > 7 ? 7 : d;
+}
+
+/* num_cell in a column's format; a value too small for the column's
+ * decimals (it would read 0.0000) is written with an exponent. */
+static cJSON *num_cell_in(double v, int decimals)
+{
+    if (decimals < 0 || !isfinite(v))
+        return num_cell(v);
+    cJSON *o = num_cell(v);
+    char buf[64];
+    if (v != 0 && fabs(v) < 0.5 * pow(10, -decimals))
+        snprintf(buf, sizeof buf, "%.2e", v);
+    else
+        snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    cJSON_ReplaceItemInObjectCaseSensitive(o, "text", cJSON_CreateString(buf));
+    return o;
+}
+
 static char *json_value_text(const cJSON *v)
 {
     if (cJSON_IsString(v))
@@ -569,6 +610,17 @@ static cJSON *index_model(const char *dir, const sr_sweep *s, const sr_analysis 
         for (size_t k = 0; k < s->n_trials; k++)
             order[k] = k;
     }
+    /* each score column in one format */
+    double *col = xmalloc(3 * (s->n_trials ? s->n_trials : 1) * sizeof *col);
+    for (size_t i = 0; i < s->n_trials; i++) {
+        const sr_trial_analysis *ta = a && i < a->n_trials ? &a->trials[i] : NULL;
+        col[i] = i < n_rows ? json_num(cJSON_GetArrayItem(trials, (int)i), "value") : NAN;
+        col[s->n_trials + i] = ta ? ta->best_score : NAN;
+        col[2 * s->n_trials + i] = ta ? ta->final_score : NAN;
+    }
+    const int d_value = column_decimals(col, s->n_trials);
+    const int d_scores = column_decimals(col + s->n_trials, 2 * s->n_trials); /* best and final alike */
+    free(col);
     size_t rank = 0;
     for (size_t k = 0; k < s->n_trials; k++) {
         const size_t i = order[k];
@@ -587,13 +639,13 @@ static cJSON *index_model(const char *dir, const sr_sweep *s, const sr_analysis 
             cJSON_AddStringToObject(r, "href", href);
         free(href);
         cJSON_AddStringToObject(r, "state", trial_state(tj));
-        cJSON_AddItemToObject(r, "value", num_cell(json_num(tj, "value")));
+        cJSON_AddItemToObject(r, "value", num_cell_in(json_num(tj, "value"), d_value));
         double be = NAN;
         if (ta && ta->best >= 0 && t->ckpts[ta->best].epoch >= 0)
             be = (double)t->ckpts[ta->best].epoch;
         cJSON_AddItemToObject(r, "best_epoch", num_cell(be));
-        cJSON_AddItemToObject(r, "best_score", num_cell(ta ? ta->best_score : NAN));
-        cJSON_AddItemToObject(r, "final_score", num_cell(ta ? ta->final_score : NAN));
+        cJSON_AddItemToObject(r, "best_score", num_cell_in(ta ? ta->best_score : NAN, d_scores));
+        cJSON_AddItemToObject(r, "final_score", num_cell_in(ta ? ta->final_score : NAN, d_scores));
         cJSON_AddBoolToObject(r, "overfit", ta && ta->overfit);
         /* overfitting is judged on a scored final checkpoint only */
         cJSON_AddBoolToObject(r, "overfit_known", ta && isfinite(ta->final_score) && isfinite(ta->best_score));
@@ -863,6 +915,20 @@ static cJSON *trial_model(const char *dir, const char *page_dir, const sr_sweep 
     cJSON *cols = cJSON_AddArrayToObject(m, "metric_names");
     for (size_t k = 0; k < n_names; k++)
         cJSON_AddItemToArray(cols, cJSON_CreateString(names[k]));
+    /* each column of the table in one format: the score, then the metrics */
+    int *dec = xmalloc((n_names + 1) * sizeof *dec);
+    double *colv = xmalloc((t->n_ckpts ? t->n_ckpts : 1) * sizeof *colv);
+    for (size_t k = 0; k <= n_names; k++) {
+        for (size_t j = 0; j < t->n_ckpts; j++) {
+            colv[j] = NAN;
+            if (k == 0)
+                colv[j] = ta && ta->ckpts ? ta->ckpts[j].score : NAN;
+            else
+                sr_metrics_get(&t->ckpts[j].metrics, names[k - 1], &colv[j]);
+        }
+        dec[k] = column_decimals(colv, t->n_ckpts);
+    }
+    free(colv);
     cJSON *rows = cJSON_AddArrayToObject(m, "epochs");
     cJSON *health = cJSON_CreateArray();
     for (size_t j = 0; j < t->n_ckpts; j++) {
@@ -876,12 +942,12 @@ static cJSON *trial_model(const char *dir, const char *page_dir, const sr_sweep 
         if (why)
             cJSON_AddStringToObject(r, "why", why);
         cJSON_AddBoolToObject(r, "best", ta && ta->best == (long)j);
-        cJSON_AddItemToObject(r, "score", num_cell(ta && ta->ckpts ? ta->ckpts[j].score : NAN));
+        cJSON_AddItemToObject(r, "score", num_cell_in(ta && ta->ckpts ? ta->ckpts[j].score : NAN, dec[0]));
         cJSON *cells = cJSON_AddArrayToObject(r, "cells");
         for (size_t k = 0; k < n_names; k++) {
             double v = NAN;
             sr_metrics_get(&c->metrics, names[k], &v);
-            cJSON_AddItemToArray(cells, num_cell(v));
+            cJSON_AddItemToArray(cells, num_cell_in(v, dec[k + 1]));
         }
         cJSON_AddItemToArray(rows, r);
         double dn = NAN, dr = NAN, nf = NAN;
@@ -899,6 +965,7 @@ static cJSON *trial_model(const char *dir, const char *page_dir, const sr_sweep 
             cJSON_AddItemToArray(health, h);
         }
     }
+    free(dec);
     free(names);
     if (cJSON_GetArraySize(health) > 0)
         cJSON_AddItemToObject(m, "health", health);

@@ -11,6 +11,7 @@
 #include "synth.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
@@ -234,6 +235,45 @@ static void check_leaderboard_order(const char *sweep, const char *index_text)
     sr_sweep_free(&s);
 }
 
+/* Digits after the point in a number's text; -1 for one with an exponent
+ * or no number. */
+static int decimals_of(const char *t, size_t n)
+{
+    if (memchr(t, 'e', n) || n == 0 || !(isdigit((unsigned char)t[0]) || t[0] == '-'))
+        return -1;
+    const char *dot = memchr(t, '.', n);
+    return dot ? (int)(n - (size_t)(dot + 1 - t)) : 0;
+}
+
+/* In the per-epoch table of a trial page, each column's numbers have the
+ * same number of decimals (those with an exponent aside): they line up. */
+static void check_columns_line_up(const char *page)
+{
+    const char *tab = strstr(page, "id=\"epochs\"");
+    ck_assert_ptr_nonnull(tab);
+    const char *end = strstr(tab, "</table>");
+    int want[64];
+    for (int k = 0; k < 64; k++)
+        want[k] = -2;
+    size_t rows = 0;
+    for (const char *r = strstr(tab, "<tbody>"); (r = strstr(r, "<tr")) && r < end; r++, rows++) {
+        const char *row_end = strstr(r, "</tr>");
+        int k = 0;
+        for (const char *c = r; (c = strstr(c, "<td class=\"num\" data-sort=\"")) && c < row_end && k < 64; c++, k++) {
+            const char *text = strchr(c + 10, '>') + 1;
+            size_t n = strcspn(text, "<");
+            int d = decimals_of(text, n);
+            if (d < 0)
+                continue;
+            if (want[k] == -2)
+                want[k] = d;
+            ck_assert_msg(d == want[k], "column %d: '%.*s' has %d decimals, the column %d", k, (int)n, text, d,
+                          want[k]);
+        }
+    }
+    ck_assert_uint_ge(rows, 2);
+}
+
 /* The recommendation card lists the runners-up of the analysis, in order,
  * each with how far behind the best it is. */
 static void check_runners_up(const char *sweep, const char *index)
@@ -291,6 +331,7 @@ START_TEST(test_site)
     ck_assert(strstr(tt, "<svg") != NULL);
     ck_assert(strstr(tt, "trial_0001-sheet.jpg") != NULL);
     ck_assert(strstr(tt, "../../trial_0001/") != NULL);
+    check_columns_line_up(tt);
     /* the score, here one metric, is the Score column and not a second one */
     ck_assert_msg(strstr(tt, "title=\"pixar_score\">Score</th>") != NULL, "the Score column does not name its metric");
     ck_assert_msg(strstr(tt, ">pixar_score</th>") == NULL, "pixar_score twice");
