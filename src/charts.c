@@ -801,8 +801,8 @@ static void parallel_chart(builder *b, const param_data *pds, size_t np)
     free(sub);
     c->parallel = 1;
     c->x.categories = xcalloc(nd, sizeof *c->x.categories);
-    for (size_t d = 0; d < np; d++)
-        c->x.categories[d] = xstrdup(pds[d].name);
+    for (size_t d = 0; d < np; d++) /* a log-distributed parameter's axis is a log axis, and says so */
+        c->x.categories[d] = pds[d].log ? xasprintf("%s (log)", pds[d].name) : xstrdup(pds[d].name);
     c->x.categories[np] = xasprintf("best %s", b->score_name);
     c->x.n_categories = nd;
     for (size_t d = 0; d < nd; d++) {

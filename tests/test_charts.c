@@ -451,6 +451,11 @@ START_TEST(test_sweep_optuna_and_params)
     for (size_t i = 0; i < n; i++)
         slices += c[i].kind == SR_CHART_SLICE;
     ck_assert_uint_eq(pc->x.n_categories, slices + 1);
+    /* a log-distributed parameter's axis says it is a log axis */
+    int lr_log = 0;
+    for (size_t d = 0; d < pc->x.n_categories; d++)
+        lr_log |= strcmp(pc->x.categories[d], "learning_rate (log)") == 0;
+    ck_assert_msg(lr_log, "the learning_rate axis is not marked (log)");
     ck_assert_uint_eq(pc->n_series, scored_trials(s, a));
     ck_assert_uint_eq(count_highlighted(pc), 5);
     for (size_t i = 0; i < pc->n_series; i++) {
