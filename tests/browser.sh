@@ -65,4 +65,25 @@ print(len(set(im.getdata())))' "$TMP/$name.png")
 
 check_page "$TMP/report/index.html" index
 check_page "$TMP/report/trials/trial_0001.html" trial
+
+# A reader who asks for dark pages gets one; the light page stays light.
+if [ -x "$PY" ] && "$PY" -c 'import PIL' 2>/dev/null; then
+    profile=$(mktemp -d "$TMP/profile.XXXXXX")
+    timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+        --disable-background-networking --disable-component-update --disable-sync --force-dark-mode \
+        --user-data-dir="$profile" --virtual-time-budget=5000 --hide-scrollbars \
+        --window-size=1280,1200 --screenshot="$TMP/dark.png" "file://$TMP/report/index.html" > /dev/null 2>&1
+    lum() { "$PY" -c 'import sys
+from PIL import Image, ImageStat
+print(int(ImageStat.Stat(Image.open(sys.argv[1]).convert("L").crop((0, 0, 1280, 600))).mean[0]))' "$1"; }
+    dark=$(lum "$TMP/dark.png")
+    light=$(lum "$TMP/index.png")
+    if [ "$dark" -lt 90 ] && [ "$light" -gt 180 ]; then
+        pass "dark mode: a dark page ($dark) where asked, else a light one ($light)"
+    else
+        fail "dark mode: mean luminance $dark dark, $light light"
+    fi
+else
+    skip "dark mode" "no python3 with PIL"
+fi
 finish
