@@ -299,14 +299,20 @@ static void style_trial(const builder *b, sr_series *se, size_t trial)
  * be in this chart at all). */
 static void note_faded(const builder *b, sr_chart *c)
 {
-    size_t faded = 0;
+    size_t faded = 0, ranked = 0;
     for (size_t i = 0; i < c->n_series; i++)
         faded += !c->series[i].highlighted;
+    for (size_t i = 0; i < b->s->n_trials; i++)
+        ranked += b->rank[i] >= 0;
     if (faded == 0)
         return;
-    char *note = b->any_scored ? xasprintf("in grey: %zu trial%s outside the best %d", faded, faded == 1 ? "" : "s",
-                                           SR_CHARTS_TOP)
-                               : xstrdup("no trial has a score yet: every trial in grey");
+    /* fewer ranked trials than there are colours for: every trial with a
+     * best score is in colour, the grey ones have none */
+    char *note = ranked == 0 ? xstrdup("no trial has a best score yet: every trial in grey")
+                 : ranked < SR_CHARTS_TOP
+                     ? xasprintf("in grey: %zu trial%s without a best score", faded, faded == 1 ? "" : "s")
+                     : xasprintf("in grey: %zu trial%s outside the best %d", faded, faded == 1 ? "" : "s",
+                                 SR_CHARTS_TOP);
     char *sub = c->subtitle ? xasprintf("%s; %s", c->subtitle, note) : NULL;
     set_str(&c->subtitle, sub ? sub : note);
     free(sub);
@@ -841,7 +847,7 @@ static void parallel_chart(builder *b, const param_data *pds, size_t np)
                 double y = NAN;
                 char *text;
                 if (isnan(raw)) {
-                    text = xasprintf("%s %s: unknown", trial_name(b, i), c->x.categories[d]);
+                    text = xasprintf("%s %s: unknown", trial_name(b, i), d < np ? pds[d].name : c->x.categories[d]);
                 } else {
                     if (d < np && pds[d].categorical)
                         y = pds[d].n_cats > 1 ? raw / (double)(pds[d].n_cats - 1) : 0.5;
@@ -850,7 +856,7 @@ static void parallel_chart(builder *b, const param_data *pds, size_t np)
                         y = hi[d] > lo[d] ? (v - lo[d]) / (hi[d] - lo[d]) : 0.5;
                     }
                     char *val = d < np && pds[d].categorical ? xstrdup(pds[d].cats[(size_t)raw]) : format_value(raw);
-                    text = xasprintf("%s %s: %s", trial_name(b, i), c->x.categories[d], val);
+                    text = xasprintf("%s %s: %s", trial_name(b, i), d < np ? pds[d].name : c->x.categories[d], val);
                     free(val);
                 }
                 pts_add(&p, (double)d, y, text);

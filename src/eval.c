@@ -473,8 +473,8 @@ static int owned(const eval_ctx *x, const sr_checkpoint *c)
 
 /* Weight metrics of the trial's checkpoints that this process owns and that
  * need measuring, in order.  The drift of each is against its predecessor:
- * the nearest earlier valid checkpoint of the trial that can be read,
- * whoever owns it.  The last checkpoint read stays in memory, so a process
+ * the nearest earlier valid checkpoint of the trial that can be read and
+ * has something measured (sr_wm_unmeasurable), whoever owns it.  The last checkpoint read stays in memory, so a process
  * that owns every checkpoint reads each file once; a shard reads a
  * predecessor that another shard owns as well.  A checkpoint that is being
  * written or is gone since the scan is marked in later[]. */
@@ -520,9 +520,10 @@ static void measure_weights(const eval_ctx *x, const sr_trial *t, const sr_devic
             sr_wm_metrics(cur, &weights[i]);
             /* valid, but nothing the formulas cover: named (the scan names
              * it again from the record on every later run) */
-            const int unmeasurable = sr_wm_unmeasurable(sr_wm_summary_of(cur));
+            const sr_wm_summary *sum = sr_wm_summary_of(cur);
+            const int unmeasurable = sr_wm_unmeasurable(sum);
             if (unmeasurable)
-                sr_problems_add(problems, c->path, SR_STORE_UNMEASURABLE);
+                sr_problems_add(problems, c->path, SR_STORE_UNMEASURABLE, (double)(sum->n_modules - sum->n_measured));
             double d;
             if (pred && sr_wm_drift(cur, pred, dev, &d) == 0 && isfinite(d))
                 sr_metrics_set(&weights[i], "weight_drift", d);
@@ -891,8 +892,9 @@ static void eval_trials(const eval_ctx *x, sr_sweep *s, const sr_device_list *de
         stats->metrics_written += ts[i].metrics_written;
         stats->sampled += ts[i].sampled;
         stats->failed += ts[i].failed;
-        for (size_t j = 0; j < tp[i].n; j++)
-            sr_problems_add(problems, tp[i].items[j].path, "%s", tp[i].items[j].problem);
+        for (size_t j = 0; j < tp[i].n; j++) /* the scan may have named it already, from the store */
+            if (!sr_problems_has(problems, tp[i].items[j].path, tp[i].items[j].problem))
+                sr_problems_add(problems, tp[i].items[j].path, "%s", tp[i].items[j].problem);
         sr_problems_free(&tp[i]);
     }
     free(w);

@@ -7,6 +7,7 @@
 #include "charts.h"
 #include "contact_sheet.h"
 #include "mustache.h"
+#include "num_format.h"
 #include "thumbs.h"
 #include "util.h"
 
@@ -145,44 +146,15 @@ static cJSON *num_cell(double v)
     return o;
 }
 
-/* How a table column writes its numbers: all with the same decimals, as
- * many as give its largest magnitude 4 significant digits (none for whole
- * numbers), so that the column lines up; -1: each with %.4g, for a column
- * of very large or very small magnitudes. */
-static int column_decimals(const double *v, size_t n)
-{
-    double big = 0;
-    int any = 0, whole = 1;
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(v[i]))
-            continue;
-        any = 1;
-        big = fmax(big, fabs(v[i]));
-        whole &= v[i] == floor(v[i]);
-    }
-    if (!any)
-        return -1;
-    if (whole && big < 1e15)
-        return 0;
-    if (big >= 1e6 || big < 1e-3)
-        return -1;
-    int d = 3 - (int)floor(log10(big));
-    return d < 0 ? 0 : d > 7 ? 7 : d;
-}
-
-/* num_cell in a column's format; a value too small for the column's
- * decimals (it would read 0.0000) is written with an exponent. */
+/* num_cell in a column's format (num_format.h). */
 static cJSON *num_cell_in(double v, int decimals)
 {
-    if (decimals < 0 || !isfinite(v))
-        return num_cell(v);
     cJSON *o = num_cell(v);
-    char buf[64];
-    if (v != 0 && fabs(v) < 0.5 * pow(10, -decimals))
-        snprintf(buf, sizeof buf, "%.2e", v);
-    else
-        snprintf(buf, sizeof buf, "%.*f", decimals, v);
-    cJSON_ReplaceItemInObjectCaseSensitive(o, "text", cJSON_CreateString(buf));
+    if (decimals >= 0 && isfinite(v)) {
+        char buf[64];
+        sr_format_in_column(v, decimals, buf, sizeof buf);
+        cJSON_ReplaceItemInObjectCaseSensitive(o, "text", cJSON_CreateString(buf));
+    }
     return o;
 }
 
@@ -563,8 +535,18 @@ static cJSON *index_model(const char *dir, const sr_sweep *s, const sr_analysis 
             cJSON_AddItemToObject(b, "samples", sl);
         else
             cJSON_Delete(sl);
-        /* the next best checkpoints, and how far each is from the best */
+        /* the next best checkpoints, and how each compares with the
+         * recommendation; their scores in one format */
         cJSON *ru = cJSON_AddArrayToObject(b, "runners_up");
+        double ru_scores[sizeof a->runners_up / sizeof a->runners_up[0] + 1];
+        size_t n_ru = 0;
+        ru_scores[n_ru++] = a->best_score;
+        for (size_t k = 0; k < a->n_runners_up; k++) {
+            sr_ckpt_ref r = a->runners_up[k];
+            if (r.trial < s->n_trials && r.ckpt < s->trials[r.trial].n_ckpts && a->trials[r.trial].ckpts)
+                ru_scores[n_ru++] = a->trials[r.trial].ckpts[r.ckpt].score;
+        }
+        const int d_ru = sr_column_decimals(ru_scores, n_ru);
         for (size_t k = 0; k < a->n_runners_up; k++) {
             sr_ckpt_ref r = a->runners_up[k];
             if (r.trial >= s->n_trials || r.ckpt >= s->trials[r.trial].n_ckpts || !a->trials[r.trial].ckpts)
@@ -584,14 +566,17 @@ static cJSON *index_model(const char *dir, const sr_sweep *s, const sr_analysis 
             cJSON_AddStringToObject(o, "checkpoint", rc->file);
             if (rc->epoch >= 0)
                 cJSON_AddNumberToObject(o, "epoch", (double)rc->epoch);
-            cJSON_AddItemToObject(o, "score", num_cell(v));
+            cJSON_AddItemToObject(o, "score", num_cell_in(v, d_ru));
             /* worse than the recommendation, or better (with --prefer-earlier
              * the recommendation need not be the top score) */
             double worse = a->maximize ? a->best_score - v : v - a->best_score;
             double pct = a->best_score != 0 ? worse / fabs(a->best_score) * 100 : NAN;
             if (isfinite(pct)) {
                 char g[48];
-                snprintf(g, sizeof g, "%.1f %% %s", fabs(pct), pct >= 0 ? "worse" : "better");
+                if (fabs(pct) < 0.05)
+                    snprintf(g, sizeof g, "the same");
+                else
+                    snprintf(g, sizeof g, "%.1f %% %s", fabs(pct), pct > 0 ? "worse" : "better");
                 cJSON_AddStringToObject(o, "gap", g);
             }
             cJSON_AddItemToArray(ru, o);
@@ -618,8 +603,8 @@ static cJSON *index_model(const char *dir, const sr_sweep *s, const sr_analysis 
         col[s->n_trials + i] = ta ? ta->best_score : NAN;
         col[2 * s->n_trials + i] = ta ? ta->final_score : NAN;
     }
-    const int d_value = column_decimals(col, s->n_trials);
-    const int d_scores = column_decimals(col + s->n_trials, 2 * s->n_trials); /* best and final alike */
+    const int d_value = sr_column_decimals(col, s->n_trials);
+    const int d_scores = sr_column_decimals(col + s->n_trials, 2 * s->n_trials); /* best and final alike */
     free(col);
     size_t rank = 0;
     for (size_t k = 0; k < s->n_trials; k++) {
@@ -873,11 +858,17 @@ static cJSON *trial_model(const char *dir, const char *page_dir, const sr_sweep 
     size_t scored = 0;
     for (size_t j = 0; ta && ta->ckpts && j < t->n_ckpts; j++)
         scored += isfinite(ta->ckpts[j].score) != 0;
+    size_t usable = 0;
+    for (size_t j = 0; j < t->n_ckpts; j++)
+        usable += t->ckpts[j].status == SR_CKPT_OK;
     if (t->n_ckpts > 0 && scored == 0) {
-        char *why = xasprintf("No checkpoint here has a score yet: %s needs metrics that none of them has. Image "
-                              "metrics come from each checkpoint's samples (sweepreport eval measures them; with "
-                              "--sampler it renders them first).",
-                              a && a->expression ? a->expression : "the score");
+        char *why = usable == 0
+                        ? xstrdup("No checkpoint here has a score: none is whole and valid yet (the Status column "
+                                  "says why).")
+                        : xasprintf("No checkpoint here has a score yet: %s needs metrics that none of them has. "
+                                    "Image metrics come from each checkpoint's samples (sweepreport eval measures "
+                                    "them; with --sampler it renders them first).",
+                                    a && a->expression ? a->expression : "the score");
         cJSON_AddStringToObject(m, "no_score", why);
         free(why);
     }
@@ -926,7 +917,7 @@ static cJSON *trial_model(const char *dir, const char *page_dir, const sr_sweep 
             else
                 sr_metrics_get(&t->ckpts[j].metrics, names[k - 1], &colv[j]);
         }
-        dec[k] = column_decimals(colv, t->n_ckpts);
+        dec[k] = sr_column_decimals(colv, t->n_ckpts);
     }
     free(colv);
     cJSON *rows = cJSON_AddArrayToObject(m, "epochs");

@@ -8,6 +8,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,9 @@ static void eval_progress(void *ctx, size_t done, size_t total, const char *rel_
 {
     sr_progress *pr = ctx;
     pr->total = total;
-    sr_progress_update(pr, done, rel_path, measured ? measured : "measured before");
+    char *rel = sr_terminal_text(rel_path, SIZE_MAX); /* a file may be called anything */
+    sr_progress_update(pr, done, rel, measured ? measured : "measured before");
+    free(rel);
 }
 
 static void merge_problems(sr_problems *dst, const sr_problems *src)
@@ -193,7 +196,9 @@ void sr_job_last_line(const sr_job_result *r, char *buf, size_t len)
     } else {
         sr_buf_puts(&b, "; recommended: nothing yet (no checkpoint has a score)");
     }
-    snprintf(buf, len, "%s", b.s);
+    char *line = sr_terminal_text(b.s, SIZE_MAX); /* names and paths may hold any bytes */
+    snprintf(buf, len, "%s", line);
+    free(line);
     sr_buf_free(&b);
 }
 

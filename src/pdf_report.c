@@ -115,7 +115,9 @@ static void summary_page(sr_pdfw *w)
         shown++;
     }
     if (!shown) {
-        if (a->n_complete < SR_ANALYSIS_PED_MIN_TRIALS)
+        if (a->n_params == 0)
+            snprintf(b, sizeof b, "no hyperparameters to compare");
+        else if (a->n_complete < SR_ANALYSIS_PED_MIN_TRIALS)
             snprintf(b, sizeof b, "too few complete trials to tell (%zu of the %d needed)", a->n_complete,
                      SR_ANALYSIS_PED_MIN_TRIALS);
         else

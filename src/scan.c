@@ -454,7 +454,9 @@ static void merge_stored(sr_checkpoint *c, const char *sweep_path, const char *t
     if (m.has_weights && sr_store_weights_unmeasurable(&m.weights)) {
         /* nothing of it could be measured: named on every run, and no norm
          * or drift kept (records of older versions hold zeros) */
-        sr_problems_add(problems, c->path, SR_STORE_UNMEASURABLE);
+        double unmeasured = 0;
+        sr_metrics_get(&m.weights, "weight_modules_unmeasured", &unmeasured);
+        sr_problems_add(problems, c->path, SR_STORE_UNMEASURABLE, unmeasured);
         sr_metrics kept = {0};
         for (size_t i = 0; i < m.weights.n; i++) {
             const char *name = m.weights.items[i].name;

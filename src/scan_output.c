@@ -190,14 +190,19 @@ static void print_params(const cJSON *params, FILE *out)
             continue;
         fputs(first ? "  " : " ", out);
         first = 0;
-        if (cJSON_IsNumber(it))
-            fprintf(out, "%s=%.6g", it->string, it->valuedouble);
-        else if (cJSON_IsString(it))
-            fprintf(out, "%s=%s", it->string, it->valuestring);
-        else if (cJSON_IsBool(it))
-            fprintf(out, "%s=%s", it->string, cJSON_IsTrue(it) ? "true" : "false");
-        else
-            fprintf(out, "%s=...", it->string);
+        char *key = sr_terminal_text(it->string, SIZE_MAX);
+        if (cJSON_IsNumber(it)) {
+            fprintf(out, "%s=%.6g", key, it->valuedouble);
+        } else if (cJSON_IsString(it)) {
+            char *value = sr_terminal_text(it->valuestring, SIZE_MAX);
+            fprintf(out, "%s=%s", key, value);
+            free(value);
+        } else if (cJSON_IsBool(it)) {
+            fprintf(out, "%s=%s", key, cJSON_IsTrue(it) ? "true" : "false");
+        } else {
+            fprintf(out, "%s=...", key);
+        }
+        free(key);
     }
     fputc('\n', out);
 }
@@ -247,11 +252,17 @@ static void print_trial(const sr_trial *t, FILE *out)
 void sr_scan_print_text(const sr_sweep *s, FILE *out)
 {
     size_t n_ckpts = sr_sweep_count_checkpoints(s);
-    fprintf(out, "sweep %s: %zu trial%s, %zu checkpoint%s\n", s->path, s->n_trials, s->n_trials == 1 ? "" : "s",
+    char *where = sr_terminal_text(s->path, SIZE_MAX);
+    fprintf(out, "sweep %s: %zu trial%s, %zu checkpoint%s\n", where, s->n_trials, s->n_trials == 1 ? "" : "s",
             n_ckpts, n_ckpts == 1 ? "" : "s");
-    if (s->study)
-        fprintf(out, "study %s (%s), %zu Optuna trials, from %s\n", s->study->name, s->study->direction,
-                s->study->n_trials, s->study->source);
+    free(where);
+    if (s->study) {
+        char *name = sr_terminal_text(s->study->name, SIZE_MAX), *source = sr_terminal_text(s->study->source, SIZE_MAX);
+        fprintf(out, "study %s (%s), %zu Optuna trials, from %s\n", name, s->study->direction, s->study->n_trials,
+                source);
+        free(source);
+        free(name);
+    }
     fputc('\n', out);
     for (size_t i = 0; i < s->n_trials; i++)
         print_trial(&s->trials[i], out);

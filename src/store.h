@@ -50,9 +50,11 @@ void sr_measurement_free(sr_measurement *m);
 
 /* Whether stored weight metrics are those of a file with tensors of which
  * no module could be measured (weight_modules 0, some unmeasured; see
- * sr_wm_unmeasurable); and the problem that names such a file, the same
- * text whether eval measured it just now or the scan found its record. */
+ * sr_wm_unmeasurable); and the problem that names such a file (a format
+ * of the number of modules not measured), the same text whether eval
+ * measured it just now or the scan found its record. */
 int sr_store_weights_unmeasurable(const sr_metrics *weights);
-#define SR_STORE_UNMEASURABLE "weights not measured: not one of its modules is one the formulas cover"
+#define SR_STORE_UNMEASURABLE                                                                                    \
+    "weights not measured: not one of its modules is one the formulas cover (%.0f not measured; inspect shows them)"
 
 #endif

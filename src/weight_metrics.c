@@ -1379,6 +1379,10 @@ sr_st_status sr_wm_trial_next(sr_wm_trial *t, const char *path, sr_metrics *out,
     double d;
     if (t->prev && sr_wm_drift(c, t->prev, dev, &d) == 0)
         set_finite(out, "weight_drift", d);
+    if (sr_wm_unmeasurable(&c->sum)) { /* never a predecessor, as in eval */
+        sr_wm_free(c);
+        return SR_ST_OK;
+    }
     sr_wm_free(t->prev);
     t->prev = c;
     return SR_ST_OK;

@@ -31,7 +31,8 @@
  *                           module); weight_norm_other only when modules fall
  *                           outside these blocks
  *   weight_drift            ‖ΔW_now − ΔW_prev‖ / ‖ΔW_prev‖ against the
- *                           previous checkpoint of the trial, over all
+ *                           previous measurable checkpoint of the trial (eval
+ *                           skips one of which nothing could be measured), over all
  *                           modules (one present in only one checkpoint
  *                           counts fully); absent for the first checkpoint
  *   weight_modules          modules measured
@@ -195,7 +196,8 @@ typedef struct {
 /* dev NULL: the CPU. */
 void sr_wm_trial_init(sr_wm_trial *t, const sr_device *dev);
 /* Returns what sr_wm_load returned; on failure the previous checkpoint is
- * kept and out is untouched. */
+ * kept and out is untouched, and so it is after a file of which nothing
+ * could be measured (the next drift is against the one before it). */
 sr_st_status sr_wm_trial_next(sr_wm_trial *t, const char *path, sr_metrics *out, char *err, size_t errlen);
 void sr_wm_trial_free(sr_wm_trial *t);
 

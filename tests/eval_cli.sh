@@ -239,12 +239,18 @@ b += b" " * (-len(b) % 8)
 open(sys.argv[1], "wb").write(struct.pack("<Q", len(b)) + b + bytes(32))
 PY
     expect_status 0 "eval of a trial with a checkpoint that is no LoRA" -- "$SR_BIN" eval --settle 0 "$N"
-    expect_grep "lora_trial_1-000003.safetensors: weights not measured: not one of its modules" "$TMP/err" \
+    expect_grep "lora_trial_1-000003.safetensors: weights not measured: not one of its modules is one the formulas cover (1 not measured" "$TMP/err" \
         "the file that is no LoRA is named"
-    # and still in the report after runs that measure nothing new
+    # named once when measured again, and still in the report after runs that measure nothing new
+    expect_status 0 "eval --force" -- "$SR_BIN" eval --force --settle 0 "$N"
+    if [ "$(grep -c 'lora_trial_1-000003.safetensors: weights not measured' "$TMP/err")" -eq 1 ]; then
+        pass "named once"
+    else
+        fail "named $(grep -c 'lora_trial_1-000003.safetensors: weights not measured' "$TMP/err") times"
+    fi
     expect_status 0 "eval again" -- "$SR_BIN" eval --settle 0 "$N"
     expect_status 0 "render" -- "$SR_BIN" render --settle 0 --force "$N"
-    expect_grep "weights not measured: not one of its modules" "$N/sweepreport/summary.json" \
+    expect_grep "weights not measured: not one of its modules is one the formulas cover (1 not measured" "$N/sweepreport/summary.json" \
         "summary.json names it, from the stored record"
     "$SR_BIN" scan --json -q --settle 0 "$N" > "$TMP/notlora.json"
     if "$SR_PYTHON" - "$TMP/notlora.json" <<'PY'

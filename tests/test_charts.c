@@ -670,7 +670,7 @@ START_TEST(test_hand_made_no_scores)
     ck_assert_uint_eq(n, 1);
     ck_assert_uint_eq(c[0].chart.n_series, 8);
     ck_assert_uint_eq(count_highlighted(&c[0].chart), 0);
-    ck_assert_str_eq(c[0].chart.subtitle, "no trial has a score yet: every trial in grey");
+    ck_assert_str_eq(c[0].chart.subtitle, "no trial has a best score yet: every trial in grey");
     sr_named_charts_free(c, n);
     sr_sweep_free(&s);
 
@@ -706,6 +706,29 @@ START_TEST(test_hand_made_no_scores)
     for (size_t i = 0; i < 6; i++)
         free(six.trials[i].ckpts);
     free(six.trials);
+    sr_sweep_free(&s);
+
+    /* eight trials, two of them scored: those two in colour, and the grey
+     * ones are said to have no score (not to be outside the best five) */
+    hand_sweep(&s, 8);
+    sr_analysis two;
+    memset(&two, 0, sizeof two);
+    two.trials = xcalloc(8, sizeof *two.trials);
+    for (size_t i = 0; i < 8; i++) {
+        two.trials[i].ckpts = xcalloc(s.trials[i].n_ckpts, sizeof *two.trials[i].ckpts);
+        for (size_t k = 0; k < s.trials[i].n_ckpts; k++)
+            two.trials[i].ckpts[k].score = i < 2 ? 0.5 + (double)i + (double)k : NAN;
+        two.trials[i].best = i < 2 ? 0 : -1;
+        two.trials[i].best_score = i < 2 ? 0.5 + (double)i : NAN;
+    }
+    n = sr_build_sweep_charts(&s, &two, &c);
+    const sr_chart *mb8 = &need_chart(c, n, "metric-mean_brightness")->chart;
+    ck_assert_uint_eq(count_highlighted(mb8), 2);
+    ck_assert_str_eq(mb8->subtitle, "in grey: 6 trials without a best score");
+    sr_named_charts_free(c, n);
+    for (size_t i = 0; i < 8; i++)
+        free(two.trials[i].ckpts);
+    free(two.trials);
     sr_sweep_free(&s);
 
     /* nothing at all */

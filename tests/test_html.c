@@ -275,7 +275,7 @@ static void check_columns_line_up(const char *page)
 }
 
 /* The recommendation card lists the runners-up of the analysis, in order,
- * each with how far behind the best it is. */
+ * each with how it compares with the recommendation. */
 static void check_runners_up(const char *sweep, const char *index)
 {
     sr_sweep s;

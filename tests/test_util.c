@@ -4,6 +4,7 @@
 #include "atomic_file.h"
 #include "check_main.h"
 #include "json.h"
+#include "num_format.h"
 #include "util.h"
 
 #include <errno.h>
@@ -21,6 +22,42 @@ static cJSON *parse(const char *text)
     ck_assert_msg(j != NULL, "parse of %s failed: %s", text, err);
     return j;
 }
+
+/* A column's numbers line up: one number of decimals from the largest
+ * magnitude; %.4g where the magnitudes are extreme or far apart; nothing
+ * non-zero reads as zero, and no "-0". */
+START_TEST(test_column_numbers)
+{
+    const double scores[] = {0.09988, 0.1018, 0.122, NAN, INFINITY};
+    ck_assert_int_eq(sr_column_decimals(scores, 5), 4);
+    const double norms[] = {2.13, 35.66, 9.5};
+    ck_assert_int_eq(sr_column_decimals(norms, 3), 2);
+    const double counts[] = {0, 8, 12};
+    ck_assert_int_eq(sr_column_decimals(counts, 3), 0);
+    const double spike[] = {1234.5, 0.5, 0.7, 1.2};
+    ck_assert_int_eq(sr_column_decimals(spike, 4), -1);
+    const double tiny[] = {1e-5, 3e-4};
+    ck_assert_int_eq(sr_column_decimals(tiny, 2), -1);
+    const double huge[] = {2e6, 3.5};
+    ck_assert_int_eq(sr_column_decimals(huge, 2), -1);
+    const double none[] = {NAN, -INFINITY};
+    ck_assert_int_eq(sr_column_decimals(none, 2), -1);
+    ck_assert_int_eq(sr_column_decimals(NULL, 0), -1);
+    static const struct {
+        double v;
+        int d;
+        const char *want;
+    } cases[] = {
+        {0.122, 4, "0.1220"}, {0.09988, 4, "0.0999"}, {-0.0, 4, "0.0000"}, {0.5, 0, "5.00e-01"},
+        {-0.4, 0, "-4.00e-01"}, {0.00004, 4, "4.00e-05"}, {35.66, 2, "35.66"}, {12, 0, "12"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[64];
+        sr_format_in_column(cases[i].v, cases[i].d, buf, sizeof buf);
+        ck_assert_msg(strcmp(buf, cases[i].want) == 0, "%g with %d decimals: '%s'", cases[i].v, cases[i].d, buf);
+    }
+}
+END_TEST
 
 /* Bytes that are no UTF-8 become U+FFFD, valid text is left as it is. */
 START_TEST(test_utf8_repair)
@@ -317,6 +354,7 @@ Suite *make_suite(void)
 {
     Suite *s = suite_create("util");
     TCase *tc = tcase_create("util");
+    tcase_add_test(tc, test_column_numbers);
     tcase_add_test(tc, test_utf8_repair);
     tcase_add_test(tc, test_terminal_text);
     tcase_add_test(tc, test_json_nonfinite);
