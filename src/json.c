@@ -211,33 +211,30 @@ char *sr_json_print(const cJSON *item)
     return out;
 }
 
+/* *text (cJSON's memory) made valid UTF-8 in place. */
+static void repair_cjson_text(char **text)
+{
+    char *fixed = sr_utf8_repair(*text);
+    if (!fixed)
+        return;
+    char *copy = cJSON_malloc(strlen(fixed) + 1);
+    if (!copy) {
+        fprintf(stderr, "sweepreport: out of memory (JSON text)\n");
+        abort();
+    }
+    strcpy(copy, fixed);
+    free(fixed);
+    cJSON_free(*text);
+    *text = copy;
+}
+
 void sr_json_repair_utf8(cJSON *item)
 {
     for (; item; item = item->next) {
-        char *fixed;
-        if (item->string && !(item->type & cJSON_StringIsConst) && (fixed = sr_utf8_repair(item->string))) {
-            char *key = cJSON_malloc(strlen(fixed) + 1);
-            if (!key) {
-                fprintf(stderr, "sweepreport: out of memory (JSON text)\n");
-                abort();
-            }
-            strcpy(key, fixed);
-            cJSON_free(item->string);
-            item->string = key;
-            free(fixed);
-        }
-        if (cJSON_IsString(item) && item->valuestring && !(item->type & cJSON_IsReference) &&
-            (fixed = sr_utf8_repair(item->valuestring))) {
-            char *value = cJSON_malloc(strlen(fixed) + 1);
-            if (!value) {
-                fprintf(stderr, "sweepreport: out of memory (JSON text)\n");
-                abort();
-            }
-            strcpy(value, fixed);
-            cJSON_free(item->valuestring);
-            item->valuestring = value;
-            free(fixed);
-        }
+        if (item->string && !(item->type & cJSON_StringIsConst))
+            repair_cjson_text(&item->string);
+        if (cJSON_IsString(item) && item->valuestring && !(item->type & cJSON_IsReference))
+            repair_cjson_text(&item->valuestring);
         sr_json_repair_utf8(item->child);
     }
 }

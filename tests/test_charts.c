@@ -610,6 +610,30 @@ static void hand_sweep(sr_sweep *s, size_t trials)
     }
 }
 
+/* An analysis of a hand-made sweep: trial i's best score best[i] (NaN: no
+ * score), at its first checkpoint, the later ones a point worse each. */
+static sr_analysis fake_analysis(const sr_sweep *s, const double *best)
+{
+    sr_analysis a;
+    memset(&a, 0, sizeof a);
+    a.trials = xcalloc(s->n_trials, sizeof *a.trials);
+    for (size_t i = 0; i < s->n_trials; i++) {
+        a.trials[i].ckpts = xcalloc(s->trials[i].n_ckpts, sizeof *a.trials[i].ckpts);
+        for (size_t k = 0; k < s->trials[i].n_ckpts; k++)
+            a.trials[i].ckpts[k].score = best[i] + (double)k;
+        a.trials[i].best = isnan(best[i]) ? -1 : 0;
+        a.trials[i].best_score = best[i];
+    }
+    return a;
+}
+
+static void fake_analysis_free(sr_analysis *a, const sr_sweep *s)
+{
+    for (size_t i = 0; i < s->n_trials; i++)
+        free(a->trials[i].ckpts);
+    free(a->trials);
+}
+
 START_TEST(test_hand_made_no_scores)
 {
     sr_sweep s;
@@ -678,16 +702,8 @@ START_TEST(test_hand_made_no_scores)
      * colour of its own and a legend entry, the unscored one after the
      * ranked ones */
     hand_sweep(&s, 6);
-    sr_analysis six;
-    memset(&six, 0, sizeof six);
-    six.trials = xcalloc(6, sizeof *six.trials);
-    for (size_t i = 0; i < 6; i++) {
-        six.trials[i].ckpts = xcalloc(s.trials[i].n_ckpts, sizeof *six.trials[i].ckpts);
-        for (size_t k = 0; k < s.trials[i].n_ckpts; k++)
-            six.trials[i].ckpts[k].score = i == 2 ? NAN : 1.0 / (double)(i + 1) + (double)k;
-        six.trials[i].best = i == 2 ? -1 : 0;
-        six.trials[i].best_score = i == 2 ? NAN : 1.0 / (double)(i + 1);
-    }
+    const double six_best[] = {1.0, 1.0 / 2, NAN, 1.0 / 4, 1.0 / 5, 1.0 / 6};
+    sr_analysis six = fake_analysis(&s, six_best);
     n = sr_build_sweep_charts(&s, &six, &c);
     const sr_chart *mb6 = &need_chart(c, n, "metric-mean_brightness")->chart;
     ck_assert_uint_eq(mb6->n_series, 6);
@@ -703,32 +719,20 @@ START_TEST(test_hand_made_no_scores)
         max_color = mb6->series[i].color > max_color ? mb6->series[i].color : max_color;
     ck_assert_int_eq(mb6->series[2].color, max_color);
     sr_named_charts_free(c, n);
-    for (size_t i = 0; i < 6; i++)
-        free(six.trials[i].ckpts);
-    free(six.trials);
+    fake_analysis_free(&six, &s);
     sr_sweep_free(&s);
 
     /* eight trials, two of them scored: those two in colour, and the grey
      * ones are said to have no score (not to be outside the best five) */
     hand_sweep(&s, 8);
-    sr_analysis two;
-    memset(&two, 0, sizeof two);
-    two.trials = xcalloc(8, sizeof *two.trials);
-    for (size_t i = 0; i < 8; i++) {
-        two.trials[i].ckpts = xcalloc(s.trials[i].n_ckpts, sizeof *two.trials[i].ckpts);
-        for (size_t k = 0; k < s.trials[i].n_ckpts; k++)
-            two.trials[i].ckpts[k].score = i < 2 ? 0.5 + (double)i + (double)k : NAN;
-        two.trials[i].best = i < 2 ? 0 : -1;
-        two.trials[i].best_score = i < 2 ? 0.5 + (double)i : NAN;
-    }
+    const double two_best[] = {0.5, 1.5, NAN, NAN, NAN, NAN, NAN, NAN};
+    sr_analysis two = fake_analysis(&s, two_best);
     n = sr_build_sweep_charts(&s, &two, &c);
     const sr_chart *mb8 = &need_chart(c, n, "metric-mean_brightness")->chart;
     ck_assert_uint_eq(count_highlighted(mb8), 2);
     ck_assert_str_eq(mb8->subtitle, "in grey: 6 trials without a best score");
     sr_named_charts_free(c, n);
-    for (size_t i = 0; i < 8; i++)
-        free(two.trials[i].ckpts);
-    free(two.trials);
+    fake_analysis_free(&two, &s);
     sr_sweep_free(&s);
 
     /* nothing at all */

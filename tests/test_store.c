@@ -29,16 +29,24 @@ static sr_checkpoint *first_ckpt(sr_sweep *s)
     return &s->trials[0].ckpts[0];
 }
 
+/* A record of checkpoint c as it is now, with no metrics yet. */
+static void record_of(const sr_checkpoint *c, sr_measurement *m)
+{
+    memset(m, 0, sizeof *m);
+    m->ckpt_rel = xstrdup(c->rel_path);
+    m->size = c->size;
+    m->mtime_ns = c->mtime_ns;
+    m->header_hash = c->header_hash;
+    m->device = xstrdup("cpu");
+    m->measured_at = xstrdup("2025-11-15T10:00:00");
+}
+
 /* Saves a record for the first checkpoint as the sweep is now. */
 static void save_record(sr_sweep *s, double norm, double bright)
 {
     sr_checkpoint *c = first_ckpt(s);
     sr_measurement m;
-    memset(&m, 0, sizeof m);
-    m.ckpt_rel = xstrdup(c->rel_path);
-    m.size = c->size;
-    m.mtime_ns = c->mtime_ns;
-    m.header_hash = c->header_hash;
+    record_of(c, &m);
     m.has_weights = 1;
     sr_metrics_set(&m.weights, "weight_delta_norm", norm);
     sr_metrics_set(&m.weights, "weight_nonfinite", 0);
@@ -47,8 +55,6 @@ static void save_record(sr_sweep *s, double norm, double bright)
     m.samples_signature = sr_samples_signature(s->trials[0].path, c->samples, c->n_samples);
     sr_metrics_set(&m.images, "mean_brightness", bright);
     sr_metrics_set(&m.images, "mean_sharpness", 12.5);
-    m.device = xstrdup("cpu");
-    m.measured_at = xstrdup("2025-11-15T10:00:00");
     char err[256];
     ck_assert_msg(sr_store_save(s->path, &m, err, sizeof err) == 0, "%s", err);
     sr_measurement_free(&m);
@@ -107,11 +113,7 @@ START_TEST(test_unmeasurable_record)
     scan_ok(d, &s);
     sr_checkpoint *c = first_ckpt(&s);
     sr_measurement m;
-    memset(&m, 0, sizeof m);
-    m.ckpt_rel = xstrdup(c->rel_path);
-    m.size = c->size;
-    m.mtime_ns = c->mtime_ns;
-    m.header_hash = c->header_hash;
+    record_of(c, &m);
     m.has_weights = 1;
     sr_metrics_set(&m.weights, "weight_nonfinite", 0);
     sr_metrics_set(&m.weights, "weight_modules", 0);
@@ -119,8 +121,6 @@ START_TEST(test_unmeasurable_record)
     sr_metrics_set(&m.weights, "weight_delta_norm", 0);
     sr_metrics_set(&m.weights, "weight_norm_unet_down", 0);
     sr_metrics_set(&m.weights, "weight_drift", 1);
-    m.device = xstrdup("cpu");
-    m.measured_at = xstrdup("2025-11-15T10:00:00");
     char err[256];
     ck_assert_msg(sr_store_save(s.path, &m, err, sizeof err) == 0, "%s", err);
     sr_measurement_free(&m);
