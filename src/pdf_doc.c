@@ -249,12 +249,17 @@ double sr_pdfw_heading(sr_pdfw *w, const char *title, const char *sub)
     return y - 16;
 }
 
-double sr_pdfw_key_value(sr_pdfw *w, double y, const char *key, const char *value)
+double sr_pdfw_key_value_lines(sr_pdfw *w, double y, const char *key, const char *value, int max_lines)
 {
     sr_pdfw_grey(w, 0.35);
     sr_pdfw_text(w, SR_PDF_MARGIN, y, key, 0, 9.5, 110, 0);
     sr_pdfw_grey(w, 0);
-    return sr_pdfw_wrap(w, SR_PDF_MARGIN + 115, y, value, 0, 9.5, SR_PDF_CONTENT_W - 115, 2);
+    return sr_pdfw_wrap(w, SR_PDF_MARGIN + 115, y, value, 0, 9.5, SR_PDF_CONTENT_W - 115, max_lines);
+}
+
+double sr_pdfw_key_value(sr_pdfw *w, double y, const char *key, const char *value)
+{
+    return sr_pdfw_key_value_lines(w, y, key, value, 2);
 }
 
 double sr_pdfw_study_line(sr_pdfw *w, double y)

@@ -71,8 +71,10 @@ double sr_pdfw_wrap(sr_pdfw *w, double x, double y, const char *s, int bold, dou
                     int max_lines);
 /* The page title (and a grey subtitle) with a rule; returns the y below. */
 double sr_pdfw_heading(sr_pdfw *w, const char *title, const char *sub);
-/* A grey key and its value wrapped on two lines at most; returns the y below. */
+/* A grey key and its value wrapped on two lines at most (max_lines with
+ * the _lines form); returns the y below. */
 double sr_pdfw_key_value(sr_pdfw *w, double y, const char *key, const char *value);
+double sr_pdfw_key_value_lines(sr_pdfw *w, double y, const char *key, const char *value, int max_lines);
 /* The "Optuna study" and "Score" lines of the sweep, as key_value. */
 double sr_pdfw_study_line(sr_pdfw *w, double y);
 double sr_pdfw_score_line(sr_pdfw *w, double y);

@@ -51,7 +51,7 @@ static double pending_line(sr_pdfw *w, double y)
         sr_buf_printf(&b, " and %zu more", n - 3);
     if (n) {
         char *line = xasprintf("%zu checkpoint%s left for the next run: %s", n, n == 1 ? "" : "s", b.s);
-        y = sr_pdfw_key_value(w, y, "Pending", line);
+        y = sr_pdfw_key_value_lines(w, y, "Pending", line, 4); /* the reasons whole, for archived reports */
         free(line);
     }
     sr_buf_free(&b);

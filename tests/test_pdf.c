@@ -305,7 +305,9 @@ START_TEST(test_pdf_pending)
     sr_checkpoint *c = &sweep.trials[0].ckpts[sweep.trials[0].n_ckpts - 1];
     c->status = SR_CKPT_PENDING;
     free(c->pending);
-    c->pending = xstrdup("modified 3 s ago");
+    /* a long reason, as a half-written file gives: the PDF keeps it whole */
+    c->pending = xstrdup("modified 3 s ago, and still being written: tensor data ends 4719120 bytes after the "
+                         "header but only 2304148 follow it ENDOFPENDING");
     size_t n = count_pending();
     write_pdf();
     char *o = fx_run(cmd, &st);
@@ -315,6 +317,7 @@ START_TEST(test_pdf_pending)
     ck_assert_msg(strstr(o, want) != NULL, "no '%s' in the text", want);
     ck_assert_msg(strstr(o, c->file) != NULL, "the pending %s is not named", c->file);
     ck_assert_msg(strstr(o, "(modified 3") != NULL, "no reason given"); /* the line may wrap after it */
+    ck_assert_msg(strstr(o, "ENDOFPENDING") != NULL, "the reason is cut");
     free(o);
     free(cmd);
 }
