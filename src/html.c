@@ -930,8 +930,14 @@ static cJSON *trial_model(const char *dir, const char *page_dir, const sr_sweep 
         cJSON_AddStringToObject(r, "status", sr_ckpt_status_name(c->status));
         /* why it is pending, incomplete or invalid */
         const char *why = c->status == SR_CKPT_PENDING ? c->pending : c->status != SR_CKPT_OK ? c->problem : NULL;
-        if (why)
+        if (why) {
+            /* "incomplete, still being written ..." under "incomplete": once */
+            const char *st = sr_ckpt_status_name(c->status);
+            size_t n = strlen(st);
+            if (strncmp(why, st, n) == 0 && (why[n] == ',' || why[n] == ':') && why[n + 1] == ' ')
+                why += n + 2;
             cJSON_AddStringToObject(r, "why", why);
+        }
         cJSON_AddBoolToObject(r, "best", ta && ta->best == (long)j);
         cJSON_AddItemToObject(r, "score", num_cell_in(ta && ta->ckpts ? ta->ckpts[j].score : NAN, dec[0]));
         cJSON *cells = cJSON_AddArrayToObject(r, "cells");

@@ -383,6 +383,7 @@ START_TEST(test_site)
     fx_write(sweep, "trial_0004/params.json", "{\"learning_rate\": 0.0001}");
     fx_write(sweep, "trial_0005/params.json", "{\"learning_rate\": 0.0002}");
     fx_write_lora(sweep, "trial_0005/lora_trial_5-000002.safetensors", NULL); /* no samples, no score */
+    fx_write_lora_truncated(sweep, "trial_0005/lora_trial_5-000004.safetensors", 200); /* cut short */
     build_site(sweep, out, 0);
     ck_assert(exists(index));
     char *empty = sr_path_join(out, "trials/trial_0004.html");
@@ -396,6 +397,10 @@ START_TEST(test_site)
     char *ut = read_text(unscored);
     ck_assert_msg(strstr(ut, "No checkpoint here has a score yet: pixar_score needs metrics") != NULL,
                   "a trial without scores does not say why");
+    /* the cut checkpoint's status comes with its reason, the status word once */
+    const char *cut = strstr(ut, "<td class=\"status-why\">incomplete<br><span class=\"muted\">");
+    ck_assert_msg(cut != NULL, "the incomplete checkpoint's reason is not shown");
+    ck_assert_msg(strncmp(strstr(cut, "muted\">") + 7, "incomplete", 10) != 0, "the status word twice");
     free(ut);
     free(unscored);
     char *it2 = read_text(index);
