@@ -34,6 +34,7 @@ typedef struct {
     char **point_titles;     /* optional hover text per point (NULL) */
     int color;               /* palette index */
     int highlighted;         /* drawn strong; 0: faded */
+    int emphasis;            /* the one to look at (the recommended trial): wider, drawn on top */
     sr_marker marker;
     int dashed;
 } sr_series;

@@ -895,7 +895,7 @@ static void draw_series(const sr_layout *L, const sr_chart *c, size_t si, const 
     double px, py;
     switch (s->kind) {
     case SR_SERIES_LINE: {
-        double w = strong ? 2.1 * sc : 0.9 * sc;
+        double w = (strong ? (s->emphasis ? 3.4 : 2.1) : 0.9) * sc;
         size_t m = 0;
         for (size_t i = 0; i < s->n; i++) {
             if (sr_layout_point(L, s, i, &px, &py)) {
@@ -1143,7 +1143,7 @@ static void draw_legend(const sr_layout *L, const sr_chart *c, const sr_gfx *g)
         switch (s->kind) {
         case SR_SERIES_LINE: {
             double xy[4] = {e->x, mid, e->x + swatch, mid};
-            g->polyline(g->ctx, xy, 2, 2.1 * sc, col, s->dashed);
+            g->polyline(g->ctx, xy, 2, (s->emphasis ? 3.4 : 2.1) * sc, col, s->dashed);
             if (s->marker != SR_MARK_NONE)
                 marker(g, s->marker, e->x + swatch / 2, mid, (s->marker == SR_MARK_STAR ? 6 : 3.4) * sc, &col, &WHITE,
                        0.9 * sc);
@@ -1177,10 +1177,12 @@ int sr_layout_draw(const sr_layout *L, const sr_chart *c, const sr_gfx *g)
     double *buf = xmalloc((2 * max_n + 2) * sizeof *buf);
     double m = 3 * L->scale;
     g->clip(g->ctx, L->x0 - m, L->y0 - m, L->x1 - L->x0 + 2 * m, L->y1 - L->y0 + 2 * m);
-    /* faded series below the highlighted ones */
-    for (int pass = 0; pass < 2; pass++)
+    /* faded series below the highlighted ones, the emphasised one on top */
+    for (int pass = 0; pass < 3; pass++)
         for (size_t si = 0; si < c->n_series; si++) {
-            if ((c->series[si].highlighted != 0) != pass)
+            const sr_series *s = &c->series[si];
+            int layer = !s->highlighted ? 0 : s->emphasis ? 2 : 1;
+            if (layer != pass)
                 continue;
             draw_series(L, c, si, g, buf);
             if (g->failed(g->ctx)) {

@@ -281,12 +281,14 @@ static void set_str(char **dst, const char *s)
 
 /* Colour by rank; from the fourth rank on also dashed lines and square
  * markers, a second cue for readers who cannot tell the colours apart
- * (bluish green and reddish purple, blue and sky blue look alike to many). */
+ * (bluish green and reddish purple, blue and sky blue look alike to many).
+ * The recommended trial's line is wider, on top of the others. */
 static void style_trial(const builder *b, sr_series *se, size_t trial)
 {
     int r = b->rank[trial];
     se->highlighted = r >= 0;
     se->color = r >= 0 ? rank_colors[r] : FADED_COLOR;
+    se->emphasis = r >= 0 && b->best_trial == (long)trial; /* the recommended trial stands out */
     if (r >= 3) {
         se->dashed = se->kind == SR_SERIES_LINE;
         if (se->marker == SR_MARK_CIRCLE)
@@ -466,6 +468,7 @@ static void epoch_chart(builder *b, sr_chart_kind kind, const char *prefix, cons
         style_trial(b, se, i);
         if (t1 - t0 == 1) { /* a small multiple: one plain series */
             se->highlighted = 1;
+            se->emphasis = 0;
             se->dashed = 0;
             se->marker = SR_MARK_CIRCLE;
             if (b->rank[i] < 0)

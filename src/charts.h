@@ -10,7 +10,8 @@
  *    chart), the others faded and counted in the subtitle.  A sweep of at
  *    most six trials has all of them highlighted, those without a score
  *    after the ranked ones.  From the fourth rank on, lines are dashed and
- *    markers square as well (a cue besides colour).
+ *    markers square as well (a cue besides colour).  The recommended
+ *    trial's series is emphasised (a wider line, on top).
  *  - Hover titles per point, e.g. "trial_0003 epoch 6: 0.0812".
  *  - The recommended checkpoint is marked with a star note ("best:
  *    trial_0004 e6") wherever it has a value.

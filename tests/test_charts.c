@@ -327,6 +327,8 @@ START_TEST(test_sweep_series_and_highlights)
         ck_assert_msg(sc->series[i].dashed == second, "%s: rank %zu, dashed %d", sc->series[i].name, better,
                       sc->series[i].dashed);
         ck_assert_int_eq(sc->series[i].marker, second ? SR_MARK_SQUARE : SR_MARK_CIRCLE);
+        /* the recommended trial stands out, and no other */
+        ck_assert_int_eq(sc->series[i].emphasis, !strcmp(sc->series[i].name, s->trials[a->best.trial].name));
     }
     for (size_t k = 0; k < n; k++) {
         if (c[k].kind != SR_CHART_METRIC_VS_EPOCH && c[k].kind != SR_CHART_SLICE && c[k].kind != SR_CHART_PARALLEL &&
@@ -507,6 +509,7 @@ START_TEST(test_trial_charts)
             ck_assert(c[k].chart.series[0].highlighted);
             /* one series: plain, whatever the trial's rank */
             ck_assert(!c[k].chart.series[0].dashed);
+            ck_assert(!c[k].chart.series[0].emphasis);
             ck_assert_int_eq(c[k].chart.series[0].marker, SR_MARK_CIRCLE);
             ck_assert(c[k].chart.x.has_range); /* the sweep's epochs: trials compare at a glance */
         }
