@@ -436,8 +436,28 @@ static cJSON *since_model(const cJSON *since)
     const cJSON *pb = cJSON_GetObjectItemCaseSensitive(since, "previous_best");
     if (cJSON_IsObject(pb))
         cJSON_AddItemToObject(m, "previous_best", cJSON_Duplicate(pb, 1));
+    /* a changed score definition, and problems the last report did not list
+     * (the first twenty of them) */
+    const cJSON *sc = cJSON_GetObjectItemCaseSensitive(since, "score_changed");
+    cJSON_AddBoolToObject(m, "score_changed", cJSON_IsTrue(sc));
+    const cJSON *ps = cJSON_GetObjectItemCaseSensitive(since, "previous_score");
+    if (cJSON_IsObject(ps))
+        cJSON_AddItemToObject(m, "previous_score", cJSON_Duplicate(ps, 1));
+    const cJSON *np = cJSON_GetObjectItemCaseSensitive(since, "new_problems");
+    const int n_np = cJSON_GetArraySize(np);
+    cJSON *npl = cJSON_AddArrayToObject(m, "new_problems");
+    int k_np = 0;
+    cJSON_ArrayForEach(it, np)
+    {
+        if (k_np++ < 20)
+            cJSON_AddItemToArray(npl, cJSON_Duplicate(it, 1));
+    }
+    cJSON_AddNumberToObject(m, "n_new_problems", n_np);
+    cJSON_AddStringToObject(m, "problems_word", n_np == 1 ? "problem" : "problems");
+    if (n_np > 20)
+        cJSON_AddNumberToObject(m, "more_new_problems", n_np - 20);
     int nothing_new = !cJSON_IsTrue(first) && cJSON_GetArraySize(trials) == 0 && cJSON_GetArraySize(nc) == 0 &&
-                      !cJSON_IsTrue(changed);
+                      !cJSON_IsTrue(changed) && !cJSON_IsTrue(sc) && n_np == 0;
     cJSON_AddBoolToObject(m, "nothing_new", nothing_new);
     /* something new, and still the same recommendation: say so */
     cJSON_AddBoolToObject(m, "best_unchanged", !cJSON_IsTrue(first) && !nothing_new && !cJSON_IsTrue(changed));

@@ -97,5 +97,37 @@ cJSON *sr_since_last_run(const cJSON *prev, const cJSON *cur)
     cJSON_AddBoolToObject(o, "best_changed", prev != NULL && !same_ref(pb, cb));
     cJSON_AddItemToObject(o, "previous_best", pb);
     cJSON_AddItemToObject(o, "best", cb);
+
+    /* the score itself */
+    const cJSON *ps = prev ? cJSON_GetObjectItemCaseSensitive(prev, "score") : NULL;
+    const cJSON *cs = cJSON_GetObjectItemCaseSensitive(cur, "score");
+    const char *pe = str_of(ps, "expression"), *pd = str_of(ps, "direction");
+    const char *ce = str_of(cs, "expression"), *cd = str_of(cs, "direction");
+    int score_changed = prev && pe && pd && ce && cd && (strcmp(pe, ce) != 0 || strcmp(pd, cd) != 0);
+    cJSON_AddBoolToObject(o, "score_changed", score_changed);
+    cJSON_AddItemToObject(o, "previous_score", score_changed ? cJSON_Duplicate(ps, 1) : cJSON_CreateNull());
+
+    /* problems the last report did not list */
+    cJSON *new_problems = cJSON_AddArrayToObject(o, "new_problems");
+    const cJSON *pp = prev ? cJSON_GetObjectItemCaseSensitive(prev, "problems") : NULL;
+    const cJSON *p;
+    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(cur, "problems"))
+    {
+        const char *path = str_of(p, "path"), *what = str_of(p, "problem");
+        if (!prev || !path || !what)
+            continue;
+        int known = 0;
+        const cJSON *q;
+        cJSON_ArrayForEach(q, pp)
+        {
+            const char *qp = str_of(q, "path"), *qw = str_of(q, "problem");
+            if (qp && qw && !strcmp(qp, path) && !strcmp(qw, what)) {
+                known = 1;
+                break;
+            }
+        }
+        if (!known)
+            cJSON_AddItemToArray(new_problems, cJSON_Duplicate(p, 1));
+    }
     return o;
 }

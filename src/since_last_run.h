@@ -11,14 +11,18 @@
  *    "new_trials": ["trial_0007", ...],
  *    "new_checkpoints": [{"trial", "checkpoint", "path", "epoch", "status"}, ...],
  *    "best_changed": bool, "previous_best": {"trial", "checkpoint", "path", "epoch", "score"}|null,
- *    "best": the same|null}
+ *    "best": the same|null,
+ *    "score_changed": bool, "previous_score": {"expression", "direction"}|null,
+ *    "new_problems": [{"path", "problem"}, ...]}
  *
  * A trial is new when prev has no trial of its name.  A checkpoint (trial
  * name + file name) is new when it is not pending now and prev did not have
  * it or had it pending, so that each checkpoint is new exactly once: when it
  * settles.  The best changed when the recommended trial or checkpoint is not
- * the one prev recommended (a changed score alone is no change).  With no
- * prev, first_run is true and nothing is new. */
+ * the one prev recommended (a changed score alone is no change).  The
+ * score changed when its expression or direction did: scores then do not
+ * compare with the last report's.  A problem is new when prev did not list
+ * it (path and text).  With no prev, first_run is true and nothing is new. */
 cJSON *sr_since_last_run(const cJSON *prev, const cJSON *cur);
 
 #endif

@@ -182,6 +182,11 @@ if grep -q '"best_changed":[[:space:]]*false' "$N/summary.json"; then
 else
     expect_grep 'The recommendation changed' "$N/index.html" "a changed recommendation is said so"
 fi
+# a nightly run with another score says the scores do not compare
+expect_status 0 "nightly with another score" -- "$SR_BIN" run --profile nightly --score mean_sharpness --maximize -o "$N" "$S"
+expect_grep '"score_changed":[[:space:]]*true' "$N/summary.json" "summary.json: the score changed"
+expect_grep "The score is not the last report's: it was <code>pixar_score</code> (minimize)" "$N/index.html" \
+    "the index page says which score it was"
 
 # ---- the lock ------------------------------------------------------------------
 # A run whose sampler sleeps holds the lock for a few seconds.

@@ -109,6 +109,41 @@ START_TEST(test_new_trials_checkpoints_best)
 }
 END_TEST
 
+/* A changed score definition is said, with the old one; problems the last
+ * report did not list are new, the ones it listed are not. */
+START_TEST(test_score_and_problems)
+{
+    cJSON *prev = parse(prev_text), *cur = parse(prev_text);
+    cJSON_AddItemToObject(prev, "score", parse("{\"expression\": \"pixar_score\", \"direction\": \"minimize\"}"));
+    cJSON_AddItemToObject(prev, "problems", parse("[{\"path\": \"/s/x\", \"problem\": \"cut\"}]"));
+    cJSON_AddItemToObject(cur, "score", parse("{\"expression\": \"mean_sharpness\", \"direction\": \"maximize\"}"));
+    cJSON_AddItemToObject(cur, "problems", parse("[{\"path\": \"/s/x\", \"problem\": \"cut\"},"
+                                                 " {\"path\": \"/s/x\", \"problem\": \"gone\"},"
+                                                 " {\"path\": \"/s/y\", \"problem\": \"cut\"}]"));
+    cJSON *d = sr_since_last_run(prev, cur);
+    ck_assert(flag(d, "score_changed"));
+    ck_assert_str_eq(str(cJSON_GetObjectItemCaseSensitive(d, "previous_score"), "expression"), "pixar_score");
+    const cJSON *np = arr(d, "new_problems");
+    ck_assert_int_eq(cJSON_GetArraySize(np), 2);
+    ck_assert_str_eq(str(cJSON_GetArrayItem(np, 0), "problem"), "gone");
+    ck_assert_str_eq(str(cJSON_GetArrayItem(np, 1), "path"), "/s/y");
+    cJSON_Delete(d);
+    /* the same score, the same problems: nothing */
+    d = sr_since_last_run(cur, cur);
+    ck_assert(!flag(d, "score_changed"));
+    ck_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(d, "previous_score")));
+    ck_assert_int_eq(cJSON_GetArraySize(arr(d, "new_problems")), 0);
+    cJSON_Delete(d);
+    /* a first run has nothing new */
+    d = sr_since_last_run(NULL, cur);
+    ck_assert(!flag(d, "score_changed"));
+    ck_assert_int_eq(cJSON_GetArraySize(arr(d, "new_problems")), 0);
+    cJSON_Delete(d);
+    cJSON_Delete(prev);
+    cJSON_Delete(cur);
+}
+END_TEST
+
 START_TEST(test_best_appears_or_goes)
 {
     cJSON *prev = parse("{\"trials\": [], \"best\": null}");
@@ -142,6 +177,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, test_nothing_new);
     tcase_add_test(tc, test_new_trials_checkpoints_best);
     tcase_add_test(tc, test_best_appears_or_goes);
+    tcase_add_test(tc, test_score_and_problems);
     suite_add_tcase(s, tc);
     return s;
 }
