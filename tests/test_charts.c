@@ -738,6 +738,27 @@ START_TEST(test_hand_made_no_scores)
     fake_analysis_free(&two, &s);
     sr_sweep_free(&s);
 
+    /* PED-ANOVA's importance: a parameter every trial shares (importance 0,
+     * no correlation) is left out and counted in the subtitle */
+    hand_sweep(&s, 3);
+    sr_param_analysis params[3] = {
+        {.name = "learning_rate", .spearman = 0.5, .importance = 0.7},
+        {.name = "max_train_epochs", .spearman = NAN, .importance = 0},
+        {.name = "optimizer_type", .spearman = NAN, .importance = 0.3, .categorical = 1},
+    };
+    sr_analysis imp;
+    memset(&imp, 0, sizeof imp);
+    imp.params = params;
+    imp.n_params = 3;
+    n = sr_build_sweep_charts(&s, &imp, &c);
+    const sr_chart *ic = &need_chart(c, n, "importance")->chart;
+    ck_assert_uint_eq(ic->x.n_categories, 2);
+    ck_assert_str_eq(ic->x.categories[0], "learning_rate");
+    ck_assert_str_eq(ic->x.categories[1], "optimizer_type");
+    ck_assert_ptr_nonnull(strstr(ic->subtitle, "1 parameter the trials all share left out"));
+    sr_named_charts_free(c, n);
+    sr_sweep_free(&s);
+
     /* nothing at all */
     hand_sweep(&s, 0);
     c = (sr_named_chart *)1;
