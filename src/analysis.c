@@ -977,11 +977,15 @@ static char *make_reason(const sr_sweep *s, const sr_analysis *a, const cand *to
     } else if (a->optuna_best_number < 0) {
         sr_buf_puts(&b, " Optuna has no completed trial with a value to compare with.");
     } else if (a->optuna_best < 0) {
-        sr_buf_printf(&b, " Optuna's best trial is %d, which has no trial folder here.", a->optuna_best_number);
+        sr_buf_printf(&b, " Optuna's best trial (number %d) has no trial folder here.", a->optuna_best_number);
+    } else if ((size_t)a->optuna_best == a->best.trial) {
+        sr_buf_printf(&b, " Optuna's best trial (number %d) is %s too.", a->optuna_best_number,
+                      s->trials[a->optuna_best].name);
     } else {
-        sr_buf_printf(&b, " Optuna's best trial is %d (%s), which %s.", a->optuna_best_number,
-                      s->trials[a->optuna_best].name,
-                      (size_t)a->optuna_best == a->best.trial ? "agrees" : "disagrees");
+        /* Optuna ranks by the objective the sweep reported to it, which need
+         * not be this score */
+        sr_buf_printf(&b, " Optuna's best trial (number %d) is %s: Optuna ranks trials by its own objective value.",
+                      a->optuna_best_number, s->trials[a->optuna_best].name);
     }
     return sr_buf_steal(&b);
 }
