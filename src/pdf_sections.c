@@ -45,6 +45,30 @@ static size_t key_metrics(const sr_trial *t, const sr_named_chart *tc, size_t tn
     return n;
 }
 
+/* How many metrics the trial's checkpoints have, told apart by name. */
+static size_t metric_count(const sr_trial *t)
+{
+    const char **seen = NULL;
+    size_t n = 0, cap = 0;
+    for (size_t k = 0; k < t->n_ckpts; k++) {
+        const sr_metrics *m = &t->ckpts[k].metrics;
+        for (size_t j = 0; j < m->n; j++) {
+            int known = 0;
+            for (size_t i = 0; i < n && !known; i++)
+                known = strcmp(seen[i], m->items[j].name) == 0;
+            if (known)
+                continue;
+            if (n == cap) {
+                cap = cap ? 2 * cap : 32;
+                seen = xrealloc(seen, cap * sizeof *seen);
+            }
+            seen[n++] = m->items[j].name;
+        }
+    }
+    free(seen);
+    return n;
+}
+
 static void params_block(sr_pdfw *w, const sr_trial *t, double *yp)
 {
     double y = *yp;
@@ -146,7 +170,16 @@ void sr_pdf_trial_section(sr_pdfw *w, size_t ti, const char *root_title, HPDF_Ou
             sr_pdfw_outline(w, root ? *root : NULL, t->name);
             y = sr_pdfw_heading(w, title, sub);
             params_block(w, t, &y);
-            sr_pdfw_text(w, MARGIN, y, "Per-epoch metrics", 1, 11, CONTENT_W, 0);
+            double hw = sr_pdfw_text(w, MARGIN, y, "Per-epoch metrics", 1, 11, CONTENT_W, 0);
+            size_t all = metric_count(t);
+            if (all > nk) { /* say which, and where the others are */
+                char *note = xasprintf("the %zu its charts show, of %zu: all are in the HTML report and summary.json",
+                                       nk, all);
+                sr_pdfw_grey(w, 0.35);
+                sr_pdfw_text(w, MARGIN + hw + 8, y, note, 0, 8.5, CONTENT_W - hw - 8, 0);
+                sr_pdfw_grey(w, 0);
+                free(note);
+            }
             y -= 18;
         } else {
             char *ct = xasprintf("%s (continued)", title);

@@ -231,6 +231,9 @@ START_TEST(test_pdf_text)
     /* no parameter line of dashes only (a category with no rank correlation
      * and too few trials for PED-ANOVA) */
     ck_assert_msg(strstr(o, "importance \xe2\x80\x94, \xcf\x81 \xe2\x80\x94") == NULL, "a parameter line that says nothing");
+    /* the per-epoch table says it shows some of the metrics, and where the rest are */
+    ck_assert_msg(strstr(o, "its charts show, of ") != NULL && strstr(o, "all are in the HTML report and summary.json"),
+                  "the per-epoch table does not say where its other metrics are");
     ck_assert(strstr(o, "Leaderboard") != NULL);
     ck_assert(strstr(o, "Recommended checkpoint") != NULL);
     ck_assert(strstr(o, "Problems") != NULL);
