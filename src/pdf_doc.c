@@ -5,6 +5,7 @@
 #include "pdf_doc.h"
 
 #include "atomic_file.h"
+#include "num_format.h"
 
 #include <errno.h>
 #include <math.h>
@@ -317,10 +318,17 @@ HPDF_Outline sr_pdfw_outline(sr_pdfw *w, HPDF_Outline parent, const char *title)
 
 void sr_pdf_fmt_num(double v, char *b, size_t n)
 {
+    sr_pdf_fmt_num_in(v, -1, b, n);
+}
+
+void sr_pdf_fmt_num_in(double v, int decimals, char *b, size_t n)
+{
     if (isnan(v))
         snprintf(b, n, "\xe2\x80\x94");
     else if (isinf(v))
         snprintf(b, n, v > 0 ? "inf" : "-inf");
+    else if (decimals >= 0)
+        sr_format_in_column(v, decimals, b, n);
     else
         snprintf(b, n, "%.4g", v);
 }

@@ -112,5 +112,7 @@ int sr_pdfw_save(sr_pdfw *w, const char *path, sr_atomic_mode mode, char *err, s
 
 /* A number as the tables show it ("—" for NaN). */
 void sr_pdf_fmt_num(double v, char *b, size_t n);
+/* The same in a table column's format (num_format.h; -1: as above). */
+void sr_pdf_fmt_num_in(double v, int decimals, char *b, size_t n);
 
 #endif

@@ -5,6 +5,7 @@
 #include "pdf_sections.h"
 
 #include "charts.h"
+#include "num_format.h"
 #include "pdf_grid.h"
 
 #include <math.h>
@@ -160,6 +161,20 @@ void sr_pdf_trial_section(sr_pdfw *w, size_t ti, const char *root_title, HPDF_Ou
         right[nc] = 1;
         xs[nc++] = MARGIN + 250 + (double)k * mw;
     }
+    /* each number column in one format, as on the trial's HTML page */
+    int dec[8];
+    double *colv = xmalloc((t->n_ckpts ? t->n_ckpts : 1) * sizeof *colv);
+    for (size_t j = 2; j < nc; j++) {
+        for (size_t r = 0; r < t->n_ckpts; r++) {
+            colv[r] = NAN;
+            if (j == 2)
+                colv[r] = ta ? ta->ckpts[r].score : NAN;
+            else
+                sr_metrics_get(&t->ckpts[r].metrics, km[j - 3], &colv[r]);
+        }
+        dec[j] = sr_column_decimals(colv, t->n_ckpts);
+    }
+    free(colv);
     size_t row = 0, pg = 0;
     do {
         sr_pdfw_page(w, title);
@@ -204,12 +219,12 @@ void sr_pdf_trial_section(sr_pdfw *w, size_t ti, const char *root_title, HPDF_Ou
                 } else if (j == 1) {
                     snprintf(cell, sizeof cell, "%s%s", best ? "\xe2\x98\x85 " : "", c->file);
                 } else if (j == 2) {
-                    sr_pdf_fmt_num(ta ? ta->ckpts[row].score : NAN, cell, sizeof cell);
+                    sr_pdf_fmt_num_in(ta ? ta->ckpts[row].score : NAN, dec[j], cell, sizeof cell);
                 } else {
                     double v;
                     if (!sr_metrics_get(&c->metrics, km[j - 3], &v))
                         v = NAN;
-                    sr_pdf_fmt_num(v, cell, sizeof cell);
+                    sr_pdf_fmt_num_in(v, dec[j], cell, sizeof cell);
                 }
                 double cw = (j + 1 < nc ? xs[j + 1] : MARGIN + CONTENT_W) - xs[j] - 4;
                 /* a long file name gets smaller before it is cut */

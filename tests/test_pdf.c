@@ -278,6 +278,43 @@ START_TEST(test_pdf_table_text_whole)
     }
     ck_assert_int_eq(pages, (int)sweep.n_trials);
     free(o);
+
+    /* the numbers of a column line up: the rows of a table (with -layout,
+     * one line each: the epoch first, then the file) have the same decimals
+     * in the same place */
+    cmd = xasprintf("pdftotext -layout -enc UTF-8 '%s' - 2>/dev/null", pdf);
+    o = fx_run(cmd, NULL);
+    free(cmd);
+    int prev[16], nprev = -1, checked = 0;
+    for (char *line = strtok(o, "\n"); line; line = strtok(NULL, "\n")) {
+        if (!strstr(line, ".safetensors")) {
+            nprev = -1; /* a new table */
+            continue;
+        }
+        int dec[16], n = 0;
+        char *after = strstr(line, ".safetensors") + strlen(".safetensors");
+        for (char *tok = after; *tok && n < 16;) {
+            while (*tok == ' ')
+                tok++;
+            size_t len = strcspn(tok, " ");
+            if (!len)
+                break;
+            const char *dot = memchr(tok, '.', len);
+            dec[n++] = (*tok >= '0' && *tok <= '9') && !memchr(tok, 'e', len) ? (dot ? (int)(len - (size_t)(dot - tok) - 1) : 0)
+                                                                            : -1;
+            tok += len;
+        }
+        if (nprev == n)
+            for (int k = 0; k < n; k++)
+                if (dec[k] >= 0 && prev[k] >= 0) {
+                    ck_assert_msg(dec[k] == prev[k], "column %d: %d decimals, %d above it: %s", k, dec[k], prev[k], line);
+                    checked++;
+                }
+        memcpy(prev, dec, sizeof dec);
+        nprev = n;
+    }
+    ck_assert_int_gt(checked, 10);
+    free(o);
 }
 END_TEST
 
