@@ -811,6 +811,9 @@ static void analyze_params(const sr_sweep *s, sr_analysis *a)
         p->log_scale = dist_is_log(dist);
         p->spearman = NAN;
         p->importance = NAN;
+        p->constant = 1;
+        for (size_t k = 1; k < nv && p->constant; k++)
+            p->constant = cJSON_Compare(vals[k], vals[0], 1);
         if (!categorical && numeric) {
             for (size_t k = 0; k < nv; k++)
                 xs[k] = vals[k]->valuedouble;

@@ -44,6 +44,7 @@ typedef struct {
     double importance;       /* PED-ANOVA (Optuna's algorithm, see analysis.c), NAN with fewer than 10
                               * complete trials or when some of them lack the parameter; sums to 1 */
     int categorical;         /* string or bool values */
+    int constant;            /* every trial with a value has the same one: it tells nothing */
     int log_scale;           /* Optuna's distribution says log=true */
     /* per value, for categorical parameters (and numeric ones with an Optuna
      * categorical distribution), values in natural order */

@@ -379,10 +379,13 @@ static void overlay(sr_buf *b, const sr_layout *L, const sr_chart *c)
     for (size_t si = 0; si < c->n_series; si++)
         if (!c->series[si].highlighted && c->series[si].point_titles)
             faded_titles += c->series[si].n;
-    for (int pass = 0; pass < 2; pass++) /* faded first: the highlighted lie on top */
-        for (size_t si = 0; si < c->n_series; si++)
-            if ((c->series[si].highlighted != 0) == pass)
-                overlay_series(b, L, c, si, pass == 1 || faded_titles <= FADED_POINT_TITLES);
+    /* in the order they are drawn: faded, highlighted, the emphasised one */
+    for (int pass = 0; pass < 3; pass++)
+        for (size_t si = 0; si < c->n_series; si++) {
+            const sr_series *s = &c->series[si];
+            if ((!s->highlighted ? 0 : s->emphasis ? 2 : 1) == pass)
+                overlay_series(b, L, c, si, pass > 0 || faded_titles <= FADED_POINT_TITLES);
+        }
     for (size_t k = 0; k < c->n_notes; k++) {
         const sr_annotation *a = &c->notes[k];
         double px = sr_layout_x(L, a->x), py = sr_layout_y(L, a->y);

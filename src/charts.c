@@ -899,15 +899,14 @@ static void importance_chart(builder *b)
     importance_item *items = xcalloc(a->n_params, sizeof *items);
     size_t n = 0, constant = 0;
     for (size_t p = 0; p < a->n_params; p++) {
-        double v = ped ? a->params[p].importance : fabs(a->params[p].spearman);
-        if (!isfinite(v))
-            continue;
-        /* a parameter the trials all share: no correlation, importance 0,
-         * a bar that says nothing */
-        if (ped && v == 0 && isnan(a->params[p].spearman)) {
+        /* a parameter the trials all share: a bar that says nothing */
+        if (a->params[p].constant) {
             constant++;
             continue;
         }
+        double v = ped ? a->params[p].importance : fabs(a->params[p].spearman);
+        if (!isfinite(v))
+            continue;
         items[n].name = a->params[p].name;
         items[n++].value = v;
     }
@@ -917,18 +916,17 @@ static void importance_chart(builder *b)
     }
     qsort(items, n, sizeof *items, importance_cmp);
     sr_chart *c = new_chart(b, SR_CHART_IMPORTANCE, "importance", NULL, "Parameter importance");
-    if (ped) {
-        char *sub = constant ? xasprintf("PED-ANOVA, as Optuna computes it, on each trial's best score; %zu "
-                                         "parameter%s the trials all share left out",
-                                         constant, constant == 1 ? "" : "s")
-                             : xstrdup("PED-ANOVA, as Optuna computes it, on each trial's best score");
-        set_str(&c->subtitle, sub);
-        free(sub);
-        set_str(&c->y.label, "importance (PED-ANOVA)");
-    } else {
-        set_str(&c->subtitle, "absolute Spearman correlation with each trial's best score");
-        set_str(&c->y.label, "|Spearman correlation|");
-    }
+    char left_out[96] = "";
+    if (constant)
+        snprintf(left_out, sizeof left_out, "; %zu parameter%s the trials all share left out", constant,
+                 constant == 1 ? "" : "s");
+    char *sub = xasprintf("%s%s",
+                          ped ? "PED-ANOVA, as Optuna computes it, on each trial's best score"
+                              : "absolute Spearman correlation with each trial's best score",
+                          left_out);
+    set_str(&c->subtitle, sub);
+    free(sub);
+    set_str(&c->y.label, ped ? "importance (PED-ANOVA)" : "|Spearman correlation|");
     set_str(&c->x.label, "parameter");
     c->x.categories = xcalloc(n, sizeof *c->x.categories);
     c->x.n_categories = n;

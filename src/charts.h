@@ -75,7 +75,8 @@ typedef struct {
  *                   x axis for log distributions, categories for strings)
  *   parallel        those parameters and the best score, each normalised to
  *                   [0, 1], a line per scored trial
- *   importance      PED-ANOVA importance when any is known, else |Spearman|
+ *   importance      PED-ANOVA importance when any is known, else |Spearman|;
+ *                   parameters every trial shares left out and counted
  *   tb-loss         TensorBoard loss (loss/average, else loss/current, else
  *                   loss/epoch_average) on the epoch axis
  *   tb-lr           TensorBoard learning rate (lr/unet, else the first lr/ tag)

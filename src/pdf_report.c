@@ -51,7 +51,8 @@ static double pending_line(sr_pdfw *w, double y)
         sr_buf_printf(&b, " and %zu more", n - 3);
     if (n) {
         char *line = xasprintf("%zu checkpoint%s left for the next run: %s", n, n == 1 ? "" : "s", b.s);
-        y = sr_pdfw_key_value_lines(w, y, "Pending", line, 4); /* the reasons whole, for archived reports */
+        /* room for each reason whole (two lines each, the first three) */
+        y = sr_pdfw_key_value_lines(w, y, "Pending", line, 2 + 2 * (int)(n < 3 ? n : 3));
         free(line);
     }
     sr_buf_free(&b);
@@ -105,8 +106,8 @@ static void summary_page(sr_pdfw *w)
     size_t shown = 0;
     for (size_t k = 0; k < a->n_params && shown < 5; k++) {
         const sr_param_analysis *p = &a->params[k];
-        if (isnan(p->importance) && isnan(p->spearman))
-            continue; /* nothing is known of it: a line of dashes says nothing */
+        if (p->constant || (isnan(p->importance) && isnan(p->spearman)))
+            continue; /* the trials all share it, or nothing is known of it: a line that says nothing */
         sr_pdf_fmt_num(p->importance, n1, sizeof n1);
         sr_pdf_fmt_num(p->spearman, n2, sizeof n2);
         snprintf(b, sizeof b, "%s: importance %s, \xcf\x81 %s", p->name, n1, n2);

@@ -162,7 +162,7 @@ void sr_pdf_trial_section(sr_pdfw *w, size_t ti, const char *root_title, HPDF_Ou
         xs[nc++] = MARGIN + 250 + (double)k * mw;
     }
     /* each number column in one format, as on the trial's HTML page */
-    int dec[8];
+    int dec[8] = {-1, -1, -1, -1, -1, -1, -1, -1};
     double *colv = xmalloc((t->n_ckpts ? t->n_ckpts : 1) * sizeof *colv);
     for (size_t j = 2; j < nc; j++) {
         for (size_t r = 0; r < t->n_ckpts; r++) {
@@ -188,8 +188,9 @@ void sr_pdf_trial_section(sr_pdfw *w, size_t ti, const char *root_title, HPDF_Ou
             double hw = sr_pdfw_text(w, MARGIN, y, "Per-epoch metrics", 1, 11, CONTENT_W, 0);
             size_t all = metric_count(t);
             if (all > nk) { /* say which, and where the others are */
-                char *note = xasprintf("the %zu its charts show, of %zu: all are in the HTML report and summary.json",
-                                       nk, all);
+                char *note = nk ? xasprintf("%zu of its %zu metrics, the first its charts show; all are in "
+                                            "summary.json", nk, all)
+                                : xasprintf("its %zu metrics are in summary.json", all);
                 sr_pdfw_grey(w, 0.35);
                 sr_pdfw_text(w, MARGIN + hw + 8, y, note, 0, 8.5, CONTENT_W - hw - 8, 0);
                 sr_pdfw_grey(w, 0);

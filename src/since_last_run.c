@@ -1,4 +1,5 @@
-/* since_last_run.c - new trials, new checkpoints and a changed recommendation. */
+/* since_last_run.c - new trials, checkpoints and problems, a changed
+ * recommendation or score. */
 #include "config.h"
 
 #include "since_last_run.h"

@@ -187,6 +187,12 @@ expect_status 0 "nightly with another score" -- "$SR_BIN" run --profile nightly 
 expect_grep '"score_changed":[[:space:]]*true' "$N/summary.json" "summary.json: the score changed"
 expect_grep "The score is not the last report's: it was <code>pixar_score</code> (minimize)" "$N/index.html" \
     "the index page says which score it was"
+# a trial folder with broken hyperparameters: new problems, listed
+mkdir -p "$S/trial_0099" && echo '{"learning_rate":' > "$S/trial_0099/params.json"
+expect_status 0 "nightly with a broken trial folder" -- "$SR_BIN" run --profile nightly --score mean_sharpness --maximize -o "$N" "$S"
+expect_grep '<li>3 new problems:<ul>' "$N/index.html" "the new problems are counted"
+expect_grep "trial_0099/params.json</code>: invalid JSON" "$N/index.html" "and listed"
+rm -r "$S/trial_0099"
 
 # ---- the lock ------------------------------------------------------------------
 # A run whose sampler sleeps holds the lock for a few seconds.

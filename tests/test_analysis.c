@@ -704,6 +704,10 @@ START_TEST(test_spearman)
      * dx = -2 -.5 -.5 1 2, dy = -1 -2 1 0 2: sxy = 2+1-.5+0+4 = 6.5, sxx = 9.5, syy = 10 */
     ck_assert_double_eq_tol(find_param(&a, "tied")->spearman, 6.5 / sqrt(95.0), 1e-12);
     ck_assert(isnan(find_param(&a, "constant")->spearman));
+    /* one value for every trial: constant, whatever its type */
+    ck_assert(find_param(&a, "constant")->constant);
+    ck_assert(!find_param(&a, "x")->constant && !find_param(&a, "tied")->constant);
+    ck_assert(!find_param(&a, "optimizer")->constant && !find_param(&a, "flag")->constant);
     ck_assert(isnan(find_param(&a, "few")->spearman)); /* 2 trials */
     ck_assert_uint_eq(find_param(&a, "few")->n_trials, 2);
     const sr_param_analysis *opt = find_param(&a, "optimizer");

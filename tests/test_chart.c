@@ -1145,6 +1145,37 @@ START_TEST(test_svg_same_bytes)
 }
 END_TEST
 
+/* The hover targets lie in the order the lines are drawn: faded, then
+ * highlighted, then the emphasised one on top. */
+START_TEST(test_svg_hover_order)
+{
+    sr_chart c;
+    sr_chart_init(&c, "order");
+    const char *names[] = {"first-emphasised", "second", "third-faded"};
+    for (size_t i = 0; i < 3; i++) {
+        sr_series *s = sr_chart_add_series(&c, names[i], SR_SERIES_LINE, 3);
+        for (size_t k = 0; k < 3; k++)
+            s->y[k] = (double)(k + i);
+        s->highlighted = i < 2;
+        s->emphasis = i == 0;
+        char t[64];
+        snprintf(t, sizeof t, "title of %s", names[i]);
+        sr_series_set_point_title(s, 1, t);
+    }
+    char err[256];
+    char *svg = sr_chart_svg(&c, 640, 400, err, sizeof err);
+    ck_assert_msg(svg != NULL, "%s", err);
+    const char *hover = strstr(svg, "class=\"hover\"");
+    ck_assert_ptr_nonnull(hover);
+    const char *faded = strstr(hover, "title of third-faded"), *second = strstr(hover, "title of second"),
+               *top = strstr(hover, "title of first-emphasised");
+    ck_assert(faded && second && top);
+    ck_assert(faded < second && second < top);
+    free(svg);
+    sr_chart_free(&c);
+}
+END_TEST
+
 START_TEST(test_svg_names_escaped)
 {
     sr_chart c;
@@ -1448,6 +1479,7 @@ Suite *make_suite(void)
     tc = tcase_create("svg");
     tcase_add_loop_test(tc, test_svg_kinds, 0, K_COUNT);
     tcase_add_loop_test(tc, test_svg_same_bytes, 0, K_COUNT);
+    tcase_add_test(tc, test_svg_hover_order);
     tcase_add_test(tc, test_svg_names_escaped);
     tcase_add_test(tc, test_many_series_fast);
     suite_add_tcase(s, tc);

@@ -743,7 +743,7 @@ START_TEST(test_hand_made_no_scores)
     hand_sweep(&s, 3);
     sr_param_analysis params[3] = {
         {.name = "learning_rate", .spearman = 0.5, .importance = 0.7},
-        {.name = "max_train_epochs", .spearman = NAN, .importance = 0},
+        {.name = "max_train_epochs", .spearman = NAN, .importance = 0, .constant = 1},
         {.name = "optimizer_type", .spearman = NAN, .importance = 0.3, .categorical = 1},
     };
     sr_analysis imp;
