@@ -107,7 +107,7 @@ int sr_job_once(const char *sweep, const sr_job_opts *o, sr_progress *pr, volati
     if (o->render) {
         /* before anything is measured: a report may not go where it would
          * replace what is not a report */
-        if (sr_out_dir_check(sweep, o->render_opts.out_dir, err, errlen) != 0)
+        if (sr_out_dir_precheck(sweep, o->render_opts.out_dir, err, errlen) != 0)
             return SR_JOB_USAGE;
     }
     sr_lock lock;

@@ -109,22 +109,25 @@ static int within(const char *a, const char *b)
     return strncmp(a, b, n) == 0 && (a[n] == '\0' || a[n] == '/');
 }
 
-/* Whether the folder holds a report of sweepreport's: its summary.json
- * names the tool and has a report's fingerprint. */
-static int holds_report(const char *dir)
+/* Whether a folder's summary.json (summary, as read) is a report's of
+ * sweepreport: it names the tool and has a fingerprint (a saved scan
+ * --json has not). */
+static int is_report_summary(const cJSON *summary)
+{
+    const cJSON *tool = cJSON_GetObjectItemCaseSensitive(summary, "tool");
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(tool, "name");
+    return cJSON_IsString(name) && strcmp(name->valuestring, PACKAGE_NAME) == 0 &&
+           cJSON_IsString(cJSON_GetObjectItemCaseSensitive(summary, "fingerprint"));
+}
+
+/* Whether the folder has a summary.json that is a regular file. */
+static int has_summary_file(const char *dir)
 {
     char *p = sr_path_join(dir, "summary.json");
-    char why[256];
     struct stat st;
-    cJSON *doc = stat(p, &st) == 0 && S_ISREG(st.st_mode) ? sr_json_load(p, why, sizeof why) : NULL;
+    int there = stat(p, &st) == 0 && S_ISREG(st.st_mode);
     free(p);
-    const cJSON *tool = cJSON_GetObjectItemCaseSensitive(doc, "tool");
-    const cJSON *name = cJSON_GetObjectItemCaseSensitive(tool, "name");
-    /* a fingerprint: a report's summary, not a saved scan --json */
-    int ours = cJSON_IsString(name) && strcmp(name->valuestring, PACKAGE_NAME) == 0 &&
-               cJSON_IsString(cJSON_GetObjectItemCaseSensitive(doc, "fingerprint"));
-    cJSON_Delete(doc);
-    return ours;
+    return there;
 }
 
 /* Whether the folder has nothing in it; -1 when it cannot be read. */
@@ -141,7 +144,10 @@ static int is_empty(const char *dir)
     return empty;
 }
 
-int sr_out_dir_check(const char *sweep_path, const char *out_dir, char *err, size_t errlen)
+/* sr_out_dir_check, and with early set sr_out_dir_precheck (summary
+ * unused). */
+static int check(const char *sweep_path, const char *out_dir, int early, const cJSON *summary, char *err,
+                 size_t errlen)
 {
     int rc = -1;
     char *sweep = realpath(sweep_path, NULL);
@@ -187,7 +193,7 @@ int sr_out_dir_check(const char *sweep_path, const char *out_dir, char *err, siz
         snprintf(err, errlen, "%s: cannot list: %s", out, strerror(errno));
         goto done;
     }
-    if (empty || holds_report(where)) {
+    if (empty || (early ? has_summary_file(where) : is_report_summary(summary))) {
         rc = 0;
         goto done;
     }
@@ -198,4 +204,14 @@ done:
     free(out);
     free(sweep);
     return rc;
+}
+
+int sr_out_dir_check(const char *sweep_path, const char *out_dir, const cJSON *summary, char *err, size_t errlen)
+{
+    return check(sweep_path, out_dir, 0, summary, err, errlen);
+}
+
+int sr_out_dir_precheck(const char *sweep_path, const char *out_dir, char *err, size_t errlen)
+{
+    return check(sweep_path, out_dir, 1, NULL, err, errlen);
 }

@@ -11,6 +11,7 @@
 #ifndef SR_OUT_DIR_H
 #define SR_OUT_DIR_H
 
+#include <cjson/cJSON.h>
 #include <stddef.h>
 
 /* The output folder, out_dir or SWEEP/sweepreport when out_dir is NULL,
@@ -22,8 +23,15 @@ char *sr_out_dir(const char *sweep_path, const char *out_dir);
 char *sr_out_parent(const char *out);
 
 /* Whether a report of the sweep at sweep_path may be published at out_dir
- * (as given; NULL: the default).  Returns 0, or -1 with a one-line reason
- * that names out_dir as given and says what to do. */
-int sr_out_dir_check(const char *sweep_path, const char *out_dir, char *err, size_t errlen);
+ * (as given; NULL: the default).  summary is the summary.json in that
+ * folder as the caller read it (NULL: none, or not a JSON object): the
+ * render reads it anyway, to compare with.  Returns 0, or -1 with a
+ * one-line reason that names out_dir as given and says what to do. */
+int sr_out_dir_check(const char *sweep_path, const char *out_dir, const cJSON *summary, char *err, size_t errlen);
+
+/* The same before anything is measured, without reading summary.json: a
+ * folder with one as a regular file passes (the render that publishes
+ * checks in full). */
+int sr_out_dir_precheck(const char *sweep_path, const char *out_dir, char *err, size_t errlen);
 
 #endif

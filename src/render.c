@@ -330,11 +330,19 @@ int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result 
 {
     memset(res, 0, sizeof *res);
     res->best_epoch = -1;
-    if (sr_out_dir_check(sweep_path, o->out_dir, err, errlen) != 0)
-        return -2;
+    /* the published summary, read once: whether OUT may be replaced, and
+     * whether it is up to date or what changed since */
+    char *out = sr_out_dir(sweep_path, o->out_dir);
+    cJSON *prev = load_previous(out);
+    int rc = sr_out_dir_check(sweep_path, o->out_dir, prev, err, errlen) != 0 ? -2 : 0;
     sr_sweep s;
-    if (sr_scan_with(sweep_path, &o->scan, &s, err, errlen) != 0)
-        return -1;
+    if (rc == 0 && sr_scan_with(sweep_path, &o->scan, &s, err, errlen) != 0)
+        rc = -1;
+    if (rc != 0) {
+        cJSON_Delete(prev);
+        free(out);
+        return rc;
+    }
     /* Problems the caller found before (eval's, in run) are listed in
      * summary.json after the scan's; the caller's list gets the scan's. */
     size_t scanned = s.problems.n;
@@ -350,15 +358,16 @@ int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result 
     sr_analysis a;
     if (sr_analyze(&s, &o->analysis, &a, err, errlen) != 0) {
         sr_sweep_free(&s);
+        cJSON_Delete(prev);
+        free(out);
         return -2;
     }
     fill_best(res, &s, &a);
-    char *out = sr_out_dir(s.path, o->out_dir);
     snprintf(res->out_dir, sizeof res->out_dir, "%s", out);
     char *parent = sr_out_parent(out);
-    int rc = -1;
+    rc = -1;
     char *tmp = NULL;
-    cJSON *summary = NULL, *prev = NULL;
+    cJSON *summary = NULL;
 
     /* the fingerprint of everything the report is made from; the time is
      * not part of it (generated_at is null here) */
@@ -373,7 +382,6 @@ int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result 
     sr_report_fingerprint(&s, summary, tdir, settings, res->fingerprint, sizeof res->fingerprint);
     free(settings);
     free(tdir);
-    prev = load_previous(out);
     const cJSON *pgen = prev ? cJSON_GetObjectItemCaseSensitive(prev, "generated_at") : NULL;
     if (cJSON_IsString(pgen))
         snprintf(res->previous, sizeof res->previous, "%s", pgen->valuestring);

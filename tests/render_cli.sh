@@ -118,6 +118,16 @@ for o in "$S" "$S/" "$S/../$(basename "$S")" "$S/new/../../$(basename "$S")" "$T
     expect_grep "^sweepreport: render: ${o%/}: .*: choose" "$TMP/err" "the refusal names $o and what to do"
 done
 expect_status 2 "run -o SWEEP is refused before measuring" -- "$SR_BIN" run -q --force -o "$S" "$S"
+# a saved scan --json named summary.json is no report: refused when the report would be published
+mkdir -p "$TMP/scanned" && "$SR_BIN" scan --json -q "$S" > "$TMP/scanned/summary.json"
+cp "$TMP/scanned/summary.json" "$TMP/scanned.json"
+expect_status 2 "run -o a folder with a saved scan" -- "$SR_BIN" run -q -o "$TMP/scanned" "$S"
+expect_grep "scanned: holds no sweepreport report" "$TMP/err" "the saved scan is no report"
+if cmp -s "$TMP/scanned/summary.json" "$TMP/scanned.json" && [ "$(ls "$TMP/scanned")" = summary.json ]; then
+    pass "the folder with the saved scan is left as it was"
+else
+    fail "the folder with the saved scan was changed"
+fi
 sums > "$TMP/sums-after"
 if cmp -s "$TMP/sums-before" "$TMP/sums-after" && [ "$(cat "$TMP/docs/notes.txt")" = notes ] &&
     [ "$(cat "$TMP/afile")" = "a file" ] && [ ! -e "$S/new" ] && ! ls -a "$TMP" "$S" | grep -q '\.sweepreport-tmp-'; then
