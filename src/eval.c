@@ -474,10 +474,11 @@ static int owned(const eval_ctx *x, const sr_checkpoint *c)
 /* Weight metrics of the trial's checkpoints that this process owns and that
  * need measuring, in order.  The drift of each is against its predecessor:
  * the nearest earlier valid checkpoint of the trial that can be read and
- * has something measured (sr_wm_unmeasurable), whoever owns it.  The last checkpoint read stays in memory, so a process
- * that owns every checkpoint reads each file once; a shard reads a
- * predecessor that another shard owns as well.  A checkpoint that is being
- * written or is gone since the scan is marked in later[]. */
+ * has something measured (sr_wm_unmeasurable), whoever owns it.  The last
+ * checkpoint read stays in memory, so a process that owns every checkpoint
+ * reads each file once; a shard reads a predecessor that another shard owns
+ * as well.  A checkpoint that is being written or is gone since the scan is
+ * marked in later[]. */
 static void measure_weights(const eval_ctx *x, const sr_trial *t, const sr_device *dev, sr_metrics *weights,
                             int *have_weights, unsigned char *later, sr_eval_stats *stats, sr_problems *problems)
 {

@@ -577,9 +577,10 @@ static void load_study(sr_sweep *s, const sr_scan_opts *opts)
     char *db = opts->study_path ? xstrdup(opts->study_path) : sr_path_join(s->path, "optuna_study.db");
     int loaded = 0;
     struct stat st;
-    if (stat(db, &st) == 0 && !S_ISREG(st.st_mode)) {
+    int there = stat(db, &st) == 0;
+    if (there && !S_ISREG(st.st_mode)) {
         sr_problems_add(&s->problems, db, "not a regular file, so not an Optuna storage");
-    } else if (file_exists(db)) {
+    } else if (there) {
         if (sr_study_load_sqlite(db, opts->study_name, study, &s->problems, err, sizeof err) == 0)
             loaded = 1;
         else
