@@ -5,6 +5,7 @@
 #include "pdf_report.h"
 
 #include "charts.h"
+#include "num_format.h"
 #include "pdf_doc.h"
 #include "pdf_grid.h"
 #include "pdf_sections.h"
@@ -89,10 +90,16 @@ static void summary_page(sr_pdfw *w)
     double yl = y, yr = y;
     sr_pdfw_text(w, MARGIN, yl, "Runners-up", 1, 10.5, col - 10, 0);
     yl -= 14;
+    double ru_scores[sizeof a->runners_up / sizeof a->runners_up[0] + 1];
+    size_t n_ru = 0;
+    ru_scores[n_ru++] = a->best_score; /* the card above shows it: the same decimals */
+    for (size_t k = 0; k < a->n_runners_up; k++)
+        ru_scores[n_ru++] = a->trials[a->runners_up[k].trial].ckpts[a->runners_up[k].ckpt].score;
+    const int d_ru = sr_column_decimals(ru_scores, n_ru);
     for (size_t k = 0; k < a->n_runners_up; k++) {
         sr_ckpt_ref r = a->runners_up[k];
         const sr_checkpoint *c = &s->trials[r.trial].ckpts[r.ckpt];
-        sr_pdf_fmt_num(a->trials[r.trial].ckpts[r.ckpt].score, n1, sizeof n1);
+        sr_pdf_fmt_num_in(a->trials[r.trial].ckpts[r.ckpt].score, d_ru, n1, sizeof n1);
         snprintf(b, sizeof b, "%s e%ld  %s", s->trials[r.trial].name, c->epoch, n1);
         sr_pdfw_text(w, MARGIN, yl, b, 0, 9, col - 10, 0);
         yl -= 12;
@@ -103,17 +110,35 @@ static void summary_page(sr_pdfw *w)
     }
     sr_pdfw_text(w, MARGIN + col, yr, "Parameters that mattered", 1, 10.5, col, 0);
     yr -= 14;
-    size_t shown = 0;
+    size_t shown = 0, with_importance = 0;
     for (size_t k = 0; k < a->n_params && shown < 5; k++) {
         const sr_param_analysis *p = &a->params[k];
         if (p->constant || (isnan(p->importance) && isnan(p->spearman)))
             continue; /* the trials all share it, or nothing is known of it: a line that says nothing */
-        sr_pdf_fmt_num(p->importance, n1, sizeof n1);
         sr_pdf_fmt_num(p->spearman, n2, sizeof n2);
-        snprintf(b, sizeof b, "%s: importance %s, \xcf\x81 %s", p->name, n1, n2);
+        if (isnan(p->importance)) {
+            snprintf(b, sizeof b, "%s: \xcf\x81 %s", p->name, n2);
+        } else {
+            sr_pdf_fmt_num(p->importance, n1, sizeof n1);
+            snprintf(b, sizeof b, "%s: importance %s, \xcf\x81 %s", p->name, n1, n2);
+            with_importance++;
+        }
         sr_pdfw_text(w, MARGIN + col, yr, b, 0, 9, col, 0);
         yr -= 12;
         shown++;
+    }
+    if (shown) {
+        /* what the numbers are, and why an importance is missing */
+        if (with_importance < shown && a->n_complete < SR_ANALYSIS_PED_MIN_TRIALS)
+            snprintf(b, sizeof b,
+                     "\xcf\x81: rank correlation with each trial's best score; importance needs %d complete "
+                     "trials (%zu here)",
+                     SR_ANALYSIS_PED_MIN_TRIALS, a->n_complete);
+        else
+            snprintf(b, sizeof b, "\xcf\x81: rank correlation with each trial's best score");
+        sr_pdfw_grey(w, 0.45);
+        yr = sr_pdfw_wrap(w, MARGIN + col, yr, b, 0, 7.5, col, 2);
+        sr_pdfw_grey(w, 0);
     }
     if (!shown) {
         if (a->n_params == 0)
@@ -153,6 +178,18 @@ static void leaderboard(sr_pdfw *w)
                                         "Overfit"};
     static const int right[] = {0, 0, 1, 1, 1, 1, 0};
     double xs[7] = {MARGIN, MARGIN + 130, MARGIN + 200, MARGIN + 275, MARGIN + 340, MARGIN + 410, MARGIN + 475};
+    /* each number column in one format over every page, as on the HTML leaderboard */
+    double *col = xmalloc(3 * (s->n_trials ? s->n_trials : 1) * sizeof *col);
+    for (size_t i = 0; i < s->n_trials; i++) {
+        const sr_trial *t = &s->trials[i];
+        const sr_trial_analysis *ta = i < a->n_trials ? &a->trials[i] : NULL;
+        col[i] = t->optuna && t->optuna->has_value ? t->optuna->value : NAN;
+        col[s->n_trials + i] = ta ? ta->best_score : NAN;
+        col[2 * s->n_trials + i] = ta ? ta->final_score : NAN;
+    }
+    const int d_value = sr_column_decimals(col, s->n_trials);
+    const int d_scores = sr_column_decimals(col + s->n_trials, 2 * s->n_trials); /* best and final alike */
+    free(col);
     size_t pages = s->n_trials ? (s->n_trials + SR_PDF_LEADERBOARD_ROWS - 1) / SR_PDF_LEADERBOARD_ROWS : 1;
     size_t r = 0;
     for (size_t pg = 0; pg < pages; pg++) {
@@ -173,17 +210,19 @@ static void leaderboard(sr_pdfw *w)
             int recommended = a->has_best && a->best.trial == i;
             snprintf(c[0], sizeof c[0], "%s%s", t->name, recommended ? " \xe2\x98\x85" : "");
             snprintf(c[1], sizeof c[1], "%s", t->optuna && t->optuna->state ? t->optuna->state : "\xe2\x80\x94");
-            if (t->optuna && t->optuna->has_value)
-                sr_pdf_fmt_num(t->optuna->value, c[2], sizeof c[2]);
-            else
-                snprintf(c[2], sizeof c[2], "\xe2\x80\x94");
+            sr_pdf_fmt_num_in(t->optuna && t->optuna->has_value ? t->optuna->value : NAN, d_value, c[2],
+                              sizeof c[2]);
             if (ta && ta->best >= 0 && t->ckpts[ta->best].epoch >= 0)
                 snprintf(c[3], sizeof c[3], "%ld", t->ckpts[ta->best].epoch);
             else
                 snprintf(c[3], sizeof c[3], "\xe2\x80\x94");
-            sr_pdf_fmt_num(ta ? ta->best_score : NAN, c[4], sizeof c[4]);
-            sr_pdf_fmt_num(ta ? ta->final_score : NAN, c[5], sizeof c[5]);
-            snprintf(c[6], sizeof c[6], "%s", ta && ta->overfit ? "yes" : "");
+            sr_pdf_fmt_num_in(ta ? ta->best_score : NAN, d_scores, c[4], sizeof c[4]);
+            sr_pdf_fmt_num_in(ta ? ta->final_score : NAN, d_scores, c[5], sizeof c[5]);
+            /* judged on a scored final checkpoint only: a dash where there is none */
+            snprintf(c[6], sizeof c[6], "%s",
+                     !ta || !isfinite(ta->final_score) || !isfinite(ta->best_score) ? "\xe2\x80\x94"
+                     : ta->overfit                                                  ? "yes"
+                                                                                    : "no");
             for (size_t j = 0; j < 7; j++) {
                 double cw = (j + 1 < 7 ? xs[j + 1] : MARGIN + CONTENT_W) - xs[j] - 4;
                 sr_pdfw_text(w, right[j] ? xs[j] + cw : xs[j] + 2, y, c[j], j == 0 && recommended, 8.5, cw - 2,

@@ -231,6 +231,19 @@ START_TEST(test_pdf_text)
     /* no parameter line of dashes only (a category with no rank correlation
      * and too few trials for PED-ANOVA) */
     ck_assert_msg(strstr(o, "importance \xe2\x80\x94, \xcf\x81 \xe2\x80\x94") == NULL, "a parameter line that says nothing");
+    /* with too few complete trials for PED-ANOVA, no "importance —" at all,
+     * and a note that says why */
+    ck_assert(analysis.n_complete < SR_ANALYSIS_PED_MIN_TRIALS);
+    ck_assert_msg(strstr(o, "importance \xe2\x80\x94") == NULL, "an importance that is not known is shown");
+    char *why = xasprintf("importance needs %d complete trials (%zu here)", SR_ANALYSIS_PED_MIN_TRIALS,
+                          analysis.n_complete);
+    char *flat = xstrdup(o); /* the note may wrap */
+    for (char *c = flat; *c; c++)
+        if (*c == '\n')
+            *c = ' ';
+    ck_assert_msg(strstr(flat, why) != NULL, "no '%s'", why);
+    free(flat);
+    free(why);
     /* the per-epoch table says it shows some of the metrics, and where the rest are */
     ck_assert_msg(strstr(o, "metrics, the first its charts show; all are in summary.json") != NULL,
                   "the per-epoch table does not say where its other metrics are");
@@ -328,6 +341,74 @@ static size_t count_pending(void)
             n += sweep.trials[i].ckpts[j].status == SR_CKPT_PENDING;
     return n;
 }
+
+/* Decimals of a number as pdftotext shows it; -1 for a dash. */
+static int decimals_of(const char *tok)
+{
+    if (strcmp(tok, "\xe2\x80\x94") == 0)
+        return -1;
+    const char *dot = strchr(tok, '.');
+    return dot ? (int)strlen(dot + 1) : 0;
+}
+
+/* The leaderboard: every row has a value in every column (a dash where
+ * there is none, overfitting included), and the scores of a column share
+ * their decimals on every page. */
+START_TEST(test_pdf_leaderboard_columns)
+{
+    write_pdf();
+    if (!fx_have_tool("pdftotext"))
+        return;
+    char *cmd = xasprintf("pdftotext -layout -enc UTF-8 '%s' - 2>/dev/null", pdf);
+    char *o = fx_run(cmd, NULL);
+    free(cmd);
+    size_t rows = 0;
+    int d_value = -2, d_score = -2;
+    for (char *page = o; page && *page;) {
+        char *ff = strchr(page, '\f');
+        if (ff)
+            *ff = '\0';
+        if (strncmp(page, "Leaderboard", 11) == 0) {
+            for (char *line = strtok(page, "\n"); line; line = strtok(NULL, "\n")) {
+                if (strncmp(line, "trial_", 6) != 0)
+                    continue;
+                char *tok[16];
+                int n = 0;
+                for (char *t = strtok_r(line, " ", &line); t && n < 16; t = strtok_r(NULL, " ", &line))
+                    tok[n++] = t;
+                ck_assert_msg(n >= 7, "a short leaderboard row (%d columns)", n);
+                /* from the end: overfit, final, best, epoch, Optuna value */
+                const char *overfit = tok[n - 1], *final = tok[n - 2], *best = tok[n - 3], *value = tok[n - 5];
+                ck_assert_msg(strcmp(overfit, "yes") == 0 || strcmp(overfit, "no") == 0 ||
+                                  strcmp(overfit, "\xe2\x80\x94") == 0,
+                              "overfit column '%s'", overfit);
+                ck_assert_msg((strcmp(overfit, "\xe2\x80\x94") == 0) == (strcmp(final, "\xe2\x80\x94") == 0),
+                              "overfit '%s' with final score '%s'", overfit, final);
+                const char *scores[2] = {best, final};
+                for (int k = 0; k < 2; k++) {
+                    int d = decimals_of(scores[k]);
+                    if (d < 0)
+                        continue;
+                    ck_assert_msg(d_score == -2 || d == d_score, "score %s among scores of %d decimals", scores[k],
+                                  d_score);
+                    d_score = d;
+                }
+                int d = decimals_of(value);
+                if (d >= 0) {
+                    ck_assert_msg(d_value == -2 || d == d_value, "Optuna value %s among values of %d decimals",
+                                  value, d_value);
+                    d_value = d;
+                }
+                rows++;
+            }
+        }
+        page = ff ? ff + 1 : NULL;
+    }
+    ck_assert_uint_eq(rows, sweep.n_trials);
+    ck_assert_int_ge(d_score, 1);
+    free(o);
+}
+END_TEST
 
 START_TEST(test_pdf_pending)
 {
@@ -685,6 +766,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, test_pdf_fonts_embedded);
     tcase_add_test(tc, test_pdf_text);
     tcase_add_test(tc, test_pdf_table_text_whole);
+    tcase_add_test(tc, test_pdf_leaderboard_columns);
     tcase_add_test(tc, test_pdf_pending);
     tcase_add_test(tc, test_pdf_images);
     tcase_add_test(tc, test_pdf_page_count);
