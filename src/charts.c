@@ -519,12 +519,19 @@ static void epoch_chart(builder *b, sr_chart_kind kind, const char *prefix, cons
     }
 }
 
-/* The metrics worth a chart, in chart order. */
-static void collect_metrics(builder *b)
+/* Every metric with a finite value in a checkpoint of known epoch: how many
+ * checkpoints have one, and whether it is the same value in all of them. */
+typedef struct {
+    const char *name; /* borrowed from the sweep */
+    size_t count;
+    double value;     /* the first one */
+    int varies;
+} metric_census;
+
+static size_t take_census(const sr_sweep *s, metric_census **out)
 {
-    const sr_sweep *s = b->s;
-    char **names = NULL;
-    size_t *counts = NULL, n = 0, cap = 0;
+    metric_census *v = NULL;
+    size_t n = 0, cap = 0;
     for (size_t i = 0; i < s->n_trials; i++) {
         const sr_trial *t = &s->trials[i];
         for (size_t k = 0; k < t->n_ckpts; k++) {
@@ -536,33 +543,93 @@ static void collect_metrics(builder *b)
                 if (!isfinite(mt->value))
                     continue;
                 size_t j = 0;
-                while (j < n && strcmp(names[j], mt->name) != 0)
+                while (j < n && strcmp(v[j].name, mt->name) != 0)
                     j++;
                 if (j == n) {
                     if (n == cap) {
                         cap = cap ? cap * 2 : 32;
-                        names = xrealloc(names, cap * sizeof *names);
-                        counts = xrealloc(counts, cap * sizeof *counts);
+                        v = xrealloc(v, cap * sizeof *v);
                     }
-                    names[n] = mt->name;
-                    counts[n++] = 0;
+                    v[n++] = (metric_census){mt->name, 0, mt->value, 0};
                 }
-                counts[j]++;
+                v[j].count++;
+                v[j].varies |= mt->value != v[j].value;
             }
         }
     }
+    *out = v;
+    return n;
+}
+
+/* A metric charted vs epoch would be one with values in two checkpoints at
+ * least, other than the bookkeeping. */
+static int chartable(const metric_census *m)
+{
+    return m->count >= 2 && index_in(m->name, bookkeeping, COUNT(bookkeeping)) < 0;
+}
+
+/* The metrics worth a chart, in chart order: a metric with the same value
+ * everywhere draws a flat line, said in a sentence instead
+ * (sr_unvarying_metrics). */
+static void collect_metrics(builder *b)
+{
+    metric_census *m = NULL;
+    size_t n = take_census(b->s, &m);
     b->metrics = xcalloc(n ? n : 1, sizeof *b->metrics);
     for (size_t j = 0; j < n; j++) {
-        if (counts[j] < 2 || index_in(names[j], bookkeeping, COUNT(bookkeeping)) >= 0)
+        if (!chartable(&m[j]) || !m[j].varies)
             continue;
         /* the score chart already shows it */
-        if (b->any_scored && strcmp(names[j], b->score_name) == 0)
+        if (b->any_scored && strcmp(m[j].name, b->score_name) == 0)
             continue;
-        b->metrics[b->n_metrics++] = xstrdup(names[j]);
+        b->metrics[b->n_metrics++] = xstrdup(m[j].name);
     }
     qsort(b->metrics, b->n_metrics, sizeof *b->metrics, sr_metric_name_cmp);
-    free(names);
-    free(counts);
+    free(m);
+}
+
+static int unvarying_cmp(const void *pa, const void *pb)
+{
+    const sr_unvarying_metric *x = pa, *y = pb;
+    return sr_metric_name_cmp(&x->name, &y->name);
+}
+
+size_t sr_unvarying_metrics(const sr_sweep *s, sr_unvarying_metric **out)
+{
+    metric_census *m = NULL;
+    size_t n = take_census(s, &m), k = 0;
+    sr_unvarying_metric *v = xcalloc(n ? n : 1, sizeof *v);
+    for (size_t j = 0; j < n; j++)
+        if (chartable(&m[j]) && !m[j].varies)
+            v[k++] = (sr_unvarying_metric){xstrdup(m[j].name), m[j].value, m[j].count};
+    free(m);
+    qsort(v, k, sizeof *v, unvarying_cmp);
+    if (!k) {
+        free(v);
+        v = NULL;
+    }
+    *out = v;
+    return k;
+}
+
+char *sr_unvarying_metrics_text(const sr_unvarying_metric *m, size_t n)
+{
+    if (!n)
+        return NULL;
+    sr_buf b;
+    sr_buf_init(&b);
+    sr_buf_printf(&b, "Not charted, the same in every checkpoint: ");
+    for (size_t i = 0; i < n; i++)
+        sr_buf_printf(&b, "%s%s %.6g", i ? ", " : "", m[i].name, m[i].value);
+    sr_buf_printf(&b, ".");
+    return b.s;
+}
+
+void sr_unvarying_metrics_free(sr_unvarying_metric *m, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(m[i].name);
+    free(m);
 }
 
 /* ---------------------------------------------------------------------------

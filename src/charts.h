@@ -61,7 +61,8 @@ typedef struct {
 /* Every chart of the sweep report, in this order:
  *   score           score vs epoch for all trials (when anything is scored)
  *   metric-NAME     each numeric metric with a finite value in at least two
- *                   checkpoints of known epoch, vs epoch for all trials;
+ *                   checkpoints of known epoch, not the same value in all of
+ *                   them (sr_unvarying_metrics), vs epoch for all trials;
  *                   seed metrics first, then image metrics, weight metrics
  *                   (weight_delta_norm and weight_drift with the kinds
  *                   SR_CHART_WEIGHT_NORM / SR_CHART_WEIGHT_DRIFT), then the
@@ -83,6 +84,24 @@ typedef struct {
  * a may be NULL (nothing scored).  Returns the number of charts; *out is
  * NULL when there are none.  Free with sr_named_charts_free. */
 size_t sr_build_sweep_charts(const sr_sweep *s, const sr_analysis *a, sr_named_chart **out);
+
+/* A metric left out of the sweep's charts because every checkpoint of known
+ * epoch that has a finite value of it has the same one (weight_nonfinite 0
+ * everywhere, say): a flat line, which the reports say in words. */
+typedef struct {
+    char *name;
+    double value;
+    size_t count; /* the checkpoints that have it */
+} sr_unvarying_metric;
+
+/* Those metrics (at least two checkpoints, bookkeeping aside), in chart
+ * order.  Returns their number; *out is NULL when there are none.  Free
+ * with sr_unvarying_metrics_free. */
+size_t sr_unvarying_metrics(const sr_sweep *s, sr_unvarying_metric **out);
+void sr_unvarying_metrics_free(sr_unvarying_metric *m, size_t n);
+/* The sentence the reports show for them ("Not charted, the same in every
+ * checkpoint: weight_nonfinite 0."), malloc'd; NULL when n is 0. */
+char *sr_unvarying_metrics_text(const sr_unvarying_metric *m, size_t n);
 
 /* The order metric names are shown in, for qsort over char *: the seed's
  * (pixar_score, brightness, contrast ...), the image metrics, the weight

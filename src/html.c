@@ -1171,6 +1171,14 @@ int sr_html_write(const char *dir, const sr_sweep *s, const sr_analysis *a, cons
         sr_named_charts_free(charts, n);
     }
     cJSON_AddItemToObject(model, "charts", cj);
+    sr_unvarying_metric *flat = NULL;
+    size_t n_flat = sr_unvarying_metrics(s, &flat);
+    char *note = sr_unvarying_metrics_text(flat, n_flat);
+    sr_unvarying_metrics_free(flat, n_flat);
+    if (note)
+        cJSON_AddStringToObject(model, "charts_note", note);
+    cJSON_AddBoolToObject(model, "charts_section", cJSON_GetArraySize(cj) > 0 || note);
+    free(note);
 
     if (!self_contained && write_trial_pages(&t, dir, tdir, s, a, summary, model, o, err, errlen) != 0)
         goto done;

@@ -236,7 +236,9 @@ static void leaderboard(sr_pdfw *w)
     free(order);
 }
 
-static void charts_section(sr_pdfw *w, const sr_named_chart *ch, size_t n)
+/* Two charts a page; the metrics left out for being the same everywhere
+ * are named under the first page's heading (note, may be NULL). */
+static void charts_section(sr_pdfw *w, const sr_named_chart *ch, size_t n, const char *note)
 {
     double box_h = (TOP - 40 - BOTTOM - 20) / 2;
     for (size_t i = 0; i < n && !sr_pdfw_failed(w); i += 2) {
@@ -244,6 +246,11 @@ static void charts_section(sr_pdfw *w, const sr_named_chart *ch, size_t n)
         if (i == 0)
             sr_pdfw_outline(w, NULL, "Charts");
         double y = sr_pdfw_heading(w, i ? "Charts (continued)" : "Charts", NULL);
+        if (i == 0 && note) {
+            sr_pdfw_grey(w, 0.4);
+            sr_pdfw_wrap(w, MARGIN, y + 4, note, 0, 8, CONTENT_W, 2);
+            sr_pdfw_grey(w, 0);
+        }
         sr_pdfw_chart(w, &ch[i].chart, MARGIN, y - box_h, CONTENT_W, box_h);
         if (i + 1 < n)
             sr_pdfw_chart(w, &ch[i + 1].chart, MARGIN, y - 2 * box_h - 20, CONTENT_W, box_h);
@@ -273,7 +280,12 @@ int sr_pdf_report_write(const char *path, const sr_sweep *s, const sr_analysis *
     leaderboard(&w);
     sr_named_chart *charts = NULL;
     size_t nch = sr_pdfw_failed(&w) ? 0 : sr_build_sweep_charts(s, a, &charts);
-    charts_section(&w, charts, nch);
+    sr_unvarying_metric *flat = NULL;
+    size_t n_flat = sr_unvarying_metrics(s, &flat);
+    char *note = sr_unvarying_metrics_text(flat, n_flat);
+    charts_section(&w, charts, nch, note);
+    free(note);
+    sr_unvarying_metrics_free(flat, n_flat);
     sr_named_charts_free(charts, nch);
     HPDF_Outline troot = NULL;
     for (size_t i = 0; i < s->n_trials && !sr_pdfw_failed(&w); i++)

@@ -148,6 +148,23 @@ static void render_all(const sr_named_chart *c, size_t n, const char *dir)
 
 /* ---- the synthetic sweep ------------------------------------------------- */
 
+/* 1 when the metric's finite values at checkpoints of known epoch are not
+ * all the same. */
+static int metric_varies(const sr_sweep *s, const char *name)
+{
+    double first = NAN, v;
+    for (size_t i = 0; i < s->n_trials; i++)
+        for (size_t k = 0; k < s->trials[i].n_ckpts; k++)
+            if (s->trials[i].ckpts[k].epoch >= 0 && sr_metrics_get(&s->trials[i].ckpts[k].metrics, name, &v) &&
+                isfinite(v)) {
+                if (isnan(first))
+                    first = v;
+                else if (v != first)
+                    return 1;
+            }
+    return 0;
+}
+
 START_TEST(test_sweep_chart_list)
 {
     const sr_sweep *s = &sweep;
@@ -189,7 +206,8 @@ START_TEST(test_sweep_chart_list)
                 seen[n_seen++] = m->items[j].name;
                 const char *name = m->items[j].name;
                 char *id = xasprintf("metric-%s", name);
-                int want = metric_count(s, name) >= 2 && !is_bookkeeping(name) && strcmp(name, "pixar_score") != 0;
+                int want = metric_count(s, name) >= 2 && !is_bookkeeping(name) && strcmp(name, "pixar_score") != 0 &&
+                           metric_varies(s, name);
                 const sr_named_chart *nc = find_chart(c, n, id);
                 ck_assert_msg((nc != NULL) == want, "%s: chart %s", id, want ? "missing" : "unexpected");
                 if (nc) {
@@ -268,7 +286,7 @@ START_TEST(test_sweep_series_and_highlights)
 
     /* every trial is measured: a series each in the score and image/weight charts */
     const char *all_trials[] = {"score", "metric-mean_brightness", "metric-std_contrast", "metric-weight_delta_norm",
-                                "metric-weight_effective_rank"};
+                                "metric-mean_saturation"};
     for (size_t k = 0; k < sizeof all_trials / sizeof *all_trials; k++) {
         const sr_chart *ch = &need_chart(c, n, all_trials[k])->chart;
         ck_assert_msg(ch->n_series == nt, "%s: %zu series", all_trials[k], ch->n_series);
@@ -536,7 +554,7 @@ START_TEST(test_maximize)
     const sr_sweep *s = &sweep;
     sr_analysis a;
     char err[512];
-    sr_analysis_opts ao = {NULL, 1, 0};
+    sr_analysis_opts ao = {.maximize = 1};
     ck_assert_msg(sr_analyze(s, &ao, &a, err, sizeof err) == 0, "%s", err);
     sr_named_chart *c = NULL;
     size_t n = sr_build_sweep_charts(s, &a, &c);
@@ -637,6 +655,58 @@ static void fake_analysis_free(sr_analysis *a, const sr_sweep *s)
     free(a->trials);
 }
 
+/* A metric with one value everywhere gets no chart but a sentence; one
+ * that differs anywhere, or is in one checkpoint only, or is bookkeeping,
+ * gets no sentence. */
+START_TEST(test_unvarying_metrics)
+{
+    sr_sweep s;
+    hand_sweep(&s, 3);
+    for (size_t i = 0; i < s.n_trials; i++)
+        for (size_t k = 0; k < s.trials[i].n_ckpts; k++) {
+            sr_metrics_set(&s.trials[i].ckpts[k].metrics, "weight_nonfinite", 0);
+            sr_metrics_set(&s.trials[i].ckpts[k].metrics, "mean_entropy", 6.5);
+            /* differs only at the unknown epoch, which no chart shows */
+            sr_metrics_set(&s.trials[i].ckpts[k].metrics, "mean_saturation", s.trials[i].ckpts[k].epoch < 0 ? 1 : 0.5);
+            /* differs in one checkpoint of the last trial */
+            sr_metrics_set(&s.trials[i].ckpts[k].metrics, "mean_sharpness", i == 2 && k == 1 ? 30 : 20);
+        }
+    sr_named_chart *c = NULL;
+    size_t n = sr_build_sweep_charts(&s, NULL, &c);
+    ck_assert_ptr_nonnull(find_chart(c, n, "metric-mean_brightness"));
+    ck_assert_ptr_nonnull(find_chart(c, n, "metric-mean_sharpness"));
+    ck_assert_ptr_null(find_chart(c, n, "metric-weight_nonfinite"));
+    ck_assert_ptr_null(find_chart(c, n, "metric-mean_entropy"));
+    ck_assert_ptr_null(find_chart(c, n, "metric-mean_saturation"));
+    ck_assert_uint_eq(n, 2);
+    sr_named_charts_free(c, n);
+
+    sr_unvarying_metric *u = NULL;
+    size_t nu = sr_unvarying_metrics(&s, &u);
+    ck_assert_uint_eq(nu, 3);
+    /* in chart order: image metrics before weight metrics */
+    ck_assert_str_eq(u[0].name, "mean_saturation");
+    ck_assert_str_eq(u[1].name, "mean_entropy");
+    ck_assert_str_eq(u[2].name, "weight_nonfinite");
+    ck_assert(u[0].value == 0.5 && u[1].value == 6.5 && u[2].value == 0);
+    ck_assert_uint_eq(u[2].count, 6); /* two checkpoints of known epoch per trial */
+    char *text = sr_unvarying_metrics_text(u, nu);
+    ck_assert_str_eq(text, "Not charted, the same in every checkpoint: mean_saturation 0.5, mean_entropy 6.5, "
+                           "weight_nonfinite 0.");
+    free(text);
+    sr_unvarying_metrics_free(u, nu);
+    sr_sweep_free(&s);
+
+    /* nothing of the kind: no list, no sentence */
+    hand_sweep(&s, 2);
+    nu = sr_unvarying_metrics(&s, &u);
+    ck_assert_uint_eq(nu, 0);
+    ck_assert_ptr_null(u);
+    ck_assert_ptr_null(sr_unvarying_metrics_text(u, nu));
+    sr_sweep_free(&s);
+}
+END_TEST
+
 START_TEST(test_hand_made_no_scores)
 {
     sr_sweep s;
@@ -664,7 +734,7 @@ START_TEST(test_hand_made_no_scores)
     /* the real analysis of it: whatever it says, the builders cope */
     sr_analysis a;
     char err[512];
-    sr_analysis_opts ao = {NULL, 0, 0};
+    sr_analysis_opts ao = {0};
     if (sr_analyze(&s, &ao, &a, err, sizeof err) == 0) {
         n = sr_build_sweep_charts(&s, &a, &c);
         ck_assert_ptr_null(find_chart(c, n, "score"));
@@ -829,6 +899,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, test_render_every_chart);
     suite_add_tcase(s, tc);
     TCase *hand = tcase_create("hand-made");
+    tcase_add_test(hand, test_unvarying_metrics);
     tcase_add_test(hand, test_hand_made_no_scores);
     tcase_add_test(hand, test_long_names);
     suite_add_tcase(s, hand);
