@@ -122,6 +122,28 @@ int sr_score_check(const char *expression, const sr_sweep *s, const sr_metrics *
     return 0;
 }
 
+/* "pixar_score" asked for by name is the default score, formula included:
+ * the same checkpoints get the same scores either way. */
+static int is_default_score(const char *expression)
+{
+    const char *p = expression + strspn(expression, " \t");
+    static const char name[] = "pixar_score";
+    if (strncmp(p, name, sizeof name - 1) != 0)
+        return 0;
+    p += sizeof name - 1;
+    return p[strspn(p, " \t")] == '\0';
+}
+
+/* 1 when the checkpoint has every metric the expression reads. */
+static int has_score_metrics(const sr_score_expr *e, const sr_checkpoint *c)
+{
+    double v;
+    for (size_t i = 0; i < sr_score_n_metrics(e); i++)
+        if (!sr_metrics_get(&c->metrics, sr_score_metric(e, i), &v))
+            return 0;
+    return 1;
+}
+
 static double score_of(const scorer *sc, const sr_checkpoint *c)
 {
     if (c->status != SR_CKPT_OK)
@@ -1007,9 +1029,9 @@ int sr_analyze(const sr_sweep *s, const sr_analysis_opts *o, sr_analysis *out, c
         o = &defaults;
     scorer sc = {0};
     char cerr[1024];
-    if (o->expression) {
+    if (o->expression && !is_default_score(o->expression)) {
         size_t n_names;
-        char **names = metric_names(s, NULL, &n_names);
+        char **names = metric_names(s, o->known, &n_names);
         sc.expr = sr_score_compile(o->expression, (const char *const *)names, n_names, cerr, sizeof cerr);
         free(names);
         if (!sc.expr) {
@@ -1024,6 +1046,7 @@ int sr_analyze(const sr_sweep *s, const sr_analysis_opts *o, sr_analysis *out, c
         out->expression = xstrdup("pixar_score");
     }
     out->maximize = o->maximize != 0;
+    out->prefer_earlier = isfinite(o->prefer_earlier) && o->prefer_earlier > 0 ? o->prefer_earlier : 0;
     int maximize = out->maximize;
     out->score_min = NAN;
     out->score_max = NAN;
@@ -1048,8 +1071,11 @@ int sr_analyze(const sr_sweep *s, const sr_analysis_opts *o, sr_analysis *out, c
             const sr_checkpoint *c = &t->ckpts[j];
             double v = score_of(&sc, c);
             ta->ckpts[j].score = v;
-            if (!isfinite(v))
+            if (!isfinite(v)) {
+                if (!sc.fallback && c->status == SR_CKPT_OK && has_score_metrics(sc.expr, c))
+                    out->n_score_nonfinite++;
                 continue;
+            }
             if (!(out->score_min <= v))
                 out->score_min = v;
             if (!(out->score_max >= v))
@@ -1097,9 +1123,11 @@ int sr_analyze(const sr_sweep *s, const sr_analysis_opts *o, sr_analysis *out, c
         if (isfinite(pct) && pct > 0) {
             double best = eligible[0].score;
             double tol = best != 0 ? fabs(best) * pct / 100 : range * pct / 100;
+            /* the earliest epoch within the tolerance; at that epoch the
+             * best score (eligible is best first, so the first one met) */
             for (size_t k = 1; k < n_el; k++) {
                 double worse = maximize ? best - eligible[k].score : eligible[k].score - best;
-                if (worse <= tol && cmp_position(&eligible[k], &eligible[chosen]) < 0)
+                if (worse <= tol && epoch_key(eligible[k].epoch) < epoch_key(eligible[chosen].epoch))
                     chosen = k;
             }
         }

@@ -18,6 +18,9 @@ typedef struct {
     const char *expression;
     int maximize;            /* 0: lower is better (the default) */
     double prefer_earlier;   /* percent: the earliest checkpoint within this much of the best wins */
+    /* metric names the expression may use besides those the sweep has (the
+     * ones measurement gives, whether or not it has run yet); NULL: none */
+    const sr_metrics *known;
 } sr_analysis_opts;
 
 typedef struct {
@@ -59,6 +62,9 @@ typedef struct {
 typedef struct {
     char *expression;        /* as used (the default spelled out) */
     int maximize;
+    double prefer_earlier;   /* the tolerance in percent as asked, 0 when none */
+    size_t n_score_nonfinite; /* valid checkpoints with every metric the score reads whose score is
+                               * not finite (log of a negative, a division by 0) */
     sr_trial_analysis *trials;   /* one per sweep trial */
     size_t n_trials;
     int has_best;

@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "device.h"
 #include "job.h"
+#include "metrics_read.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -136,6 +137,7 @@ static int render_or_run(int argc, char **argv, int run)
     double watch = 0;
     int verbosity = SR_NORMAL;
     int archive_flag = 0;
+    int direction = 0; /* 'm' or 'M' once given */
     int c;
     static const char shortopts[] = "o:qvh";
     int li = 0;
@@ -162,10 +164,11 @@ static int render_or_run(int argc, char **argv, int run)
             ro->analysis.expression = optarg;
             break;
         case 'm':
-            ro->analysis.maximize = 0;
-            break;
         case 'M':
-            ro->analysis.maximize = 1;
+            if (direction && direction != c)
+                return cli_usage_error(cmd, "--minimize and --maximize contradict each other");
+            direction = c;
+            ro->analysis.maximize = c == 'M';
             break;
         case 'p':
             errno = 0;
@@ -247,12 +250,20 @@ static int render_or_run(int argc, char **argv, int run)
     if (archive_flag)
         ro->archive = 1; /* on top of any profile */
 
+    /* a score may name what measuring gives before it has given it */
+    sr_metrics known;
+    memset(&known, 0, sizeof known);
+    sr_eval_metric_names(&known);
+    sr_seed_metric_names(&known);
+    ro->analysis.known = &known;
+
     sr_progress pr;
     sr_progress_init(&pr, stdout, -1, verbosity);
     if (watch > 0) {
         catch_stop_signals();
         rc = sr_job_watch(sweep, &jo, watch, &pr, &stop_requested);
         sr_profile_free(&prof);
+        sr_metrics_free(&known);
         return rc;
     }
     sr_job_result res;
@@ -276,6 +287,7 @@ static int render_or_run(int argc, char **argv, int run)
         printf("%s\n", last);
     }
     sr_profile_free(&prof);
+    sr_metrics_free(&known);
     return rc;
 }
 

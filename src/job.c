@@ -193,6 +193,11 @@ void sr_job_last_line(const sr_job_result *r, char *buf, size_t len)
         if (rr->best_epoch >= 0)
             sr_buf_printf(&b, " epoch %ld", rr->best_epoch);
         sr_buf_printf(&b, " %s", rr->best_path);
+    } else if (rr->score_nonfinite) {
+        /* the metrics are there: the expression itself gives no number */
+        sr_buf_printf(&b, "; recommended: nothing (the score is not a finite number for any of the %zu checkpoint%s "
+                      "that have its metrics)",
+                      rr->score_nonfinite, rr->score_nonfinite == 1 ? "" : "s");
     } else {
         sr_buf_puts(&b, "; recommended: nothing yet (no checkpoint has a score)");
     }

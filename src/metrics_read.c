@@ -171,3 +171,10 @@ void sr_metrics_index_free(sr_metrics_index *idx)
     free(idx->items);
     memset(idx, 0, sizeof *idx);
 }
+
+void sr_seed_metric_names(sr_metrics *names)
+{
+    static const char *const seed[] = {"lpips_diversity", "clip_consistency", "combined_score"};
+    for (size_t i = 0; i < sizeof seed / sizeof seed[0]; i++)
+        sr_metrics_set(names, seed[i], 0);
+}

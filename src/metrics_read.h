@@ -18,6 +18,11 @@
  * to m, replacing values of the same name. */
 void sr_metrics_from_record(const cJSON *record, sr_metrics *m);
 
+/* Adds the metric names the seed's evaluators write besides the image
+ * metrics (lpips_diversity, clip_consistency, combined_score) to names,
+ * with the value 0: names a score may use before any file has them. */
+void sr_seed_metric_names(sr_metrics *names);
+
 /* Reads a metrics.json.  0, or -1 with a reason (without the path). */
 int sr_read_metrics_file(const char *path, sr_metrics *m, char *err, size_t errlen);
 

@@ -25,11 +25,12 @@
 #include <time.h>
 #include <unistd.h>
 
+/* RFC 3339 in UTC, as the lock and the job's messages write times. */
 static void iso_time(time_t t, char *buf, size_t len)
 {
     struct tm tm;
-    localtime_r(&t, &tm);
-    strftime(buf, len, "%Y-%m-%dT%H:%M:%S%z", &tm);
+    gmtime_r(&t, &tm);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 void sr_render_defaults(sr_render_opts *o)
@@ -302,6 +303,7 @@ static int up_to_date(const cJSON *prev, const char *out, const char *fp, const 
 static void fill_best(sr_render_result *res, const sr_sweep *s, const sr_analysis *a)
 {
     res->best_epoch = -1;
+    res->score_nonfinite = a->n_score_nonfinite;
     if (!a->has_best)
         return;
     const sr_trial *t = &s->trials[a->best.trial];

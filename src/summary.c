@@ -35,7 +35,10 @@ static cJSON *importance_json(const sr_param_analysis *p)
     cJSON_AddItemToObject(o, "ped_anova", number_or_null(p->importance));
     cJSON_AddBoolToObject(o, "log_scale", p->log_scale);
     cJSON_AddBoolToObject(o, "categorical", p->categorical);
-    if (p->n_values) {
+    cJSON_AddBoolToObject(o, "constant", p->constant);
+    if (!p->n_values) {
+        cJSON_AddNullToObject(o, "values"); /* not analysed per value */
+    } else {
         cJSON *vals = cJSON_AddArrayToObject(o, "values");
         for (size_t i = 0; i < p->n_values; i++) {
             cJSON *v = cJSON_CreateObject();
@@ -78,13 +81,19 @@ cJSON *sr_summary_json(const sr_sweep *s, const sr_analysis *a, const char *gene
             cJSON_AddStringToObject(tj, "best_checkpoint", t->ckpts[ta->best].file);
         else
             cJSON_AddNullToObject(tj, "best_checkpoint");
-        cJSON_AddBoolToObject(tj, "overfit", ta->overfit);
+        /* judged on a scored final checkpoint only: unknown without one */
+        if (isfinite(ta->final_score) && isfinite(ta->best_score))
+            cJSON_AddBoolToObject(tj, "overfit", ta->overfit);
+        else
+            cJSON_AddNullToObject(tj, "overfit");
         i++;
     }
 
     cJSON *score = cJSON_AddObjectToObject(root, "score");
     cJSON_AddStringToObject(score, "expression", a->expression ? a->expression : "pixar_score");
     cJSON_AddStringToObject(score, "direction", a->maximize ? "maximize" : "minimize");
+    cJSON_AddItemToObject(score, "prefer_earlier",
+                          a->prefer_earlier > 0 ? cJSON_CreateNumber(a->prefer_earlier) : cJSON_CreateNull());
 
     if (a->has_best) {
         cJSON *best = ckpt_ref_json(s, a->best, a->best_score);

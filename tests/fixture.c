@@ -169,7 +169,7 @@ void fx_scan_analyze(const char *dir, sr_sweep *sweep, sr_analysis *analysis)
 {
     char err[512];
     ck_assert_msg(sr_scan(dir, sweep, err, sizeof err) == 0, "scan: %s", err);
-    sr_analysis_opts ao = {NULL, 0, 0};
+    sr_analysis_opts ao = {0};
     ck_assert_msg(sr_analyze(sweep, &ao, analysis, err, sizeof err) == 0, "analyze: %s", err);
 }
 

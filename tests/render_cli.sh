@@ -52,8 +52,9 @@ import json, math, os, sys
 import xml.etree.ElementTree as ET
 r = sys.argv[1]
 d = json.load(open(os.path.join(r, "summary.json")))
-assert d["score"] == {"expression": "pixar_score", "direction": "minimize"}, d["score"]
-assert d["generated_at"]
+assert d["score"] == {"expression": "pixar_score", "direction": "minimize", "prefer_earlier": None}, d["score"]
+import re
+assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", d["generated_at"]), d["generated_at"]
 best = d["best"]
 scored = [(c["score"], t["name"], c) for t in d["trials"] for c in t["checkpoints"]
           if c.get("score") is not None and c["metrics"].get("weight_nonfinite", 0) == 0]
@@ -68,7 +69,10 @@ ru = [x["score"] for x in d["runners_up"]]
 assert ru == sorted(ru) and len(ru) == min(5, len(scored) - 1), ru
 assert all(x >= best["score"] for x in ru)
 for t in d["trials"]:
-    assert "overfit" in t and isinstance(t["overfit"], bool)
+    # judged on a scored final checkpoint only, unknown (null) without one
+    finals = [c for c in t["checkpoints"] if c["final"]]
+    judged = bool(finals) and finals[-1].get("score") is not None and t["best_checkpoint"] is not None
+    assert "overfit" in t and (isinstance(t["overfit"], bool) if judged else t["overfit"] is None), t
     scores = [(c["score"], c["file"]) for c in t["checkpoints"] if c.get("score") is not None]
     if scores:
         assert t["best_checkpoint"] == min(scores)[1], (t["name"], t["best_checkpoint"])
@@ -156,8 +160,21 @@ expect_grep 'mean_sharpness / (1 + weight_drift)' "$TMP/max/summary.json" "the e
 expect_status 2 "render --score with an unknown metric" -- "$SR_BIN" render --score 'mean_sharpnes + 1' "$S"
 expect_grep "available metrics: .*mean_sharpness" "$TMP/err" "the error lists the available metrics"
 expect_status 2 "render --score malformed" -- "$SR_BIN" render --score '(mean_brightness' "$S"
+expect_status 2 "render --minimize --maximize" -- "$SR_BIN" render --minimize --maximize "$S"
+expect_grep "contradict" "$TMP/err" "the contradiction is named"
+# a metric measuring gives is a valid name before it has given it
+mkdir -p "$TMP/bare"
+cp -r "$S/trial_0001" "$TMP/bare/"
+find "$TMP/bare" -name metrics.json -delete
+find "$TMP/bare" -name '*.png' -delete
+rm -rf "$TMP/bare/.sweepreport"
+expect_status 0 "render --score with a metric not measured yet" -- "$SR_BIN" render -o "$TMP/bare-out" --score 'mean_sharpness * 2' "$TMP/bare"
+expect_grep "recommended: nothing yet" "$TMP/out" "nothing scored yet, said so"
+expect_status 0 "render --score that is never finite" -- "$SR_BIN" render -o "$TMP/nan-out" --score 'log(mean_brightness - 1)' "$S"
+expect_grep "recommended: nothing (the score is not a finite number for any of the [0-9]* checkpoints* that have its metrics)" "$TMP/out" "a score that gives no number is named as the cause"
 expect_status 2 "render --prefer-earlier -3" -- "$SR_BIN" render --prefer-earlier -3 "$S"
 expect_status 0 "render --prefer-earlier 50" -- "$SR_BIN" render -o "$TMP/early" --prefer-earlier 50 "$S"
+expect_grep '"prefer_earlier":[[:space:]]*50' "$TMP/early/summary.json" "summary.json records the tolerance that chose the checkpoint"
 expect_status 1 "render of a missing sweep" -- "$SR_BIN" render "$TMP/missing"
 expect_status 2 "run --device with a malformed device" -- "$SR_BIN" run --device cuda:x "$S"
 expect_grep "unknown device 'cuda:x'" "$TMP/err" "the malformed device is named"

@@ -343,6 +343,52 @@ START_TEST(test_default_score)
     ck_assert(!a.trials[0].overfit);
     ck_assert_msg(strstr(a.reason, "final checkpoint has no score") != NULL, "%s", a.reason);
     sr_analysis_free(&a);
+    /* asked for by name, with spaces: the same scores, formula included */
+    sr_analysis_opts o = {.expression = " pixar_score "};
+    analyze_ok(s, &o, &a);
+    ck_assert_str_eq(a.expression, "pixar_score");
+    ck_assert_double_eq_tol(a.trials[0].ckpts[j1].score, 0.20, 1e-12);
+    ck_assert(ref_is(a.best, 0, j1));
+    sr_analysis_free(&a);
+    free_sweep(s);
+}
+END_TEST
+
+/* A score may name metrics the sweep does not have yet when they are
+ * known (what measuring will give); a checkpoint with the metrics but no
+ * finite score is counted. */
+START_TEST(test_score_names_known)
+{
+    sr_sweep *s = new_sweep(1);
+    size_t j0 = add_ckpt(s, 0, 1, 0);
+    set_metric(s, 0, j0, "mean_brightness", 0.4);
+    size_t j1 = add_ckpt(s, 0, 2, 1);
+    set_metric(s, 0, j1, "mean_brightness", 0.6);
+    sr_analysis a;
+    char err[512];
+    sr_analysis_opts o = {.expression = "mean_sharpness"};
+    ck_assert_int_eq(sr_analyze(s, &o, &a, err, sizeof err), -1); /* unknown here and not known */
+    ck_assert_msg(strstr(err, "unknown metric 'mean_sharpness'") != NULL, "%s", err);
+    sr_metrics known;
+    memset(&known, 0, sizeof known);
+    sr_metrics_set(&known, "mean_sharpness", 0);
+    o.known = &known;
+    analyze_ok(s, &o, &a);
+    ck_assert(!a.has_best);
+    ck_assert_uint_eq(a.n_score_nonfinite, 0); /* nothing has the metric: no score yet */
+    sr_analysis_free(&a);
+    /* the metrics are there, the expression gives no number for either */
+    o.expression = "log(mean_brightness - 1)";
+    analyze_ok(s, &o, &a);
+    ck_assert(!a.has_best);
+    ck_assert_uint_eq(a.n_score_nonfinite, 2);
+    sr_analysis_free(&a);
+    o.expression = "log(mean_brightness - 0.5)"; /* one of them */
+    analyze_ok(s, &o, &a);
+    ck_assert(a.has_best);
+    ck_assert_uint_eq(a.n_score_nonfinite, 1);
+    sr_analysis_free(&a);
+    sr_metrics_free(&known);
     free_sweep(s);
 }
 END_TEST
@@ -547,6 +593,25 @@ START_TEST(test_prefer_earlier)
     o.prefer_earlier = 500;
     analyze_ok(s, &o, &a);
     ck_assert(ref_is(a.best, 1, 0));
+    sr_analysis_free(&a);
+    free_sweep(s);
+
+    /* several checkpoints at the earliest epoch within the tolerance: the
+     * best of them, not the first trial's (here the best overall) */
+    s = new_sweep(3);
+    add_scored(s, 0, 2, 0, 0.2161);
+    add_scored(s, 1, 2, 0, 0.2109);
+    add_scored(s, 2, 2, 0, 0.1444);
+    add_scored(s, 2, 4, 1, 0.1471);
+    o.prefer_earlier = 50;
+    analyze_ok(s, &o, &a);
+    ck_assert_msg(ref_is(a.best, 2, 0), "recommended trial %zu checkpoint %zu", a.best.trial, a.best.ckpt);
+    ck_assert_ptr_null(strstr(a.reason, "earliest"));
+    sr_analysis_free(&a);
+    /* and when the earliest epoch is not the best one's: the best there */
+    s->trials[2].ckpts[0].epoch = 3;
+    analyze_ok(s, &o, &a);
+    ck_assert_msg(ref_is(a.best, 1, 0), "recommended trial %zu checkpoint %zu", a.best.trial, a.best.ckpt);
     sr_analysis_free(&a);
     free_sweep(s);
 
@@ -949,6 +1014,7 @@ START_TEST(test_summary_json)
         ck_assert(cJSON_IsNumber(get(p, "spearman")) || cJSON_IsNull(get(p, "spearman")));
         ck_assert(cJSON_IsNumber(get(p, "ped_anova")) || cJSON_IsNull(get(p, "ped_anova")));
         ck_assert(cJSON_IsBool(get(p, "log_scale")));
+        ck_assert(cJSON_IsBool(get(p, "constant")));
         if (strcmp(name, "opt") == 0) {
             seen_opt = 1;
             ck_assert(cJSON_IsNull(get(p, "spearman")));
@@ -965,7 +1031,8 @@ START_TEST(test_summary_json)
         } else if (strcmp(name, "lr") == 0) {
             ck_assert(cJSON_IsTrue(get(p, "log_scale")));
             ck_assert(cJSON_IsNumber(get(p, "ped_anova")));
-            ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(p, "values"));
+            ck_assert(cJSON_IsNull(get(p, "values"))); /* present, null: not analysed per value */
+            ck_assert(cJSON_IsFalse(get(p, "constant")));
         }
     }
     ck_assert(seen_opt && seen_note);
@@ -1005,6 +1072,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, test_single_checkpoint);
     tcase_add_test(tc, test_nothing_scored);
     tcase_add_test(tc, test_prefer_earlier);
+    tcase_add_test(tc, test_score_names_known);
     tcase_add_test(tc, test_overfit);
     tcase_add_test(tc, test_runners_up);
     tcase_add_test(tc, test_reason_optuna);
