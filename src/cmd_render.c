@@ -45,8 +45,9 @@ static void render_help(const char *cmd)
            "  --templates DIR        use these page templates instead of the installed ones\n"
            "  --study PATH           the Optuna storage (default SWEEP/optuna_study.db)\n"
            "  --study-name NAME      the study, when the storage holds several\n"
-           "  --settle SECONDS       checkpoints modified less than SECONDS ago are pending:\n"
-           "                         left for the next run (default 30)\n"
+           "  --settle SECONDS       checkpoints modified less than SECONDS ago, or with\n"
+           "                         samples that recent, are pending: left for the next\n"
+           "                         run (default 30)\n"
            "  --wait SECONDS         wait up to SECONDS for another run of this sweep to\n"
            "                         finish (default 0: exit 3 at once)\n");
     if (run)

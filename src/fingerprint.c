@@ -129,6 +129,37 @@ static void fp_study(sr_fp *f, const sr_study *st)
     }
 }
 
+static int has_pending(const sr_sweep *s)
+{
+    for (size_t i = 0; i < s->n_trials; i++)
+        for (size_t j = 0; j < s->trials[i].n_ckpts; j++)
+            if (s->trials[i].ckpts[j].status == SR_CKPT_PENDING)
+                return 1;
+    return 0;
+}
+
+/* A copy of the summary document without the details of pending
+ * checkpoints that change while they are written. */
+static cJSON *without_pending_details(const cJSON *summary)
+{
+    cJSON *copy = cJSON_Duplicate(summary, 1);
+    cJSON *t, *c, *p;
+    cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(copy, "trials"))
+    {
+        cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(t, "checkpoints"))
+        {
+            const cJSON *st = cJSON_GetObjectItemCaseSensitive(c, "status");
+            if (cJSON_IsString(st) && strcmp(st->valuestring, "pending") == 0) {
+                cJSON_DeleteItemFromObjectCaseSensitive(c, "size");
+                cJSON_DeleteItemFromObjectCaseSensitive(c, "pending");
+            }
+        }
+    }
+    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(copy, "pending"))
+        cJSON_DeleteItemFromObjectCaseSensitive(p, "reason");
+    return copy;
+}
+
 void sr_report_fingerprint(const sr_sweep *s, const cJSON *summary, const char *templates_dir, const char *settings,
                            char *buf, size_t len)
 {
@@ -136,9 +167,14 @@ void sr_report_fingerprint(const sr_sweep *s, const cJSON *summary, const char *
     sr_fp_init(&f);
     sr_fp_str(&f, PACKAGE_NAME " " PACKAGE_VERSION);
     sr_fp_str(&f, settings);
-    char *text = cJSON_PrintUnformatted(summary);
+    /* a pending checkpoint is neither measured nor scored: its size and the
+     * wording of why it is pending (bytes written so far) change while it is
+     * written, and that alone is no reason to render again */
+    cJSON *stable = has_pending(s) ? without_pending_details(summary) : NULL;
+    char *text = cJSON_PrintUnformatted(stable ? stable : summary);
     sr_fp_str(&f, text);
     cJSON_free(text);
+    cJSON_Delete(stable);
     for (size_t i = 0; i < s->n_trials; i++) {
         const sr_trial *t = &s->trials[i];
         for (size_t k = 0; k < t->n_baseline_samples; k++) {
@@ -148,6 +184,8 @@ void sr_report_fingerprint(const sr_sweep *s, const cJSON *summary, const char *
         }
         for (size_t j = 0; j < t->n_ckpts; j++) {
             const sr_checkpoint *c = &t->ckpts[j];
+            if (c->status == SR_CKPT_PENDING)
+                continue; /* its samples may still be being written too */
             for (size_t k = 0; k < c->n_samples; k++) {
                 char *p = sr_path_join(t->path, c->samples[k]);
                 fp_file_stat(&f, p);

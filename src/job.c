@@ -259,7 +259,7 @@ int sr_job_watch(const char *sweep, const sr_job_opts *o, double interval, sr_pr
             char *lp = sr_lock_path(sweep);
             long pid = sr_lock_read_holder(lp, &h) == 0 ? h.pid : 0;
             free(lp);
-            if (pid != last_holder)
+            if (pid != last_holder && !*stop) /* a stop ends the wait: no "again" */
                 sr_progress_say(pr, "%s %s; trying again in %g s", when, err, interval);
             last_holder = pid;
         } else if (rc == SR_JOB_FAILED) {
@@ -278,7 +278,12 @@ int sr_job_watch(const char *sweep, const sr_job_opts *o, double interval, sr_pr
             int changed = r.rendered && !r.render.unchanged;
             if (changed)
                 sr_job_print_problems(pr, &problems);
-            if (measured || changed) {
+            if (r.interrupted) {
+                /* stopped between measuring and rendering: the published
+                 * report is the last one, untouched */
+                sr_progress_say(pr, "%s measured %zu; stopped before rendering, the report was not updated", when,
+                                measured);
+            } else if (measured || changed) {
                 char last[8192];
                 sr_job_last_line(&r, last, sizeof last);
                 char pending[48] = "";

@@ -201,6 +201,31 @@ static void read_checkpoint_header(sr_checkpoint *c, int64_t now_ns, double sett
     sr_st_free(&st);
 }
 
+/* The settle rule for a checkpoint's samples: an evaluator may still be
+ * writing them (more may follow), so a checkpoint with a sample younger than
+ * settle is pending as a whole, measured once they have been left alone. */
+static void settle_samples(sr_checkpoint *c, const char *trial_path, int64_t now_ns, double settle)
+{
+    if (c->status != SR_CKPT_OK || !(settle > 0))
+        return;
+    for (size_t k = 0; k < c->n_samples; k++) {
+        char *p = sr_path_join(trial_path, c->samples[k]);
+        struct stat st;
+        int young = stat(p, &st) == 0 &&
+                    sr_settle_status(SR_CKPT_OK, (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
+                                     now_ns, settle) == SR_CKPT_PENDING;
+        free(p);
+        if (young) {
+            /* no age in the reason: it stays the same while nothing changes */
+            c->status = SR_CKPT_PENDING;
+            c->pending = xasprintf("its samples may still be being written: %s modified less than %g s ago",
+                                   sr_path_base(c->samples[k]), settle);
+            c->format = NULL;
+            return;
+        }
+    }
+}
+
 /* The epoch: from the name, else ss_epoch, else (final model) the number of
  * epochs trained, from the metadata or the trial's parameters. */
 static void resolve_epoch_and_step(sr_checkpoint *c, const cJSON *params)
@@ -552,6 +577,8 @@ static void scan_trial(sr_trial *t, const char *sweep_path, int64_t now_ns, doub
         merge_metrics(&c->metrics, sr_metrics_index_find(&rec.state, cn.stem));
     }
     attach_training_samples(t);
+    for (size_t i = 0; i < t->n_ckpts; i++)
+        settle_samples(&t->ckpts[i], t->path, now_ns, settle);
     for (size_t i = 0; i < t->n_ckpts; i++)
         if (t->ckpts[i].status == SR_CKPT_OK)
             merge_stored(&t->ckpts[i], sweep_path, t->path, problems);

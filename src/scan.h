@@ -23,7 +23,8 @@ typedef struct {
  * measured nor reported as a problem.  Once it has been left alone for the
  * settle time its header decides: complete is ok, shorter than the header
  * promises is incomplete (cut: a problem), anything else invalid.  With
- * settle <= 0 the header always decides. */
+ * settle <= 0 the header always decides.  A valid checkpoint with a sample
+ * image that young is pending too: its samples may still be being written. */
 #define SR_SETTLE_DEFAULT 30.0 /* seconds: run, eval and render */
 sr_ckpt_status sr_settle_status(sr_ckpt_status from_header, int64_t mtime_ns, int64_t now_ns, double settle);
 

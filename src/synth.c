@@ -379,6 +379,20 @@ static double overfit_amount(const trial_plan *t, double p)
     return pow(a, 1.3);
 }
 
+/* Sets a file's modification time to t seconds after the sweep's start. */
+static int set_mtime(const char *path, double t, char *err, size_t errlen)
+{
+    long long ns = llround(t * 1e9);
+    struct timespec times[2];
+    times[0].tv_sec = times[1].tv_sec = (time_t)(BASE_UNIX + ns / 1000000000);
+    times[0].tv_nsec = times[1].tv_nsec = (long)(ns % 1000000000);
+    if (utimensat(AT_FDCWD, path, times, 0) != 0) {
+        snprintf(err, errlen, "%s: cannot set the modification time: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 static sr_scene_style sample_style(const sr_synth_opts *o, const trial_plan *t, int epoch, int sample)
 {
     double p = (double)epoch / o->epochs;
@@ -528,18 +542,10 @@ static int write_checkpoint(const char *tdir, const sr_synth_opts *o, const tria
     spec.keep_fraction = c->partial ? 0.5 : 1.0;
     char *path = sr_path_join(tdir, c->file);
     int rc = sr_lora_write(path, &spec, err, errlen);
-    if (rc == 0 && !c->partial) {
-        /* A saved checkpoint was last modified when training saved it; the
-         * half-written one is being written now, so it keeps the current time. */
-        long long ns = llround(c->t_saved * 1e9);
-        struct timespec times[2];
-        times[0].tv_sec = times[1].tv_sec = (time_t)(BASE_UNIX + ns / 1000000000);
-        times[0].tv_nsec = times[1].tv_nsec = (long)(ns % 1000000000);
-        if (utimensat(AT_FDCWD, path, times, 0) != 0) {
-            snprintf(err, errlen, "%s: cannot set the modification time: %s", path, strerror(errno));
-            rc = -1;
-        }
-    }
+    /* A saved checkpoint was last modified when training saved it; the
+     * half-written one is being written now, so it keeps the current time. */
+    if (rc == 0 && !c->partial)
+        rc = set_mtime(path, c->t_saved, err, errlen);
     free(path);
     return rc;
 }
@@ -568,6 +574,9 @@ static int render_samples(const char *outdir, const sr_synth_opts *o, const tria
             snprintf(name, sizeof name, "sample_%02d.png", s);
             char *path = sr_path_join(outdir, name);
             rc = sr_png_write_rgb8(path, rgb, o->size, o->size, err, errlen);
+            /* the evaluator wrote it before it finished */
+            if (rc == 0)
+                rc = set_mtime(path, c->t_eval - c->eval_seconds * (count - s) / (count + 1), err, errlen);
             free(path);
         }
     }

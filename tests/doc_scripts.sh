@@ -67,6 +67,19 @@ SH
     if [ -n "$one" ] && [ "$one" = "$sum" ]; then pass "the tasks measured what one eval measures ($one)"; else
         fail "tasks $sum, one eval $one"; fi
 
+    # A task that starts while another run holds the lock (a cron run; flock
+    # -x stands for it) waits for it instead of failing the whole array.
+    if command -v flock > /dev/null 2>&1; then
+        mkdir -p "$S/.sweepreport"
+        flock -x "$S/.sweepreport/run.lock" sleep 3 &
+        fpid=$!
+        sleep 0.5
+        expect_status 0 "an array task waits while another run holds the lock" -- task 1
+        wait "$fpid"
+    else
+        skip "an array task waits for the lock" "no flock"
+    fi
+
     # An array that does not start at 0 would leave shards unmeasured.
     expect_status 2 "an array 1-3 is refused" -- env SLURM_JOB_ID=3001 SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_COUNT=3 \
         SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_MAX=3 SWEEPREPORT="$SR_BIN" bash "$SBATCH_SCRIPT" "$S"

@@ -213,7 +213,7 @@ if [ -f "$CORPUS/pngsuite/MANIFEST.tsv" ] && [ -f "$CORPUS/png-bad/MANIFEST.tsv"
         cp "$CORPUS/$f" "$P/trial_0001/realtime_evaluations/x-000002/sample_$(printf '%03d' $i).png"
         if [ "$expect" = ok ]; then want_ok=$((want_ok + 1)); else want_bad=$((want_bad + 1)); fi
     done < "$TMP/pnglist"
-    expect_status 0 "eval of $i corpus PNGs" -- "$SR_BIN" eval "$P"
+    expect_status 0 "eval of $i corpus PNGs" -- "$SR_BIN" eval --settle 0 "$P" # copied just now
     got_bad=$(grep -c 'realtime_evaluations/x-000002/sample_' "$TMP/err")
     if [ "$got_bad" -eq "$want_bad" ]; then pass "each of the $want_bad corrupt PNGs is named in problems"; else
         fail "$got_bad PNG problems, wanted $want_bad"; grep sample_ "$TMP/err" | head -3; fi

@@ -110,6 +110,35 @@ fi
 expect_grep 'id="pending-h"' "$R/index.html" "the index page has a pending line"
 expect_grep 'lora_trial_1-000003.safetensors' "$R/index.html" "naming the checkpoint"
 expect_grep 'href="#pending-h">([12] pending)' "$R/index.html" "the sweep's facts count it, with a link to the line"
+# a checkpoint still growing: only its size and bytes-so-far change between
+# runs, which is no reason to render again
+head -c 4000 "$ck" > "$S/trial_0002/lora_trial_2-000005.safetensors"
+expect_status 0 "run with a checkpoint being written" -- "$SR_BIN" run --settle 3600 "$S"
+expect_grep "^render: wrote summary.json" "$TMP/out" "a new pending checkpoint renders the report"
+head -c 9000 "$ck" > "$S/trial_0002/lora_trial_2-000005.safetensors"
+expect_status 0 "run while it grows" -- "$SR_BIN" run --settle 3600 "$S"
+expect_grep "^render: nothing changed since the report of " "$TMP/out" "its growth alone renders nothing"
+rm "$S/trial_0002/lora_trial_2-000005.safetensors"
+# samples still being written: their checkpoint waits for them
+mkdir -p "$TMP/young/trial_0001"
+cp -p "$ck" "$TMP/young/trial_0001/"
+stem=$(basename "$ck" .safetensors)
+mkdir -p "$TMP/young/trial_0001/realtime_evaluations/$stem"
+cp "$(ls "$S"/trial_0001/realtime_evaluations/*/sample_00.png | head -n 1)" \
+    "$TMP/young/trial_0001/realtime_evaluations/$stem/sample_00.png"   # written just now
+expect_status 0 "run with a sample written just now" -- "$SR_BIN" run --settle 3600 "$TMP/young"
+expect_grep "1 pending" "$TMP/out" "its checkpoint is pending"
+if [ -e "$TMP/young/trial_0001/realtime_evaluations/$stem/metrics.json" ]; then
+    fail "metrics.json written from samples that may be incomplete"
+else
+    pass "no metrics.json from samples that may be incomplete"
+fi
+expect_grep "its samples may still be being written: sample_00.png modified less than 3600 s ago" \
+    "$TMP/young/sweepreport/summary.json" "summary.json says why"
+expect_status 0 "run once the samples settled" -- "$SR_BIN" run --settle 0 "$TMP/young"
+if [ -e "$TMP/young/trial_0001/realtime_evaluations/$stem/metrics.json" ]; then pass "then measured"; else
+    fail "not measured once settled: $(cat "$TMP/out")"; fi
+
 expect_status 0 "run with --settle 0" -- "$SR_BIN" run --settle 0 "$S"
 if grep -q 'href="#pending-h"' "$R/index.html"; then fail "a pending count with nothing pending"; else
     pass "no pending count once nothing is pending"; fi

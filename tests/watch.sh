@@ -88,10 +88,35 @@ if command -v flock > /dev/null 2>&1; then
         pass "SIGTERM while waiting for the lock ends the wait"
     fi
     wait $W
+    if grep -q "trying again" "$TMP/watch3.out"; then fail "a stopped wait says it tries again: $(cat "$TMP/watch3.out")"; else
+        pass "a stopped wait does not say it tries again"; fi
     kill $F 2>/dev/null
     wait $F 2>/dev/null
 else
     skip "SIGTERM while waiting for the lock ends the wait" "no flock(1)"
 fi
 expect_status 2 "--watch 0 is a usage error" -- "$SR_BIN" run --watch 0 "$S"
+
+# SIGTERM while it measures (a sampler that sleeps holds it there): the
+# cycle line says the report was not updated, and names no report
+H="$TMP/hold"
+mkdir -p "$H/trial_0001"
+ck=$(ls "$S"/trial_0001/*.safetensors | head -n 1)
+cp -p "$ck" "$H/trial_0001/lora-000002.safetensors"
+"$SR_BIN" run --watch 1 --settle 0 --sampler "sh -c 'sleep 3' hold {checkpoint} {outdir} {n}" -o "$TMP/hold-out" "$H" \
+    > "$TMP/watch4.out" 2>&1 &
+W=$!
+if wait_for "^pid $W\$" "$H/.sweepreport/run.lock"; then
+    sleep 0.5
+    kill -TERM $W
+    wait $W
+    st=$?
+    if [ $st -eq 0 ]; then pass "SIGTERM while measuring: exit status 0"; else fail "SIGTERM while measuring: exit status $st"; fi
+    expect_grep "stopped before rendering, the report was not updated" "$TMP/watch4.out" "the cycle says the report was not updated"
+    if grep -q "report unchanged\|recommended: nothing" "$TMP/watch4.out"; then fail "a false report line: $(cat "$TMP/watch4.out")"; else
+        pass "no report line for a report that was not written"; fi
+else
+    fail "the watch never took the lock: $(cat "$TMP/watch4.out")"
+    kill $W 2>/dev/null
+fi
 finish
