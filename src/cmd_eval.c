@@ -192,7 +192,12 @@ int cmd_eval(int argc, char **argv)
                  ? sr_lock_acquire_shared(&lock, argv[optind], "eval --shard", wait, &holder, err, sizeof err)
                  : sr_lock_acquire(&lock, argv[optind], "eval", wait, &holder, err, sizeof err);
     if (lr != SR_LOCK_HELD) {
-        cli_error("eval", lr == SR_LOCK_BUSY ? "%s; --wait SECONDS waits for it" : "%s", err);
+        if (lr != SR_LOCK_BUSY)
+            cli_error("eval", "%s", err);
+        else if (wait > 0)
+            cli_error("eval", "%s; still held after waiting %g s", err, wait);
+        else
+            cli_error("eval", "%s; --wait SECONDS waits for it", err);
         return lr == SR_LOCK_BUSY ? SR_EXIT_LOCKED : SR_EXIT_FATAL;
     }
     int erc = sr_eval(argv[optind], &o, &st, &problems, err, sizeof err);

@@ -275,7 +275,10 @@ static int render_or_run(int argc, char **argv, int run)
     sr_job_print_problems(&pr, &problems);
     sr_problems_free(&problems);
     if (rc == SR_JOB_LOCKED) {
-        cli_error(cmd, "%s; --wait SECONDS waits for it", err);
+        if (jo.wait > 0)
+            cli_error(cmd, "%s; still held after waiting %g s", err, jo.wait);
+        else
+            cli_error(cmd, "%s; --wait SECONDS waits for it", err);
     } else if (rc == SR_JOB_USAGE) {
         cli_usage_error(cmd, "%s", err);
     } else if (rc != SR_JOB_OK) {

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 void sr_job_use_profile(sr_job_opts *o, const sr_profile *p)
@@ -104,6 +105,11 @@ int sr_job_once(const char *sweep, const sr_job_opts *o, sr_progress *pr, volati
                 sr_job_result *r, sr_problems *problems, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
+    struct stat st;
+    if (stat(sweep, &st) == 0 && !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a folder, so not a sweep", sweep);
+        return SR_JOB_FAILED;
+    }
     if (o->render) {
         /* before anything is measured: a report may not go where it would
          * replace what is not a report */

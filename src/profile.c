@@ -143,7 +143,9 @@ static int load_file(const char *path, const char *name, sr_profile *p, char *er
         free(text);
         return -1;
     }
-    int rc = sr_profile_parse(text, path, p, err, errlen);
+    /* a byte order mark some editors put first is no part of the first key */
+    const char *body = len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0 ? text + 3 : text;
+    int rc = sr_profile_parse(body, path, p, err, errlen);
     free(text);
     if (rc == 0) {
         p->name = xstrdup(name);

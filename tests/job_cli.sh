@@ -145,6 +145,11 @@ if grep -q 'href="#pending-h"' "$R/index.html"; then fail "a pending count with 
 expect_grep "weights measured for 1," "$TMP/out" "settled, it is measured"
 
 # ---- profiles ----------------------------------------------------------------
+printf '\357\273\277html = yes\npdf = no\n' > "$TMP/bom.profile"
+expect_status 0 "a profile that starts with a byte order mark" -- "$SR_BIN" render -o "$TMP/bom-out" --profile "$TMP/bom.profile" "$S"
+echo "not a sweep" > "$TMP/a-file"
+expect_status 1 "run on a file" -- "$SR_BIN" run "$TMP/a-file"
+expect_grep "a-file: not a folder, so not a sweep" "$TMP/err" "the file is named as not a folder"
 printf 'html = yes\npdf = no\ncolour = blue\n' > "$TMP/bad.profile"
 expect_status 2 "a profile with an unknown key" -- "$SR_BIN" render --profile "$TMP/bad.profile" "$S"
 expect_grep "$TMP/bad.profile:3: unknown key 'colour'" "$TMP/err" "the error names the file and the line"
@@ -238,6 +243,10 @@ if [ "$(wc -l < "$TMP/err")" -eq 1 ]; then pass "in one line"; else fail "lock m
 expect_status 3 "render while locked" -- "$SR_BIN" render "$TMP/hold"
 expect_status 3 "eval while locked" -- "$SR_BIN" eval "$TMP/hold"
 expect_grep "locked by pid $holder" "$TMP/err" "eval names the holder too"
+expect_status 3 "run --wait 1 while it is held longer" -- "$SR_BIN" run --wait 1 "$TMP/hold"
+expect_grep "still held after waiting 1 s" "$TMP/err" "after waiting, the message says so"
+if grep -q "\-\-wait SECONDS waits" "$TMP/err"; then fail "it suggests --wait to one who waited"; else
+    pass "and does not suggest waiting"; fi
 expect_status 0 "run --wait 120 waits for the holder" -- "$SR_BIN" run -q --wait 120 "$TMP/hold"
 wait $holder
 st=$?
