@@ -53,7 +53,7 @@ static int needs_images(const sr_checkpoint *c, int force)
 {
     if (c->status != SR_CKPT_OK || c->n_samples == 0)
         return 0;
-    if (force)
+    if (force || c->own_metrics_stale)
         return 1;
     if (c->has_stored_images)
         return 0;
@@ -177,6 +177,7 @@ static int run_sampler(const char *sweep_path, const sr_trial *t, sr_checkpoint 
         free_names(fresh, m);
         char *mf = sr_path_join(target, "metrics.json");
         c->has_metrics_file = access(mf, F_OK) == 0;
+        c->own_metrics_stale = 0;
         free(mf);
     }
 out:
@@ -686,11 +687,14 @@ static void eval_trial(const eval_ctx *x, sr_trial *t, const sr_device *dev, sr_
             if (mr == 0) {
                 have_images = 1;
                 stats->images_measured++;
-                /* metrics.json beside an evaluator's samples that have none */
-                if (c->samples_dir && !c->samples_from_training && !c->has_metrics_file) {
+                /* metrics.json beside an evaluator's samples that have none,
+                 * or that have ours from other samples */
+                if (c->samples_dir && !c->samples_from_training && (!c->has_metrics_file || c->own_metrics_stale)) {
                     char err[512];
                     char *dir = sr_path_join(t->path, c->samples_dir);
-                    int rc = sr_write_metrics_json(dir, c->file, &lists, &images, err, sizeof err);
+                    int rc = sr_write_metrics_json(dir, c->file, &lists, &images,
+                                                   sr_samples_signature(t->path, c->samples, c->n_samples),
+                                                   c->own_metrics_stale, err, sizeof err);
                     if (rc == 0)
                         stats->metrics_written++;
                     else if (rc < 0)

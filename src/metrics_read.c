@@ -6,6 +6,7 @@
 #include "json.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,8 +45,11 @@ void sr_metrics_from_record(const cJSON *record, sr_metrics *m)
         add_numbers(record, m);
 }
 
-int sr_read_metrics_file(const char *path, sr_metrics *m, char *err, size_t errlen)
+int sr_read_metrics_file_origin(const char *path, sr_metrics *m, sr_metrics_origin *origin, char *err,
+                                size_t errlen)
 {
+    if (origin)
+        memset(origin, 0, sizeof *origin);
     cJSON *root = sr_json_load(path, err, errlen);
     if (!root)
         return -1;
@@ -55,8 +59,24 @@ int sr_read_metrics_file(const char *path, sr_metrics *m, char *err, size_t errl
         return -1;
     }
     sr_metrics_from_record(root, m);
+    if (origin) {
+        const cJSON *by = cJSON_GetObjectItemCaseSensitive(root, "written_by");
+        const cJSON *sig = cJSON_GetObjectItemCaseSensitive(root, "samples_signature");
+        origin->ours = cJSON_IsString(by) && sr_str_has_prefix(by->valuestring, PACKAGE_NAME " ");
+        char *end = NULL;
+        if (cJSON_IsString(sig) && strlen(sig->valuestring) == 16) {
+            errno = 0;
+            origin->samples_signature = strtoull(sig->valuestring, &end, 16);
+            origin->has_signature = errno == 0 && end && *end == '\0';
+        }
+    }
     cJSON_Delete(root);
     return 0;
+}
+
+int sr_read_metrics_file(const char *path, sr_metrics *m, char *err, size_t errlen)
+{
+    return sr_read_metrics_file_origin(path, m, NULL, err, errlen);
 }
 
 /* "lora_trial_1-000002.safetensors" and "lora_trial_1-000002" name the same

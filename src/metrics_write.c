@@ -4,6 +4,7 @@
 #include "metrics_write.h"
 #include "atomic_file.h"
 #include "json.h"
+#include "metrics_read.h"
 #include "util.h"
 
 #include <errno.h>
@@ -45,14 +46,34 @@ static void add_metric(cJSON *o, const sr_metrics *m, const char *name)
         cJSON_AddItemToObject(o, name, isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull());
 }
 
+/* 1 when the metrics.json at path is one sweepreport wrote (a file of its
+ * own, not a link). */
+static int is_own(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
+    sr_metrics m = {0};
+    sr_metrics_origin origin;
+    char err[256];
+    int own = sr_read_metrics_file_origin(path, &m, &origin, err, sizeof err) == 0 && origin.ours;
+    sr_metrics_free(&m);
+    return own;
+}
+
 int sr_write_metrics_json(const char *dir, const char *checkpoint_file, const sr_image_lists *lists,
-                          const sr_metrics *metrics, char *err, size_t errlen)
+                          const sr_metrics *metrics, uint64_t samples_signature, int replace_own, char *err,
+                          size_t errlen)
 {
     char *path = sr_path_join(dir, "metrics.json");
     struct stat st;
+    int replace = 0;
     if (stat(path, &st) == 0) {
-        free(path);
-        return 1;
+        if (!replace_own || !is_own(path)) {
+            free(path);
+            return 1;
+        }
+        replace = 1;
     }
     char when[48];
     iso_local_now(when, sizeof when);
@@ -72,10 +93,15 @@ int sr_write_metrics_json(const char *dir, const char *checkpoint_file, const sr
         if (!cJSON_GetObjectItemCaseSensitive(m, name))
             add_metric(m, metrics, name);
     }
+    /* after the seed's keys: who wrote it, from which samples */
+    cJSON_AddStringToObject(root, "written_by", SR_METRICS_WRITTEN_BY);
+    char sig[24];
+    snprintf(sig, sizeof sig, "%016llx", (unsigned long long)samples_signature);
+    cJSON_AddStringToObject(root, "samples_signature", sig);
     char *text = sr_json_print(root);
     cJSON_Delete(root);
     int rc = 0;
-    if (sr_write_file_atomic(path, text, strlen(text), SR_ATOMIC_NO_REPLACE) != 0) {
+    if (sr_write_file_atomic(path, text, strlen(text), replace ? SR_ATOMIC_REPLACE : SR_ATOMIC_NO_REPLACE) != 0) {
         if (errno == EEXIST) {
             rc = 1;
         } else {

@@ -281,6 +281,8 @@ static void collect_samples(sr_checkpoint *c, const char *trial_path, const char
 /* Where an evaluator put the checkpoint's samples and metrics.json: the
  * final model's in evaluation/, the others' in realtime_evaluations/<stem>/
  * (where the final one can also be found). */
+static void merge_metrics(sr_metrics *dst, const sr_metrics *src);
+
 static void find_samples_and_metrics(sr_checkpoint *c, const char *trial_path, sr_problems *problems)
 {
     char *candidates[2];
@@ -300,9 +302,19 @@ static void find_samples_and_metrics(sr_checkpoint *c, const char *trial_path, s
             struct stat st;
             if (stat(mfile, &st) == 0) {
                 char err[256];
+                sr_metrics_origin origin;
+                sr_metrics read = {0};
                 c->has_metrics_file = 1;
-                if (sr_read_metrics_file(mfile, &c->metrics, err, sizeof err) != 0)
+                if (sr_read_metrics_file_origin(mfile, &read, &origin, err, sizeof err) != 0)
                     sr_problems_add(problems, mfile, "%s", err);
+                /* sweepreport's own, from samples that have changed since
+                 * (more arrived, say): its numbers are out of date */
+                if (origin.ours && origin.has_signature &&
+                    origin.samples_signature != sr_samples_signature(trial_path, c->samples, c->n_samples))
+                    c->own_metrics_stale = 1;
+                else
+                    merge_metrics(&c->metrics, &read);
+                sr_metrics_free(&read);
             }
             if (c->n_samples > 0 || c->has_metrics_file)
                 c->samples_dir = xstrdup(candidates[i]);

@@ -136,8 +136,22 @@ fi
 expect_grep "its samples may still be being written: sample_00.png modified less than 3600 s ago" \
     "$TMP/young/sweepreport/summary.json" "summary.json says why"
 expect_status 0 "run once the samples settled" -- "$SR_BIN" run --settle 0 "$TMP/young"
-if [ -e "$TMP/young/trial_0001/realtime_evaluations/$stem/metrics.json" ]; then pass "then measured"; else
-    fail "not measured once settled: $(cat "$TMP/out")"; fi
+YM="$TMP/young/trial_0001/realtime_evaluations/$stem/metrics.json"
+if [ -e "$YM" ]; then pass "then measured"; else fail "not measured once settled: $(cat "$TMP/out")"; fi
+expect_grep '"total_samples":[[:space:]]*1,' "$YM" "from its one sample"
+# more samples arrive later: the metrics.json sweepreport wrote is out of
+# date, so it is measured and written again; another tool's would be kept
+cp -p "$(ls "$S"/trial_0001/realtime_evaluations/*/sample_01.png | head -n 1)" \
+    "$TMP/young/trial_0001/realtime_evaluations/$stem/sample_01.png"
+expect_status 0 "run after another sample arrived" -- "$SR_BIN" run --settle 0 "$TMP/young"
+expect_grep '"total_samples":[[:space:]]*2,' "$YM" "sweepreport's own metrics.json now counts both"
+expect_grep "samples for 1, 1 metrics.json written" "$TMP/out" "it was measured and written again"
+printf '{"checkpoint": "%s.safetensors", "metrics": {"mean_brightness": 0.5}}\n' "$stem" > "$YM"
+cp "$YM" "$TMP/theirs.json"
+rm "$TMP/young/trial_0001/realtime_evaluations/$stem/sample_01.png"
+expect_status 0 "run with another tool's metrics.json" -- "$SR_BIN" run --settle 0 "$TMP/young"
+if cmp -s "$YM" "$TMP/theirs.json"; then pass "another tool's metrics.json is never replaced"; else
+    fail "another tool's metrics.json was replaced: $(cat "$YM")"; fi
 
 expect_status 0 "run with --settle 0" -- "$SR_BIN" run --settle 0 "$S"
 if grep -q 'href="#pending-h"' "$R/index.html"; then fail "a pending count with nothing pending"; else

@@ -8,6 +8,7 @@
 #include "image_metrics.h"
 #include "image_moments.h"
 #include "json.h"
+#include "metrics_read.h"
 #include "metrics_write.h"
 #include "png_io.h"
 #include "ssim.h"
@@ -446,7 +447,7 @@ START_TEST(test_metrics_layout)
     sr_image_lists lists;
     measure(&smp, &metrics, &lists);
     char err[512] = "";
-    int rc = sr_write_metrics_json(dir, "lora_trial_5-000004.safetensors", &lists, &metrics, err, sizeof err);
+    int rc = sr_write_metrics_json(dir, "lora_trial_5-000004.safetensors", &lists, &metrics, 0, 0, err, sizeof err);
     ck_assert_msg(rc == 0, "rc %d: %s", rc, err);
     assert_no_temp_files(dir);
 
@@ -456,7 +457,9 @@ START_TEST(test_metrics_layout)
     ck_assert_msg(j != NULL, "%s", err);
 
     /* key order of the seed evaluator, then the other metrics by name */
-    static const char *const top_keys[] = {"checkpoint", "evaluation_time", "metrics"};
+    /* the seed's keys, then sweepreport's mark of its own file */
+    static const char *const top_keys[] = {"checkpoint", "evaluation_time", "metrics", "written_by",
+                                           "samples_signature"};
     static const char *const metric_keys[] = {
         "total_samples",  "avg_brightness",   "avg_contrast", "mean_brightness", "mean_contrast",
         "mean_colorfulness", "mean_entropy", "mean_saturation", "mean_sharpness", "pixar_score",
@@ -554,7 +557,7 @@ START_TEST(test_metrics_layout)
     cJSON_Delete(j);
 
     /* a second run finds it and leaves it alone */
-    rc = sr_write_metrics_json(dir, "other.safetensors", &lists, &metrics, err, sizeof err);
+    rc = sr_write_metrics_json(dir, "other.safetensors", &lists, &metrics, 0, 0, err, sizeof err);
     ck_assert_int_eq(rc, 1);
     char *again = slurp(mpath);
     ck_assert_str_eq(again, text);
@@ -566,6 +569,58 @@ START_TEST(test_metrics_layout)
     sr_image_lists_free(&lists);
     sr_metrics_free(&metrics);
     free_samples(&smp);
+    test_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+/* sweepreport marks its own metrics.json with the samples' signature, and
+ * replaces only such a file, only when asked (its samples changed). */
+START_TEST(test_metrics_replaces_own_only)
+{
+    char *dir = test_tmpdir("metrics-own");
+    samples smp;
+    write_samples(dir, &smp);
+    char *mpath = sr_path_join(dir, "metrics.json");
+    sr_metrics metrics;
+    sr_image_lists lists;
+    measure(&smp, &metrics, &lists);
+    char err[512] = "";
+    ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, 0xabcULL, 0, err, sizeof err), 0);
+    sr_metrics read = {0};
+    sr_metrics_origin origin;
+    ck_assert_int_eq(sr_read_metrics_file_origin(mpath, &read, &origin, err, sizeof err), 0);
+    ck_assert(origin.ours && origin.has_signature);
+    ck_assert_uint_eq(origin.samples_signature, 0xabcULL);
+    sr_metrics_free(&read);
+    char *text = slurp(mpath);
+    ck_assert_msg(strstr(text, "\"written_by\"") != NULL && strstr(text, "\"" PACKAGE_NAME " ") != NULL, "%s", text);
+    free(text);
+    /* not asked: left as it is */
+    ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, 0xdefULL, 0, err, sizeof err), 1);
+    /* asked: replaced, atomically */
+    sr_metrics_set(&metrics, "mean_brightness", 0.123);
+    ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, 0xdefULL, 1, err, sizeof err), 0);
+    ck_assert_int_eq(sr_read_metrics_file_origin(mpath, &read, &origin, err, sizeof err), 0);
+    ck_assert_uint_eq(origin.samples_signature, 0xdefULL);
+    double v = 0;
+    ck_assert(sr_metrics_get(&read, "mean_brightness", &v) && v == 0.123);
+    sr_metrics_free(&read);
+    assert_no_temp_files(dir);
+    /* another tool's file, marked or not, is never replaced */
+    const char *theirs[] = {"{\"checkpoint\": \"x\", \"metrics\": {\"mean_brightness\": 0.5}}\n",
+                            "{\"written_by\": \"other-evaluator 2.0\", \"samples_signature\": \"0000000000000abc\"}\n"};
+    for (size_t k = 0; k < 2; k++) {
+        put_file(mpath, theirs[k], strlen(theirs[k]));
+        ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, 0x1ULL, 1, err, sizeof err), 1);
+        text = slurp(mpath);
+        ck_assert_str_eq(text, theirs[k]);
+        free(text);
+    }
+    sr_image_lists_free(&lists);
+    sr_metrics_free(&metrics);
+    free_samples(&smp);
+    free(mpath);
     test_rmtree(dir);
     free(dir);
 }
@@ -583,7 +638,7 @@ START_TEST(test_metrics_never_replaces)
     sr_image_lists lists;
     measure(&smp, &metrics, &lists);
     char err[512] = "";
-    ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, err, sizeof err), 1);
+    ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, 0, 0, err, sizeof err), 1);
     char *text = slurp(mpath);
     ck_assert_str_eq(text, mine);
     free(text);
@@ -595,7 +650,7 @@ START_TEST(test_metrics_never_replaces)
     sr_metrics_free(&metrics);
     measure(&smp, &metrics, &lists);
     put_file(mpath, "{\"other\": true}\n", 16);
-    ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, err, sizeof err), 1);
+    ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, 0, 0, err, sizeof err), 1);
     text = slurp(mpath);
     ck_assert_str_eq(text, "{\"other\": true}\n");
     free(text);
@@ -605,7 +660,7 @@ START_TEST(test_metrics_never_replaces)
      * dangling link looks absent until then) is not replaced either */
     ck_assert_int_eq(unlink(mpath), 0);
     ck_assert_int_eq(symlink("elsewhere.json", mpath), 0);
-    ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, err, sizeof err), 1);
+    ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, 0, 0, err, sizeof err), 1);
     struct stat st;
     ck_assert_int_eq(lstat(mpath, &st), 0);
     ck_assert(S_ISLNK(st.st_mode));
@@ -639,7 +694,7 @@ START_TEST(test_metrics_missing_folder)
     /* a folder that does not exist is an error, not "already there" */
     char *nowhere = sr_path_join(dir, "missing/dir");
     char err[512] = "";
-    ck_assert_int_eq(sr_write_metrics_json(nowhere, "x.safetensors", &lists, &metrics, err, sizeof err), -1);
+    ck_assert_int_eq(sr_write_metrics_json(nowhere, "x.safetensors", &lists, &metrics, 0, 0, err, sizeof err), -1);
     ck_assert_msg(strstr(err, "No such file") != NULL, "%s", err);
     ck_assert_msg(strstr(err, nowhere) != NULL, "reason without the file: %s", err);
     ck_assert_ptr_null(strchr(err, '\n'));
@@ -664,6 +719,7 @@ Suite *make_suite(void)
     suite_add_tcase(s, tc);
     TCase *tm = tcase_create("metrics_json");
     tcase_add_test(tm, test_metrics_layout);
+    tcase_add_test(tm, test_metrics_replaces_own_only);
     tcase_add_test(tm, test_metrics_never_replaces);
     tcase_add_test(tm, test_metrics_missing_folder);
     suite_add_tcase(s, tm);
