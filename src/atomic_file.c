@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -85,6 +86,43 @@ int sr_atomic_commit(sr_atomic_file *af)
         }
     }
     unlink(af->tmp_path);
+    atomic_release(af);
+    if (rc != 0)
+        errno = e;
+    return rc;
+}
+
+int sr_atomic_commit_if(sr_atomic_file *af, int (*may_replace)(const char *path, void *ctx), void *ctx)
+{
+    int rc = 0, e = 0, keep_tmp = 0;
+    if (fflush(af->fp) != 0 || ferror(af->fp) || fsync(fileno(af->fp)) != 0) {
+        e = errno ? errno : EIO;
+        rc = -1;
+    }
+    if (fclose(af->fp) != 0 && rc == 0) {
+        e = errno;
+        rc = -1;
+    }
+    af->fp = NULL;
+    if (rc == 0 && link(af->tmp_path, af->path) != 0) {
+        if (errno != EEXIST) {
+            e = errno;
+            rc = -1;
+        } else if (renameat2(AT_FDCWD, af->tmp_path, AT_FDCWD, af->path, RENAME_EXCHANGE) != 0) {
+            /* gone meanwhile, or a file system that cannot swap: kept */
+            e = errno == ENOENT || errno == EINVAL || errno == ENOSYS ? EEXIST : errno;
+            rc = -1;
+        } else if (!may_replace(af->tmp_path, ctx)) {
+            /* what was swapped out may not go: put it back */
+            if (renameat2(AT_FDCWD, af->tmp_path, AT_FDCWD, af->path, RENAME_EXCHANGE) != 0 &&
+                rename(af->tmp_path, af->path) != 0)
+                keep_tmp = 1; /* it still holds what was there: never delete that */
+            e = EEXIST;
+            rc = -1;
+        }
+    }
+    if (!keep_tmp)
+        unlink(af->tmp_path);
     atomic_release(af);
     if (rc != 0)
         errno = e;

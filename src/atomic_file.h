@@ -34,6 +34,14 @@ int sr_atomic_open(sr_atomic_file *af, const char *path, sr_atomic_mode mode);
 /* Flushes, syncs and moves the file into place.  Returns 0, or -1 with errno
  * set (EEXIST for SR_ATOMIC_NO_REPLACE); the temporary file is removed either way. */
 int sr_atomic_commit(sr_atomic_file *af);
+/* Like sr_atomic_commit in SR_ATOMIC_NO_REPLACE mode, except that an
+ * existing destination is replaced when may_replace(path, ctx) says so of
+ * it.  The check and the replacement are one: the files are swapped
+ * atomically, the one swapped out is checked, and when it may not go (it
+ * is not what was checked before: it appeared or changed meanwhile) it is
+ * swapped back.  Returns 0, or -1 with errno set (EEXIST: the destination
+ * was kept). */
+int sr_atomic_commit_if(sr_atomic_file *af, int (*may_replace)(const char *path, void *ctx), void *ctx);
 /* Throws the temporary file away. */
 void sr_atomic_abort(sr_atomic_file *af);
 

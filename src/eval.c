@@ -53,10 +53,14 @@ static int needs_images(const sr_checkpoint *c, int force)
 {
     if (c->status != SR_CKPT_OK || c->n_samples == 0)
         return 0;
-    if (force || c->own_metrics_stale)
+    if (force)
         return 1;
+    /* an out-of-date metrics.json of ours is written again when measuring;
+     * measured already (the store has these very samples), it is not */
     if (c->has_stored_images)
         return 0;
+    if (c->own_metrics_stale)
+        return 1;
     double v;
     for (size_t i = 0; i < sizeof image_metric_names / sizeof image_metric_names[0]; i++)
         if (!sr_metrics_get(&c->metrics, image_metric_names[i], &v))
@@ -692,9 +696,8 @@ static void eval_trial(const eval_ctx *x, sr_trial *t, const sr_device *dev, sr_
                 if (c->samples_dir && !c->samples_from_training && (!c->has_metrics_file || c->own_metrics_stale)) {
                     char err[512];
                     char *dir = sr_path_join(t->path, c->samples_dir);
-                    int rc = sr_write_metrics_json(dir, c->file, &lists, &images,
-                                                   sr_samples_signature(t->path, c->samples, c->n_samples),
-                                                   c->own_metrics_stale, err, sizeof err);
+                    int rc = sr_write_metrics_json(dir, c->file, &lists, &images, c->own_metrics_stale, err,
+                                                   sizeof err);
                     if (rc == 0)
                         stats->metrics_written++;
                     else if (rc < 0)

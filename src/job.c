@@ -92,10 +92,13 @@ static int score_check(const char *sweep, const sr_job_opts *o, char *err, size_
     char why[512];
     if (sr_scan_with(sweep, &o->render_opts.scan, &s, why, sizeof why) != 0)
         return 0;
+    /* the names the render accepts too (the command's), else what eval gives */
     sr_metrics names;
     memset(&names, 0, sizeof names);
-    sr_eval_metric_names(&names);
-    int rc = sr_score_check(o->render_opts.analysis.expression, &s, &names, err, errlen);
+    if (!o->render_opts.analysis.known)
+        sr_eval_metric_names(&names);
+    int rc = sr_score_check(o->render_opts.analysis.expression, &s,
+                            o->render_opts.analysis.known ? o->render_opts.analysis.known : &names, err, errlen);
     sr_metrics_free(&names);
     sr_sweep_free(&s);
     return rc;
@@ -199,6 +202,8 @@ void sr_job_last_line(const sr_job_result *r, char *buf, size_t len)
         if (rr->best_epoch >= 0)
             sr_buf_printf(&b, " epoch %ld", rr->best_epoch);
         sr_buf_printf(&b, " %s", rr->best_path);
+    } else if (rr->any_scored) {
+        sr_buf_puts(&b, "; recommended: nothing (every scored checkpoint has non-finite weights)");
     } else if (rr->score_nonfinite) {
         /* the metrics are there: the expression itself gives no number */
         sr_buf_printf(&b, "; recommended: nothing (the score is not a finite number for any of the %zu checkpoint%s "

@@ -6,7 +6,6 @@
 #include "json.h"
 #include "util.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,14 +60,7 @@ int sr_read_metrics_file_origin(const char *path, sr_metrics *m, sr_metrics_orig
     sr_metrics_from_record(root, m);
     if (origin) {
         const cJSON *by = cJSON_GetObjectItemCaseSensitive(root, "written_by");
-        const cJSON *sig = cJSON_GetObjectItemCaseSensitive(root, "samples_signature");
         origin->ours = cJSON_IsString(by) && sr_str_has_prefix(by->valuestring, PACKAGE_NAME " ");
-        char *end = NULL;
-        if (cJSON_IsString(sig) && strlen(sig->valuestring) == 16) {
-            errno = 0;
-            origin->samples_signature = strtoull(sig->valuestring, &end, 16);
-            origin->has_signature = errno == 0 && end && *end == '\0';
-        }
     }
     cJSON_Delete(root);
     return 0;

@@ -13,7 +13,6 @@
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
-#include <stdint.h>
 
 /* Adds the numeric metrics of one record (nested "metrics" object or flat)
  * to m, replacing values of the same name. */
@@ -27,12 +26,9 @@ void sr_seed_metric_names(sr_metrics *names);
 /* Reads a metrics.json.  0, or -1 with a reason (without the path). */
 int sr_read_metrics_file(const char *path, sr_metrics *m, char *err, size_t errlen);
 
-/* Who wrote a metrics.json: sweepreport marks its own (metrics_write.h)
- * with the signature of the samples its metrics come from. */
+/* Who wrote a metrics.json: sweepreport marks its own (metrics_write.h). */
 typedef struct {
-    int ours;                   /* "written_by" names sweepreport */
-    int has_signature;
-    uint64_t samples_signature; /* sr_samples_signature of those samples */
+    int ours; /* "written_by" names sweepreport */
 } sr_metrics_origin;
 
 /* sr_read_metrics_file, and who wrote it into *origin. */

@@ -47,9 +47,10 @@ static void add_metric(cJSON *o, const sr_metrics *m, const char *name)
 }
 
 /* 1 when the metrics.json at path is one sweepreport wrote (a file of its
- * own, not a link). */
-static int is_own(const char *path)
+ * own, not a link); ctx unused (sr_atomic_commit_if). */
+static int is_own(const char *path, void *ctx)
 {
+    (void)ctx;
     struct stat st;
     if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
         return 0;
@@ -62,18 +63,13 @@ static int is_own(const char *path)
 }
 
 int sr_write_metrics_json(const char *dir, const char *checkpoint_file, const sr_image_lists *lists,
-                          const sr_metrics *metrics, uint64_t samples_signature, int replace_own, char *err,
-                          size_t errlen)
+                          const sr_metrics *metrics, int replace_own, char *err, size_t errlen)
 {
     char *path = sr_path_join(dir, "metrics.json");
     struct stat st;
-    int replace = 0;
-    if (stat(path, &st) == 0) {
-        if (!replace_own || !is_own(path)) {
-            free(path);
-            return 1;
-        }
-        replace = 1;
+    if (lstat(path, &st) == 0 && (!replace_own || !is_own(path, NULL))) {
+        free(path);
+        return 1;
     }
     char when[48];
     iso_local_now(when, sizeof when);
@@ -93,15 +89,24 @@ int sr_write_metrics_json(const char *dir, const char *checkpoint_file, const sr
         if (!cJSON_GetObjectItemCaseSensitive(m, name))
             add_metric(m, metrics, name);
     }
-    /* after the seed's keys: who wrote it, from which samples */
+    /* after the seed's keys: who wrote it */
     cJSON_AddStringToObject(root, "written_by", SR_METRICS_WRITTEN_BY);
-    char sig[24];
-    snprintf(sig, sizeof sig, "%016llx", (unsigned long long)samples_signature);
-    cJSON_AddStringToObject(root, "samples_signature", sig);
     char *text = sr_json_print(root);
     cJSON_Delete(root);
     int rc = 0;
-    if (sr_write_file_atomic(path, text, strlen(text), replace ? SR_ATOMIC_REPLACE : SR_ATOMIC_NO_REPLACE) != 0) {
+    size_t len = strlen(text);
+    sr_atomic_file af;
+    int wrc = sr_atomic_open(&af, path, SR_ATOMIC_NO_REPLACE);
+    if (wrc == 0 && fwrite(text, 1, len, af.fp) != len) {
+        int e = errno ? errno : EIO;
+        sr_atomic_abort(&af);
+        errno = e;
+        wrc = -1;
+    } else if (wrc == 0) {
+        /* one that appears meanwhile wins, unless it is ours */
+        wrc = replace_own ? sr_atomic_commit_if(&af, is_own, NULL) : sr_atomic_commit(&af);
+    }
+    if (wrc != 0) {
         if (errno == EEXIST) {
             rc = 1;
         } else {

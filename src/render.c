@@ -18,6 +18,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,6 +305,7 @@ static void fill_best(sr_render_result *res, const sr_sweep *s, const sr_analysi
 {
     res->best_epoch = -1;
     res->score_nonfinite = a->n_score_nonfinite;
+    res->any_scored = isfinite(a->score_min);
     if (!a->has_best)
         return;
     const sr_trial *t = &s->trials[a->best.trial];

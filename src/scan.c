@@ -203,10 +203,12 @@ static void read_checkpoint_header(sr_checkpoint *c, int64_t now_ns, double sett
 
 /* The settle rule for a checkpoint's samples: an evaluator may still be
  * writing them (more may follow), so a checkpoint with a sample younger than
- * settle is pending as a whole, measured once they have been left alone. */
+ * settle is pending as a whole, measured once they have been left alone.
+ * Samples already measured as they are now (the store has them: those of
+ * --sampler, say, measured by the run that made them) are settled. */
 static void settle_samples(sr_checkpoint *c, const char *trial_path, int64_t now_ns, double settle)
 {
-    if (c->status != SR_CKPT_OK || !(settle > 0))
+    if (c->status != SR_CKPT_OK || !(settle > 0) || c->has_stored_images)
         return;
     for (size_t k = 0; k < c->n_samples; k++) {
         char *p = sr_path_join(trial_path, c->samples[k]);
@@ -307,10 +309,12 @@ static void find_samples_and_metrics(sr_checkpoint *c, const char *trial_path, s
                 c->has_metrics_file = 1;
                 if (sr_read_metrics_file_origin(mfile, &read, &origin, err, sizeof err) != 0)
                     sr_problems_add(problems, mfile, "%s", err);
-                /* sweepreport's own, from samples that have changed since
-                 * (more arrived, say): its numbers are out of date */
-                if (origin.ours && origin.has_signature &&
-                    origin.samples_signature != sr_samples_signature(trial_path, c->samples, c->n_samples))
+                /* sweepreport's own, from another number of samples than
+                 * are there now (more arrived): its numbers are out of date.
+                 * Samples deleted to save space leave it as it is. */
+                double counted = 0;
+                if (origin.ours && c->n_samples > 0 && sr_metrics_get(&read, "total_samples", &counted) &&
+                    counted != (double)c->n_samples)
                     c->own_metrics_stale = 1;
                 else
                     merge_metrics(&c->metrics, &read);
@@ -589,11 +593,11 @@ static void scan_trial(sr_trial *t, const char *sweep_path, int64_t now_ns, doub
         merge_metrics(&c->metrics, sr_metrics_index_find(&rec.state, cn.stem));
     }
     attach_training_samples(t);
-    for (size_t i = 0; i < t->n_ckpts; i++)
-        settle_samples(&t->ckpts[i], t->path, now_ns, settle);
-    for (size_t i = 0; i < t->n_ckpts; i++)
+    for (size_t i = 0; i < t->n_ckpts; i++) {
         if (t->ckpts[i].status == SR_CKPT_OK)
             merge_stored(&t->ckpts[i], sweep_path, t->path, problems);
+        settle_samples(&t->ckpts[i], t->path, now_ns, settle);
+    }
     if (t->n_ckpts > 1)
         qsort(t->ckpts, t->n_ckpts, sizeof *t->ckpts, ckpt_order);
     if (t->n_ckpts == 0)

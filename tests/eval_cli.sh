@@ -111,6 +111,14 @@ else
     fail "no measurement of the rendered samples"
 fi
 if ls -a "$S/trial_0002/realtime_evaluations" | grep -q '\.sweepreport-tmp-'; then fail "temporary folder left"; else pass "no temporary folder left"; fi
+# the samples are seconds old, but they were measured as they are: not
+# pending (as the report right after the run would otherwise show them)
+"$SR_BIN" scan --json -q --settle 3600 "$S" > "$TMP/scan3.json"
+if grep -q '"pending":[[:space:]]*"its samples' "$TMP/scan3.json"; then
+    fail "samples measured as they are counted as still being written"
+else
+    pass "samples measured as they are are settled"
+fi
 
 # A failing sampler is reported and blocks nothing else.
 rm -rf "$D"

@@ -170,6 +170,8 @@ find "$TMP/bare" -name '*.png' -delete
 rm -rf "$TMP/bare/.sweepreport"
 expect_status 0 "render --score with a metric not measured yet" -- "$SR_BIN" render -o "$TMP/bare-out" --score 'mean_sharpness * 2' "$TMP/bare"
 expect_grep "recommended: nothing yet" "$TMP/out" "nothing scored yet, said so"
+# run accepts what render accepts: the seed evaluator's metrics too
+expect_status 0 "run --score with a seed metric not there yet" -- "$SR_BIN" run -o "$TMP/bare-out" --score 'pixar_score - lpips_diversity' "$TMP/bare"
 expect_status 0 "render --score that is never finite" -- "$SR_BIN" render -o "$TMP/nan-out" --score 'log(mean_brightness - 1)' "$S"
 expect_grep "recommended: nothing (the score is not a finite number for any of the [0-9]* checkpoints* that have its metrics)" "$TMP/out" "a score that gives no number is named as the cause"
 expect_status 2 "render --prefer-earlier -3" -- "$SR_BIN" render --prefer-earlier -3 "$S"

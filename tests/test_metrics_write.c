@@ -4,6 +4,7 @@
  * write. */
 #include "config.h"
 
+#include "atomic_file.h"
 #include "check_main.h"
 #include "image_metrics.h"
 #include "image_moments.h"
@@ -447,7 +448,7 @@ START_TEST(test_metrics_layout)
     sr_image_lists lists;
     measure(&smp, &metrics, &lists);
     char err[512] = "";
-    int rc = sr_write_metrics_json(dir, "lora_trial_5-000004.safetensors", &lists, &metrics, 0, 0, err, sizeof err);
+    int rc = sr_write_metrics_json(dir, "lora_trial_5-000004.safetensors", &lists, &metrics, 0, err, sizeof err);
     ck_assert_msg(rc == 0, "rc %d: %s", rc, err);
     assert_no_temp_files(dir);
 
@@ -458,8 +459,7 @@ START_TEST(test_metrics_layout)
 
     /* key order of the seed evaluator, then the other metrics by name */
     /* the seed's keys, then sweepreport's mark of its own file */
-    static const char *const top_keys[] = {"checkpoint", "evaluation_time", "metrics", "written_by",
-                                           "samples_signature"};
+    static const char *const top_keys[] = {"checkpoint", "evaluation_time", "metrics", "written_by"};
     static const char *const metric_keys[] = {
         "total_samples",  "avg_brightness",   "avg_contrast", "mean_brightness", "mean_contrast",
         "mean_colorfulness", "mean_entropy", "mean_saturation", "mean_sharpness", "pixar_score",
@@ -557,7 +557,7 @@ START_TEST(test_metrics_layout)
     cJSON_Delete(j);
 
     /* a second run finds it and leaves it alone */
-    rc = sr_write_metrics_json(dir, "other.safetensors", &lists, &metrics, 0, 0, err, sizeof err);
+    rc = sr_write_metrics_json(dir, "other.safetensors", &lists, &metrics, 0, err, sizeof err);
     ck_assert_int_eq(rc, 1);
     char *again = slurp(mpath);
     ck_assert_str_eq(again, text);
@@ -574,8 +574,61 @@ START_TEST(test_metrics_layout)
 }
 END_TEST
 
-/* sweepreport marks its own metrics.json with the samples' signature, and
- * replaces only such a file, only when asked (its samples changed). */
+/* The check-and-replace commit: what may_replace is shown is what is
+ * replaced, and what it refuses stays, with no temporary file left. */
+static int seen_and_allow(const char *path, void *ctx)
+{
+    char **seen = ctx;
+    free(seen[0]);
+    seen[0] = slurp(path);
+    return strcmp(seen[0], "old, may go\n") == 0;
+}
+
+static int commit_text(const char *path, const char *text, char **seen)
+{
+    sr_atomic_file af;
+    ck_assert_int_eq(sr_atomic_open(&af, path, SR_ATOMIC_NO_REPLACE), 0);
+    ck_assert_uint_eq(fwrite(text, 1, strlen(text), af.fp), strlen(text));
+    return sr_atomic_commit_if(&af, seen_and_allow, seen);
+}
+
+START_TEST(test_atomic_commit_if)
+{
+    char *dir = test_tmpdir("commit-if");
+    char *path = sr_path_join(dir, "f.json");
+    char *seen[1] = {NULL};
+    /* none there: written, nothing asked */
+    ck_assert_int_eq(commit_text(path, "first\n", seen), 0);
+    ck_assert_ptr_null(seen[0]);
+    char *text = slurp(path);
+    ck_assert_str_eq(text, "first\n");
+    free(text);
+    /* one that may not go is kept */
+    errno = 0;
+    ck_assert_int_eq(commit_text(path, "second\n", seen), -1);
+    ck_assert_int_eq(errno, EEXIST);
+    ck_assert_str_eq(seen[0], "first\n");
+    text = slurp(path);
+    ck_assert_str_eq(text, "first\n");
+    free(text);
+    assert_no_temp_files(dir);
+    /* one that may go is replaced */
+    put_file(path, "old, may go\n", 12);
+    ck_assert_int_eq(commit_text(path, "third\n", seen), 0);
+    ck_assert_str_eq(seen[0], "old, may go\n");
+    text = slurp(path);
+    ck_assert_str_eq(text, "third\n");
+    free(text);
+    assert_no_temp_files(dir);
+    free(seen[0]);
+    free(path);
+    test_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+/* sweepreport marks its own metrics.json, and replaces only such a file,
+ * only when asked (its samples changed). */
 START_TEST(test_metrics_replaces_own_only)
 {
     char *dir = test_tmpdir("metrics-own");
@@ -586,33 +639,32 @@ START_TEST(test_metrics_replaces_own_only)
     sr_image_lists lists;
     measure(&smp, &metrics, &lists);
     char err[512] = "";
-    ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, 0xabcULL, 0, err, sizeof err), 0);
+    ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, 0, err, sizeof err), 0);
     sr_metrics read = {0};
     sr_metrics_origin origin;
     ck_assert_int_eq(sr_read_metrics_file_origin(mpath, &read, &origin, err, sizeof err), 0);
-    ck_assert(origin.ours && origin.has_signature);
-    ck_assert_uint_eq(origin.samples_signature, 0xabcULL);
+    ck_assert(origin.ours);
     sr_metrics_free(&read);
     char *text = slurp(mpath);
     ck_assert_msg(strstr(text, "\"written_by\"") != NULL && strstr(text, "\"" PACKAGE_NAME " ") != NULL, "%s", text);
     free(text);
     /* not asked: left as it is */
-    ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, 0xdefULL, 0, err, sizeof err), 1);
+    ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, 0, err, sizeof err), 1);
     /* asked: replaced, atomically */
     sr_metrics_set(&metrics, "mean_brightness", 0.123);
-    ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, 0xdefULL, 1, err, sizeof err), 0);
+    ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, 1, err, sizeof err), 0);
     ck_assert_int_eq(sr_read_metrics_file_origin(mpath, &read, &origin, err, sizeof err), 0);
-    ck_assert_uint_eq(origin.samples_signature, 0xdefULL);
+    ck_assert(origin.ours);
     double v = 0;
     ck_assert(sr_metrics_get(&read, "mean_brightness", &v) && v == 0.123);
     sr_metrics_free(&read);
     assert_no_temp_files(dir);
     /* another tool's file, marked or not, is never replaced */
     const char *theirs[] = {"{\"checkpoint\": \"x\", \"metrics\": {\"mean_brightness\": 0.5}}\n",
-                            "{\"written_by\": \"other-evaluator 2.0\", \"samples_signature\": \"0000000000000abc\"}\n"};
+                            "{\"written_by\": \"other-evaluator 2.0\"}\n"};
     for (size_t k = 0; k < 2; k++) {
         put_file(mpath, theirs[k], strlen(theirs[k]));
-        ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, 0x1ULL, 1, err, sizeof err), 1);
+        ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, 1, err, sizeof err), 1);
         text = slurp(mpath);
         ck_assert_str_eq(text, theirs[k]);
         free(text);
@@ -638,7 +690,7 @@ START_TEST(test_metrics_never_replaces)
     sr_image_lists lists;
     measure(&smp, &metrics, &lists);
     char err[512] = "";
-    ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, 0, 0, err, sizeof err), 1);
+    ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, 0, err, sizeof err), 1);
     char *text = slurp(mpath);
     ck_assert_str_eq(text, mine);
     free(text);
@@ -650,7 +702,7 @@ START_TEST(test_metrics_never_replaces)
     sr_metrics_free(&metrics);
     measure(&smp, &metrics, &lists);
     put_file(mpath, "{\"other\": true}\n", 16);
-    ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, 0, 0, err, sizeof err), 1);
+    ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, 0, err, sizeof err), 1);
     text = slurp(mpath);
     ck_assert_str_eq(text, "{\"other\": true}\n");
     free(text);
@@ -660,7 +712,7 @@ START_TEST(test_metrics_never_replaces)
      * dangling link looks absent until then) is not replaced either */
     ck_assert_int_eq(unlink(mpath), 0);
     ck_assert_int_eq(symlink("elsewhere.json", mpath), 0);
-    ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, 0, 0, err, sizeof err), 1);
+    ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, 0, err, sizeof err), 1);
     struct stat st;
     ck_assert_int_eq(lstat(mpath, &st), 0);
     ck_assert(S_ISLNK(st.st_mode));
@@ -694,7 +746,7 @@ START_TEST(test_metrics_missing_folder)
     /* a folder that does not exist is an error, not "already there" */
     char *nowhere = sr_path_join(dir, "missing/dir");
     char err[512] = "";
-    ck_assert_int_eq(sr_write_metrics_json(nowhere, "x.safetensors", &lists, &metrics, 0, 0, err, sizeof err), -1);
+    ck_assert_int_eq(sr_write_metrics_json(nowhere, "x.safetensors", &lists, &metrics, 0, err, sizeof err), -1);
     ck_assert_msg(strstr(err, "No such file") != NULL, "%s", err);
     ck_assert_msg(strstr(err, nowhere) != NULL, "reason without the file: %s", err);
     ck_assert_ptr_null(strchr(err, '\n'));
@@ -719,6 +771,7 @@ Suite *make_suite(void)
     suite_add_tcase(s, tc);
     TCase *tm = tcase_create("metrics_json");
     tcase_add_test(tm, test_metrics_layout);
+    tcase_add_test(tm, test_atomic_commit_if);
     tcase_add_test(tm, test_metrics_replaces_own_only);
     tcase_add_test(tm, test_metrics_never_replaces);
     tcase_add_test(tm, test_metrics_missing_folder);

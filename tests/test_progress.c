@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "check_main.h"
+#include "job.h"
 #include "progress.h"
 
 #include <stdio.h>
@@ -102,6 +103,29 @@ START_TEST(test_format)
 }
 END_TEST
 
+/* The last line says why nothing is recommended: nothing scored yet, a
+ * score that gives no number, or scores only where the weights are not
+ * finite. */
+START_TEST(test_last_line_without_a_recommendation)
+{
+    sr_job_result r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.render.out_dir, sizeof r.render.out_dir, "/out");
+    r.render.wrote_html = 1;
+    char line[1024];
+    sr_job_last_line(&r, line, sizeof line);
+    ck_assert_str_eq(line, "report: /out/index.html; recommended: nothing yet (no checkpoint has a score)");
+    r.render.score_nonfinite = 3;
+    sr_job_last_line(&r, line, sizeof line);
+    ck_assert_str_eq(line, "report: /out/index.html; recommended: nothing (the score is not a finite number for any "
+                           "of the 3 checkpoints that have its metrics)");
+    r.render.any_scored = 1;
+    sr_job_last_line(&r, line, sizeof line);
+    ck_assert_str_eq(line, "report: /out/index.html; recommended: nothing (every scored checkpoint has non-finite "
+                           "weights)");
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("progress");
@@ -110,6 +134,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, test_redrawn_on_a_terminal);
     tcase_add_test(tc, test_quiet_and_verbose);
     tcase_add_test(tc, test_format);
+    tcase_add_test(tc, test_last_line_without_a_recommendation);
     suite_add_tcase(s, tc);
     return s;
 }
