@@ -1100,9 +1100,11 @@ int sr_analyze(const sr_sweep *s, const sr_analysis_opts *o, sr_analysis *out, c
     double range = isfinite(out->score_min) ? out->score_max - out->score_min : NAN;
     for (size_t i = 0; i < s->n_trials; i++) {
         sr_trial_analysis *ta = &out->trials[i];
+        /* judged on a scored final checkpoint only: unknown without one */
         if (isfinite(ta->best_score) && isfinite(ta->final_score) && isfinite(range)) {
             double worse = maximize ? ta->best_score - ta->final_score : ta->final_score - ta->best_score;
             ta->overfit = worse > OVERFIT_FRACTION * range;
+            ta->overfit_known = 1;
         }
     }
 

@@ -37,6 +37,7 @@ typedef struct {
     long best;               /* index of the trial's best checkpoint, -1 when none is scored
                               * (one with non-finite weights is never a best) */
     int overfit;             /* the final checkpoint is worse than the best by > 10 % of the sweep's score range */
+    int overfit_known;       /* overfit is judged: there is a scored final checkpoint and a best */
     double best_score;       /* NAN when none */
     double final_score;      /* NAN when there is no scored final checkpoint */
 } sr_trial_analysis;

@@ -594,13 +594,15 @@ static int unvarying_cmp(const void *pa, const void *pb)
     return sr_metric_name_cmp(&x->name, &y->name);
 }
 
-size_t sr_unvarying_metrics(const sr_sweep *s, sr_unvarying_metric **out)
+size_t sr_unvarying_metrics(const sr_sweep *s, const sr_analysis *a, sr_unvarying_metric **out)
 {
     metric_census *m = NULL;
     size_t n = take_census(s, &m), k = 0;
     sr_unvarying_metric *v = xcalloc(n ? n : 1, sizeof *v);
+    /* the score chart shows the score whatever its values */
+    const char *score = a && isfinite(a->score_min) ? a->expression : NULL;
     for (size_t j = 0; j < n; j++)
-        if (chartable(&m[j]) && !m[j].varies)
+        if (chartable(&m[j]) && !m[j].varies && !(score && strcmp(m[j].name, score) == 0))
             v[k++] = (sr_unvarying_metric){xstrdup(m[j].name), m[j].value, m[j].count};
     free(m);
     qsort(v, k, sizeof *v, unvarying_cmp);
@@ -618,7 +620,7 @@ char *sr_unvarying_metrics_text(const sr_unvarying_metric *m, size_t n)
         return NULL;
     sr_buf b;
     sr_buf_init(&b);
-    sr_buf_printf(&b, "Not charted, the same in every checkpoint: ");
+    sr_buf_printf(&b, "Not charted, the same in every checkpoint that has it: ");
     for (size_t i = 0; i < n; i++)
         sr_buf_printf(&b, "%s%s %.6g", i ? ", " : "", m[i].name, m[i].value);
     sr_buf_printf(&b, ".");

@@ -94,13 +94,14 @@ typedef struct {
     size_t count; /* the checkpoints that have it */
 } sr_unvarying_metric;
 
-/* Those metrics (at least two checkpoints, bookkeeping aside), in chart
- * order.  Returns their number; *out is NULL when there are none.  Free
- * with sr_unvarying_metrics_free. */
-size_t sr_unvarying_metrics(const sr_sweep *s, sr_unvarying_metric **out);
+/* Those metrics (at least two checkpoints, bookkeeping and the score of a
+ * (may be NULL) aside), in chart order.  Returns their number; *out is NULL
+ * when there are none.  Free with sr_unvarying_metrics_free. */
+size_t sr_unvarying_metrics(const sr_sweep *s, const sr_analysis *a, sr_unvarying_metric **out);
 void sr_unvarying_metrics_free(sr_unvarying_metric *m, size_t n);
 /* The sentence the reports show for them ("Not charted, the same in every
- * checkpoint: weight_nonfinite 0."), malloc'd; NULL when n is 0. */
+ * checkpoint that has it: weight_nonfinite 0."), malloc'd; NULL when n is
+ * 0. */
 char *sr_unvarying_metrics_text(const sr_unvarying_metric *m, size_t n);
 
 /* The order metric names are shown in, for qsort over char *: the seed's

@@ -653,7 +653,7 @@ static cJSON *index_model(const char *dir, const sr_sweep *s, const sr_analysis 
         cJSON_AddItemToObject(r, "final_score", num_cell_in(ta ? ta->final_score : NAN, d_scores));
         cJSON_AddBoolToObject(r, "overfit", ta && ta->overfit);
         /* overfitting is judged on a scored final checkpoint only */
-        cJSON_AddBoolToObject(r, "overfit_known", ta && isfinite(ta->final_score) && isfinite(ta->best_score));
+        cJSON_AddBoolToObject(r, "overfit_known", ta && ta->overfit_known);
         cJSON_AddBoolToObject(r, "recommended", a && a->has_best && a->best.trial == i);
         cJSON_AddItemToArray(rows, r);
     }
@@ -1172,7 +1172,7 @@ int sr_html_write(const char *dir, const sr_sweep *s, const sr_analysis *a, cons
     }
     cJSON_AddItemToObject(model, "charts", cj);
     sr_unvarying_metric *flat = NULL;
-    size_t n_flat = sr_unvarying_metrics(s, &flat);
+    size_t n_flat = sr_unvarying_metrics(s, a, &flat);
     char *note = sr_unvarying_metrics_text(flat, n_flat);
     sr_unvarying_metrics_free(flat, n_flat);
     if (note)

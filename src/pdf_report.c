@@ -218,11 +218,7 @@ static void leaderboard(sr_pdfw *w)
                 snprintf(c[3], sizeof c[3], "\xe2\x80\x94");
             sr_pdf_fmt_num_in(ta ? ta->best_score : NAN, d_scores, c[4], sizeof c[4]);
             sr_pdf_fmt_num_in(ta ? ta->final_score : NAN, d_scores, c[5], sizeof c[5]);
-            /* judged on a scored final checkpoint only: a dash where there is none */
-            snprintf(c[6], sizeof c[6], "%s",
-                     !ta || !isfinite(ta->final_score) || !isfinite(ta->best_score) ? "\xe2\x80\x94"
-                     : ta->overfit                                                  ? "yes"
-                                                                                    : "no");
+            snprintf(c[6], sizeof c[6], "%s", !ta || !ta->overfit_known ? "\xe2\x80\x94" : ta->overfit ? "yes" : "no");
             for (size_t j = 0; j < 7; j++) {
                 double cw = (j + 1 < 7 ? xs[j + 1] : MARGIN + CONTENT_W) - xs[j] - 4;
                 sr_pdfw_text(w, right[j] ? xs[j] + cw : xs[j] + 2, y, c[j], j == 0 && recommended, 8.5, cw - 2,
@@ -240,18 +236,20 @@ static void leaderboard(sr_pdfw *w)
  * are named under the first page's heading (note, may be NULL). */
 static void charts_section(sr_pdfw *w, const sr_named_chart *ch, size_t n, const char *note)
 {
-    double box_h = (TOP - 40 - BOTTOM - 20) / 2;
-    for (size_t i = 0; i < n && !sr_pdfw_failed(w); i += 2) {
+    for (size_t i = 0; (i < n || (i == 0 && note)) && !sr_pdfw_failed(w); i += 2) {
         sr_pdfw_page(w, "Charts");
         if (i == 0)
             sr_pdfw_outline(w, NULL, "Charts");
         double y = sr_pdfw_heading(w, i ? "Charts (continued)" : "Charts", NULL);
         if (i == 0 && note) {
             sr_pdfw_grey(w, 0.4);
-            sr_pdfw_wrap(w, MARGIN, y + 4, note, 0, 8, CONTENT_W, 2);
+            y = sr_pdfw_wrap(w, MARGIN, y + 4, note, 0, 8, CONTENT_W, 4) - 6; /* the charts below it */
             sr_pdfw_grey(w, 0);
         }
-        sr_pdfw_chart(w, &ch[i].chart, MARGIN, y - box_h, CONTENT_W, box_h);
+        /* two charts a page, smaller when the note takes room */
+        double box_h = fmin((TOP - 40 - BOTTOM - 20) / 2, (y - BOTTOM - 20) / 2);
+        if (i < n)
+            sr_pdfw_chart(w, &ch[i].chart, MARGIN, y - box_h, CONTENT_W, box_h);
         if (i + 1 < n)
             sr_pdfw_chart(w, &ch[i + 1].chart, MARGIN, y - 2 * box_h - 20, CONTENT_W, box_h);
     }
@@ -281,7 +279,7 @@ int sr_pdf_report_write(const char *path, const sr_sweep *s, const sr_analysis *
     sr_named_chart *charts = NULL;
     size_t nch = sr_pdfw_failed(&w) ? 0 : sr_build_sweep_charts(s, a, &charts);
     sr_unvarying_metric *flat = NULL;
-    size_t n_flat = sr_unvarying_metrics(s, &flat);
+    size_t n_flat = sr_unvarying_metrics(s, a, &flat);
     char *note = sr_unvarying_metrics_text(flat, n_flat);
     charts_section(&w, charts, nch, note);
     free(note);

@@ -147,6 +147,19 @@ sr_ckpt_status sr_settle_status(sr_ckpt_status from_header, int64_t mtime_ns, in
     return fabs(age) < settle ? SR_CKPT_PENDING : from_header;
 }
 
+static int64_t mtime_ns_of(const struct stat *st)
+{
+    return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
+/* Why a file is too recent to be judged: no age in it, so that it stays the
+ * same while nothing changes. */
+static char *recent_text(int64_t mtime_ns, int64_t now_ns, double settle)
+{
+    return mtime_ns <= now_ns ? xasprintf("modified less than %g s ago", settle)
+                              : xasprintf("modified in the future by less than %g s", settle);
+}
+
 static void read_checkpoint_header(sr_checkpoint *c, int64_t now_ns, double settle, sr_problems *problems)
 {
     sr_safetensors st;
@@ -184,13 +197,8 @@ static void read_checkpoint_header(sr_checkpoint *c, int64_t now_ns, double sett
         c->meta.architecture = meta_strdup(&st, "modelspec.architecture");
     }
     if (sr_settle_status(c->status, c->mtime_ns, now_ns, settle) == SR_CKPT_PENDING) {
-        /* no age in the reason: it stays the same while nothing changes */
-        if (c->status == SR_CKPT_INCOMPLETE)
-            c->pending = xasprintf("still being written: %s", st.problem);
-        else if (c->mtime_ns <= now_ns)
-            c->pending = xasprintf("modified less than %g s ago", settle);
-        else
-            c->pending = xasprintf("modified in the future by less than %g s", settle);
+        c->pending = c->status == SR_CKPT_INCOMPLETE ? xasprintf("still being written: %s", st.problem)
+                                                     : recent_text(c->mtime_ns, now_ns, settle);
         c->status = SR_CKPT_PENDING;
         c->format = NULL;
         free(c->problem);
@@ -214,15 +222,14 @@ static void settle_samples(sr_checkpoint *c, const char *trial_path, int64_t now
         char *p = sr_path_join(trial_path, c->samples[k]);
         struct stat st;
         int young = stat(p, &st) == 0 &&
-                    sr_settle_status(SR_CKPT_OK, (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
-                                     now_ns, settle) == SR_CKPT_PENDING;
+                    sr_settle_status(SR_CKPT_OK, mtime_ns_of(&st), now_ns, settle) == SR_CKPT_PENDING;
         free(p);
         if (young) {
-            /* no age in the reason: it stays the same while nothing changes */
+            char *when = recent_text(mtime_ns_of(&st), now_ns, settle);
             c->status = SR_CKPT_PENDING;
-            c->pending = xasprintf("its samples may still be being written: %s modified less than %g s ago",
-                                   sr_path_base(c->samples[k]), settle);
+            c->pending = xasprintf("its samples may still be being written: %s %s", sr_path_base(c->samples[k]), when);
             c->format = NULL;
+            free(when);
             return;
         }
     }
@@ -582,7 +589,7 @@ static void scan_trial(sr_trial *t, const char *sweep_path, int64_t now_ns, doub
         c->name = cn;
         c->final = cn.kind == SR_CKPT_FINAL;
         c->size = (uint64_t)st.st_size;
-        c->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+        c->mtime_ns = mtime_ns_of(&st);
         c->meta.ss_epoch = c->meta.ss_steps = c->meta.ss_num_epochs = -1;
         c->meta.ss_num_batches_per_epoch = c->meta.network_dim = -1;
         c->meta.network_alpha = NAN;

@@ -81,8 +81,7 @@ cJSON *sr_summary_json(const sr_sweep *s, const sr_analysis *a, const char *gene
             cJSON_AddStringToObject(tj, "best_checkpoint", t->ckpts[ta->best].file);
         else
             cJSON_AddNullToObject(tj, "best_checkpoint");
-        /* judged on a scored final checkpoint only: unknown without one */
-        if (isfinite(ta->final_score) && isfinite(ta->best_score))
+        if (ta->overfit_known)
             cJSON_AddBoolToObject(tj, "overfit", ta->overfit);
         else
             cJSON_AddNullToObject(tj, "overfit");

@@ -647,6 +647,8 @@ START_TEST(test_overfit)
     ck_assert(a.trials[0].overfit);
     ck_assert(!a.trials[1].overfit);
     ck_assert(!a.trials[2].overfit);
+    /* judged for the two with a scored final checkpoint only */
+    ck_assert(a.trials[0].overfit_known && a.trials[1].overfit_known && !a.trials[2].overfit_known);
     ck_assert(isnan(a.trials[2].final_score));
     ck_assert_double_eq(a.trials[0].final_score, 0.4);
     sr_analysis_free(&a);

@@ -682,7 +682,7 @@ START_TEST(test_unvarying_metrics)
     sr_named_charts_free(c, n);
 
     sr_unvarying_metric *u = NULL;
-    size_t nu = sr_unvarying_metrics(&s, &u);
+    size_t nu = sr_unvarying_metrics(&s, NULL, &u);
     ck_assert_uint_eq(nu, 3);
     /* in chart order: image metrics before weight metrics */
     ck_assert_str_eq(u[0].name, "mean_saturation");
@@ -691,15 +691,25 @@ START_TEST(test_unvarying_metrics)
     ck_assert(u[0].value == 0.5 && u[1].value == 6.5 && u[2].value == 0);
     ck_assert_uint_eq(u[2].count, 6); /* two checkpoints of known epoch per trial */
     char *text = sr_unvarying_metrics_text(u, nu);
-    ck_assert_str_eq(text, "Not charted, the same in every checkpoint: mean_saturation 0.5, mean_entropy 6.5, "
-                           "weight_nonfinite 0.");
+    ck_assert_str_eq(text, "Not charted, the same in every checkpoint that has it: mean_saturation 0.5, "
+                           "mean_entropy 6.5, weight_nonfinite 0.");
     free(text);
+    sr_unvarying_metrics_free(u, nu);
+    /* the score has a chart of its own, whatever its values */
+    sr_analysis scored;
+    memset(&scored, 0, sizeof scored);
+    scored.expression = "mean_entropy";
+    scored.score_min = scored.score_max = 6.5;
+    nu = sr_unvarying_metrics(&s, &scored, &u);
+    ck_assert_uint_eq(nu, 2);
+    ck_assert_str_eq(u[0].name, "mean_saturation");
+    ck_assert_str_eq(u[1].name, "weight_nonfinite");
     sr_unvarying_metrics_free(u, nu);
     sr_sweep_free(&s);
 
     /* nothing of the kind: no list, no sentence */
     hand_sweep(&s, 2);
-    nu = sr_unvarying_metrics(&s, &u);
+    nu = sr_unvarying_metrics(&s, NULL, &u);
     ck_assert_uint_eq(nu, 0);
     ck_assert_ptr_null(u);
     ck_assert_ptr_null(sr_unvarying_metrics_text(u, nu));

@@ -242,6 +242,10 @@ START_TEST(test_pdf_text)
         if (*c == '\n')
             *c = ' ';
     ck_assert_msg(strstr(flat, why) != NULL, "no '%s'", why);
+    /* the metrics that are the same everywhere are named, not charted */
+    ck_assert_msg(strstr(flat, "Not charted, the same in every checkpoint that has it:") != NULL &&
+                      strstr(flat, "weight_nonfinite 0") != NULL,
+                  "no sentence for the metrics that are the same everywhere");
     free(flat);
     free(why);
     /* the per-epoch table says it shows some of the metrics, and where the rest are */
