@@ -139,7 +139,7 @@ static int has_pending(const sr_sweep *s)
 }
 
 /* A copy of the summary document without the details of pending
- * checkpoints that change while they are written. */
+ * checkpoints that change while they (or their samples) are written. */
 static cJSON *without_pending_details(const cJSON *summary)
 {
     cJSON *copy = cJSON_Duplicate(summary, 1);
@@ -150,8 +150,10 @@ static cJSON *without_pending_details(const cJSON *summary)
         {
             const cJSON *st = cJSON_GetObjectItemCaseSensitive(c, "status");
             if (cJSON_IsString(st) && strcmp(st->valuestring, "pending") == 0) {
-                cJSON_DeleteItemFromObjectCaseSensitive(c, "size");
-                cJSON_DeleteItemFromObjectCaseSensitive(c, "pending");
+                /* what grows while it and its samples are written */
+                static const char *const moving[] = {"size", "pending", "samples", "samples_from", "metrics"};
+                for (size_t k = 0; k < sizeof moving / sizeof moving[0]; k++)
+                    cJSON_DeleteItemFromObjectCaseSensitive(c, moving[k]);
             }
         }
     }

@@ -28,8 +28,9 @@ void sr_fp_folder(sr_fp *f, const char *dir);
 
 /* The report's fingerprint as 16 hex digits (buf of 17 or more): the summary
  * document as given (the caller leaves out what changes on its own, such as
- * the time; the size and pending reason of a pending checkpoint, which
- * change while it is written, are left out here), the size, modification
+ * the time; the size, pending reason, samples and metrics of a pending
+ * checkpoint, which change while it or its samples are written, are left
+ * out here), the size, modification
  * time and inode of every sample image of a checkpoint that is not pending,
  * the Optuna study's trials, the templates (every file of templates_dir, may
  * be NULL), settings (the profile and options, as text) and the program's

@@ -135,6 +135,11 @@ else
 fi
 expect_grep "its samples may still be being written: sample_00.png modified less than 3600 s ago" \
     "$TMP/young/sweepreport/summary.json" "summary.json says why"
+cp "$(ls "$S"/trial_0001/realtime_evaluations/*/sample_01.png | head -n 1)" \
+    "$TMP/young/trial_0001/realtime_evaluations/$stem/sample_01.png"   # the evaluator goes on
+expect_status 0 "run while its samples are written" -- "$SR_BIN" run --settle 3600 "$TMP/young"
+expect_grep "^render: nothing changed since the report of " "$TMP/out" "more samples of a pending checkpoint render nothing"
+rm "$TMP/young/trial_0001/realtime_evaluations/$stem/sample_01.png"
 expect_status 0 "run once the samples settled" -- "$SR_BIN" run --settle 0 "$TMP/young"
 YM="$TMP/young/trial_0001/realtime_evaluations/$stem/metrics.json"
 if [ -e "$YM" ]; then pass "then measured"; else fail "not measured once settled: $(cat "$TMP/out")"; fi
