@@ -520,12 +520,16 @@ static void epoch_chart(builder *b, sr_chart_kind kind, const char *prefix, cons
 }
 
 /* Every metric with a finite value in a checkpoint of known epoch: how many
- * checkpoints have one, and whether it is the same value in all of them. */
+ * checkpoints have one, whether it is the same value in all of them, and
+ * whether some trial has it at two epochs at least (a line to draw). */
 typedef struct {
     const char *name; /* borrowed from the sweep */
     size_t count;
     double value;     /* the first one */
     int varies;
+    size_t trial;     /* the trial last counted in, and how often there */
+    size_t in_trial;
+    int curve;
 } metric_census;
 
 static size_t take_census(const sr_sweep *s, metric_census **out)
@@ -550,10 +554,15 @@ static size_t take_census(const sr_sweep *s, metric_census **out)
                         cap = cap ? cap * 2 : 32;
                         v = xrealloc(v, cap * sizeof *v);
                     }
-                    v[n++] = (metric_census){mt->name, 0, mt->value, 0};
+                    v[n++] = (metric_census){mt->name, 0, mt->value, 0, i, 0, 0};
                 }
                 v[j].count++;
                 v[j].varies |= mt->value != v[j].value;
+                if (v[j].trial != i) {
+                    v[j].trial = i;
+                    v[j].in_trial = 0;
+                }
+                v[j].curve |= ++v[j].in_trial >= 2;
             }
         }
     }
@@ -569,15 +578,16 @@ static int chartable(const metric_census *m)
 }
 
 /* The metrics worth a chart, in chart order: a metric with the same value
- * everywhere draws a flat line, said in a sentence instead
- * (sr_unvarying_metrics). */
+ * everywhere draws a flat line, and one that no trial has at two epochs
+ * draws lone points (lpips_diversity of final evaluations, say): both are
+ * said in a sentence instead (sr_unvarying_metrics). */
 static void collect_metrics(builder *b)
 {
     metric_census *m = NULL;
     size_t n = take_census(b->s, &m);
     b->metrics = xcalloc(n ? n : 1, sizeof *b->metrics);
     for (size_t j = 0; j < n; j++) {
-        if (!chartable(&m[j]) || !m[j].varies)
+        if (!chartable(&m[j]) || !m[j].varies || !m[j].curve)
             continue;
         /* the score chart already shows it */
         if (b->any_scored && strcmp(m[j].name, b->score_name) == 0)
@@ -602,8 +612,8 @@ size_t sr_unvarying_metrics(const sr_sweep *s, const sr_analysis *a, sr_unvaryin
     /* the score chart shows the score whatever its values */
     const char *score = a && isfinite(a->score_min) ? a->expression : NULL;
     for (size_t j = 0; j < n; j++)
-        if (chartable(&m[j]) && !m[j].varies && !(score && strcmp(m[j].name, score) == 0))
-            v[k++] = (sr_unvarying_metric){xstrdup(m[j].name), m[j].value, m[j].count};
+        if (chartable(&m[j]) && (!m[j].varies || !m[j].curve) && !(score && strcmp(m[j].name, score) == 0))
+            v[k++] = (sr_unvarying_metric){xstrdup(m[j].name), m[j].value, m[j].count, m[j].varies};
     free(m);
     qsort(v, k, sizeof *v, unvarying_cmp);
     if (!k) {
@@ -620,10 +630,27 @@ char *sr_unvarying_metrics_text(const sr_unvarying_metric *m, size_t n)
         return NULL;
     sr_buf b;
     sr_buf_init(&b);
-    sr_buf_printf(&b, "Not charted, the same in every checkpoint that has it: ");
-    for (size_t i = 0; i < n; i++)
-        sr_buf_printf(&b, "%s%s %.6g", i ? ", " : "", m[i].name, m[i].value);
-    sr_buf_printf(&b, ".");
+    size_t same = 0, lone = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (m[i].one_per_trial)
+            continue;
+        sr_buf_printf(&b, "%s%s %.6g", same++ ? ", " : "Not charted, the same in every checkpoint that has it: ",
+                      m[i].name, m[i].value);
+    }
+    if (same)
+        sr_buf_printf(&b, ".");
+    for (size_t i = 0; i < n; i++) {
+        if (!m[i].one_per_trial)
+            continue;
+        if (!lone++)
+            sr_buf_printf(&b, "%sNot charted by epoch, no trial has it at two epochs (the tables show it): ",
+                          same ? " " : "");
+        else
+            sr_buf_puts(&b, ", ");
+        sr_buf_puts(&b, m[i].name);
+    }
+    if (lone)
+        sr_buf_printf(&b, ".");
     return b.s;
 }
 

@@ -62,7 +62,8 @@ typedef struct {
  *   score           score vs epoch for all trials (when anything is scored)
  *   metric-NAME     each numeric metric with a finite value in at least two
  *                   checkpoints of known epoch, not the same value in all of
- *                   them (sr_unvarying_metrics), vs epoch for all trials;
+ *                   them, and at two epochs of one trial at least
+ *                   (sr_unvarying_metrics), vs epoch for all trials;
  *                   seed metrics first, then image metrics, weight metrics
  *                   (weight_delta_norm and weight_drift with the kinds
  *                   SR_CHART_WEIGHT_NORM / SR_CHART_WEIGHT_DRIFT), then the
@@ -87,11 +88,14 @@ size_t sr_build_sweep_charts(const sr_sweep *s, const sr_analysis *a, sr_named_c
 
 /* A metric left out of the sweep's charts because every checkpoint of known
  * epoch that has a finite value of it has the same one (weight_nonfinite 0
- * everywhere, say): a flat line, which the reports say in words. */
+ * everywhere, say: a flat line), or because no trial has it at two epochs
+ * (lpips_diversity of the final evaluations, say: lone points); the
+ * reports say so in words. */
 typedef struct {
     char *name;
-    double value;
-    size_t count; /* the checkpoints that have it */
+    double value;       /* the value, when it is the same everywhere */
+    size_t count;       /* the checkpoints that have it */
+    int one_per_trial;  /* it differs, but no trial has it twice */
 } sr_unvarying_metric;
 
 /* Those metrics (at least two checkpoints, bookkeeping and the score of a
