@@ -951,6 +951,14 @@ static const sr_optuna_trial *optuna_best_trial(const sr_study *st)
     return best;
 }
 
+/* "st", "nd", "rd" or "th" after n. */
+static const char *ordinal_suffix(size_t n)
+{
+    if (n % 100 >= 11 && n % 100 <= 13)
+        return "th";
+    return n % 10 == 1 ? "st" : n % 10 == 2 ? "nd" : n % 10 == 3 ? "rd" : "th";
+}
+
 static char *make_reason(const sr_sweep *s, const sr_analysis *a, const cand *top_ranked, double pct,
                          size_t passed_over)
 {
@@ -962,7 +970,15 @@ static char *make_reason(const sr_sweep *s, const sr_analysis *a, const cand *to
     sr_buf_printf(&b, " scores %.4g (%s, %s is better): ", a->best_score, a->expression,
                   a->maximize ? "higher" : "lower");
     long f = final_index(t);
-    if (f < 0) {
+    const char *state = t->optuna && t->optuna->state ? t->optuna->state : "";
+    if (f < 0 && strcmp(state, "PRUNED") == 0) {
+        /* a checkpoint of a trial that stopped early: say so first */
+        sr_buf_puts(&b, "Optuna pruned this trial, so it has no final checkpoint to compare with.");
+    } else if (f < 0 && strcmp(state, "RUNNING") == 0) {
+        sr_buf_puts(&b, "the trial is still running: it has no final checkpoint yet.");
+    } else if (f < 0 && strcmp(state, "FAIL") == 0) {
+        sr_buf_puts(&b, "the trial failed, so it has no final checkpoint to compare with.");
+    } else if (f < 0) {
         sr_buf_puts(&b, "the trial has no final checkpoint to compare with.");
     } else if ((size_t)f == a->best.ckpt) {
         sr_buf_puts(&b, "it is the trial's final checkpoint.");
@@ -1004,13 +1020,24 @@ static char *make_reason(const sr_sweep *s, const sr_analysis *a, const cand *to
     } else if (a->optuna_best < 0) {
         sr_buf_printf(&b, " Optuna's best trial (number %d) has no trial folder here.", a->optuna_best_number);
     } else if ((size_t)a->optuna_best == a->best.trial) {
-        sr_buf_printf(&b, " Optuna's best trial (number %d) is %s too.", a->optuna_best_number,
+        sr_buf_printf(&b, " Optuna's best trial, number %d, is this trial (%s) too.", a->optuna_best_number,
                       s->trials[a->optuna_best].name);
     } else {
         /* Optuna ranks by the objective the sweep reported to it, which need
-         * not be this score */
-        sr_buf_printf(&b, " Optuna's best trial (number %d) is %s: Optuna ranks trials by its own objective value.",
-                      a->optuna_best_number, s->trials[a->optuna_best].name);
+         * not be this score: where its best stands by this one */
+        const sr_trial_analysis *ob = &a->trials[a->optuna_best];
+        sr_buf_printf(&b, " Optuna's best trial, number %d, is %s", a->optuna_best_number,
+                      s->trials[a->optuna_best].name);
+        if (isfinite(ob->best_score)) {
+            size_t rank = 1;
+            for (size_t i = 0; i < a->n_trials; i++)
+                rank += isfinite(a->trials[i].best_score) && better(a->trials[i].best_score, ob->best_score,
+                                                                     a->maximize);
+            sr_buf_printf(&b, ", %zu%s here by best score", rank, ordinal_suffix(rank));
+        } else {
+            sr_buf_puts(&b, ", which has no score here");
+        }
+        sr_buf_puts(&b, ": Optuna ranks trials by its own objective value.");
     }
     return sr_buf_steal(&b);
 }

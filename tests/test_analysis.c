@@ -705,8 +705,8 @@ START_TEST(test_reason_optuna)
     sr_analysis a;
     analyze_ok(s, NULL, &a);
     ck_assert_str_eq(a.reason, "trial_0004 at epoch 6 scores 0.0812 (pixar_score, lower is better): 23% better than "
-                               "its final epoch 10 (0.1054). Optuna's best trial (number 2) is trial_0003: Optuna ranks "
-                               "trials by its own objective value.");
+                               "its final epoch 10 (0.1054). Optuna's best trial, number 2, is trial_0003, 2nd here by "
+                               "best score: Optuna ranks trials by its own objective value.");
     ck_assert_int_eq(a.optuna_best_number, 2);
     ck_assert_int_eq(a.optuna_best, 2);
     sr_analysis_free(&a);
@@ -717,7 +717,8 @@ START_TEST(test_reason_optuna)
     sr_analysis_opts o = {.expression = "pixar_score * 2"};
     analyze_ok(s, &o, &a);
     ck_assert_msg(strstr(a.reason, "(pixar_score * 2, lower is better)") != NULL, "%s", a.reason);
-    ck_assert_msg(strstr(a.reason, "Optuna's best trial (number 3) is trial_0004 too.") != NULL, "%s", a.reason);
+    ck_assert_msg(strstr(a.reason, "Optuna's best trial, number 3, is this trial (trial_0004) too.") != NULL, "%s",
+                  a.reason);
     sr_analysis_free(&a);
 
     /* Optuna's best trial has no folder; then no completed trial with a value */
@@ -731,6 +732,31 @@ START_TEST(test_reason_optuna)
     analyze_ok(s, NULL, &a);
     ck_assert_msg(strstr(a.reason, "Optuna has no completed trial") != NULL, "%s", a.reason);
     ck_assert_int_eq(a.optuna_best_number, -1);
+    sr_analysis_free(&a);
+    free_sweep(s);
+
+    /* the best checkpoint is a pruned trial's: said first; Optuna's best
+     * ranks third here */
+    s = new_sweep(3);
+    add_study(s, 3, "MINIMIZE");
+    for (size_t i = 0; i < 3; i++)
+        s->trials[i].optuna = &s->study->trials[i];
+    s->study->trials[0].state = "PRUNED";
+    set_optuna_value(s, 1, 0.5);
+    set_optuna_value(s, 2, 0.1); /* Optuna's best: number 2, trial_0003 */
+    add_scored(s, 0, 2, 0, 0.1);
+    add_scored(s, 0, 4, 0, 0.2);
+    add_scored(s, 1, 2, 1, 0.3);
+    add_scored(s, 2, 2, 1, 0.4);
+    analyze_ok(s, NULL, &a);
+    ck_assert_str_eq(a.reason, "trial_0001 at epoch 2 scores 0.1 (pixar_score, lower is better): Optuna pruned this "
+                               "trial, so it has no final checkpoint to compare with. Optuna's best trial, number 2, "
+                               "is trial_0003, 3rd here by best score: Optuna ranks trials by its own objective value.");
+    sr_analysis_free(&a);
+    s->study->trials[0].state = "RUNNING";
+    analyze_ok(s, NULL, &a);
+    ck_assert_msg(strstr(a.reason, "the trial is still running: it has no final checkpoint yet.") != NULL, "%s",
+                  a.reason);
     sr_analysis_free(&a);
     free_sweep(s);
 }
