@@ -213,9 +213,10 @@ int cmd_eval(int argc, char **argv)
             printf("eval: shard %u/%u: ", o.shard_index, o.shard_count);
         else
             printf("eval: ");
-        printf("%zu checkpoints on %s: weights measured for %zu, samples measured for %zu, %zu metrics.json "
+        printf("%zu checkpoint%s on %s: weights measured for %zu, samples measured for %zu, %zu metrics.json "
                "written",
-               st.checkpoints, st.device, st.weights_measured, st.images_measured, st.metrics_written);
+               st.checkpoints, st.checkpoints == 1 ? "" : "s", st.device, st.weights_measured, st.images_measured,
+               st.metrics_written);
         if (o.sampler)
             printf(", samples rendered for %zu", st.sampled);
         if (st.pending)

@@ -477,8 +477,12 @@ static cJSON *index_model(const char *dir, const sr_sweep *s, const sr_analysis 
     cJSON_AddStringToObject(m, "assets", "assets/");
     cJSON_AddStringToObject(m, "sweep_path", sweep_path);
     const cJSON *study = cJSON_GetObjectItemCaseSensitive(sw, "study");
-    if (cJSON_IsObject(study))
-        cJSON_AddItemToObject(m, "study", cJSON_Duplicate(study, 1));
+    if (cJSON_IsObject(study)) {
+        cJSON *st = cJSON_Duplicate(study, 1);
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(study, "trials");
+        cJSON_AddBoolToObject(st, "one_trial", cJSON_IsNumber(n) && n->valuedouble == 1);
+        cJSON_AddItemToObject(m, "study", st);
+    }
     const cJSON *tool = cJSON_GetObjectItemCaseSensitive(summary, "tool");
     const cJSON *ver = cJSON_GetObjectItemCaseSensitive(tool, "version");
     cJSON_AddStringToObject(m, "tool_version", cJSON_IsString(ver) ? ver->valuestring : PACKAGE_VERSION);
@@ -1152,6 +1156,10 @@ int sr_html_write(const char *dir, const sr_sweep *s, const sr_analysis *a, cons
         goto done;
     }
     model = index_model(dir, s, a, summary, self_contained);
+    /* the other files of the report, beside the page (not in a page that
+     * travels alone) */
+    cJSON_AddBoolToObject(model, "with_summary", !self_contained && o && o->with_summary);
+    cJSON_AddBoolToObject(model, "with_pdf", o && o->with_pdf);
     if (self_contained) {
         cJSON_AddStringToObject(model, "inline_css", tpl_get(&t, "style.css"));
         cJSON_AddStringToObject(model, "inline_js", tpl_get(&t, "report.js"));

@@ -37,6 +37,9 @@ typedef struct {
      * (sr_build_trial_charts, one per trial) drawn already; NULL: drawn here */
     const sr_html_drawn *sweep_drawn;
     const sr_html_drawn *trial_drawn;
+    /* summary.json (and with_pdf, report.pdf) are written beside
+     * index.html: the page links them */
+    int with_summary, with_pdf;
 } sr_html_opts;
 
 /* The templates folder sr_html_write reads (see templates_dir above); the caller frees. */

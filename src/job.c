@@ -59,12 +59,13 @@ static void measure_line(sr_progress *pr, const sr_eval_stats *st)
     if (st->sampled)
         snprintf(sampled, sizeof sampled, ", samples rendered for %zu", st->sampled);
     if (measured == 0 && !st->sampled)
-        sr_progress_end(pr, "%zu checkpoints on %s, nothing new to measure%s%s", st->checkpoints, st->device, pending,
-                        failed);
+        sr_progress_end(pr, "%zu checkpoint%s on %s, nothing new to measure%s%s", st->checkpoints,
+                        st->checkpoints == 1 ? "" : "s", st->device, pending, failed);
     else
-        sr_progress_end(pr, "%zu checkpoints on %s: weights measured for %zu, samples for %zu, %zu metrics.json written%s%s%s",
-                        st->checkpoints, st->device, st->weights_measured, st->images_measured, st->metrics_written,
-                        sampled, pending, failed);
+        sr_progress_end(pr,
+                        "%zu checkpoint%s on %s: weights measured for %zu, samples for %zu, %zu metrics.json written%s%s%s",
+                        st->checkpoints, st->checkpoints == 1 ? "" : "s", st->device, st->weights_measured,
+                        st->images_measured, st->metrics_written, sampled, pending, failed);
 }
 
 static void render_line(sr_progress *pr, const sr_render_result *r)

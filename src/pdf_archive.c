@@ -136,7 +136,7 @@ static void context_page(sr_pdfw *w, size_t ti, time_t when)
     struct tm tm;
     gmtime_r(&when, &tm);
     strftime(when_s, sizeof when_s, "%Y-%m-%d %H:%M UTC", &tm);
-    char *title = xasprintf("Trial %s", t->name);
+    char *title = sr_pdf_trial_title(t->name);
     snprintf(b, sizeof b, "archive of the sweep report  \xc2\xb7  sweep %s  \xc2\xb7  written %s",
              sr_path_base(s->path), when_s);
     double y = sr_pdfw_heading(w, title, b);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 int sr_pdfw_failed(const sr_pdfw *w)
@@ -269,8 +270,8 @@ double sr_pdfw_study_line(sr_pdfw *w, double y)
     if (!st)
         return sr_pdfw_key_value(w, y, "Optuna study", "none found");
     char b[512];
-    snprintf(b, sizeof b, "%s (%s, %zu trials)", st->name ? st->name : "?", st->direction ? st->direction : "?",
-             st->n_trials);
+    snprintf(b, sizeof b, "%s (%s, %zu trial%s)", st->name ? st->name : "?", st->direction ? st->direction : "?",
+             st->n_trials, st->n_trials == 1 ? "" : "s");
     return sr_pdfw_key_value(w, y, "Optuna study", b);
 }
 
@@ -280,6 +281,11 @@ double sr_pdfw_score_line(sr_pdfw *w, double y)
     snprintf(b, sizeof b, "%s (%s is better)", w->a->expression ? w->a->expression : "pixar_score",
              w->a->maximize ? "higher" : "lower");
     return sr_pdfw_key_value(w, y, "Score", b);
+}
+
+char *sr_pdf_trial_title(const char *name)
+{
+    return strncasecmp(name, "trial", 5) == 0 ? xstrdup(name) : xasprintf("Trial %s", name);
 }
 
 char *sr_pdf_ascii(const char *s)

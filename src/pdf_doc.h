@@ -110,6 +110,10 @@ char *sr_pdf_ascii(const char *s);
  * for write failures). */
 int sr_pdfw_save(sr_pdfw *w, const char *path, sr_atomic_mode mode, char *err, size_t errlen);
 
+/* A trial's page title: its folder name, after "Trial " unless the name
+ * says so itself ("trial_0004", not "Trial trial_0004").  malloc'd. */
+char *sr_pdf_trial_title(const char *name);
+
 /* A number as the tables show it ("—" for NaN). */
 void sr_pdf_fmt_num(double v, char *b, size_t n);
 /* The same in a table column's format (num_format.h; -1: as above). */

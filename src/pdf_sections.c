@@ -137,7 +137,7 @@ void sr_pdf_trial_section(sr_pdfw *w, size_t ti, const char *root_title, HPDF_Ou
     snprintf(sub, sizeof sub, "%zu checkpoint%s  \xc2\xb7  best score %s  \xc2\xb7  final %s%s  \xc2\xb7  Optuna %s%s%s",
              t->n_ckpts, t->n_ckpts == 1 ? "" : "s", n1, n2, ta && ta->overfit ? " (overfit)" : "", t->optuna ? t->optuna->state : "",
              t->optuna ? " " : "", n3);
-    char *title = xasprintf("Trial %s", t->name);
+    char *title = sr_pdf_trial_title(t->name);
 
     /* overview: parameters and the per-epoch table */
     const char *km[6];

@@ -381,6 +381,8 @@ int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result 
     memset(&ho, 0, sizeof ho);
     ho.templates_dir = o->templates_dir;
     ho.self_contained = o->self_contained;
+    ho.with_summary = 1;
+    ho.with_pdf = o->pdf;
     char *tdir = o->html ? sr_html_templates_dir(&ho) : NULL;
     char *settings = settings_text(o, out);
     sr_report_fingerprint(&s, summary, tdir, settings, res->fingerprint, sizeof res->fingerprint);

@@ -49,8 +49,8 @@ for run in seq par; do
     empty=0
     for k in 0 1 2; do [ -n "$(measured "$TMP/$run.$k.out")" ] || empty=$((empty + 1)); done
     if [ "$empty" -eq 0 ]; then pass "$run: every shard had work"; else fail "$run: $empty shards measured nothing"; fi
-    one=$(sed -n 's/.* \([0-9]*\) checkpoints on .*weights measured for \([0-9]*\), samples measured for \([0-9]*\), \([0-9]*\) metrics.json.*/\1 \2 \3 \4/p' "$TMP/one.out")
-    sum=$(cat "$TMP/$run".[012].out | sed -n 's/.* \([0-9]*\) checkpoints on .*weights measured for \([0-9]*\), samples measured for \([0-9]*\), \([0-9]*\) metrics.json.*/\1 \2 \3 \4/p' |
+    one=$(sed -n 's/.* \([0-9]*\) checkpoints* on .*weights measured for \([0-9]*\), samples measured for \([0-9]*\), \([0-9]*\) metrics.json.*/\1 \2 \3 \4/p' "$TMP/one.out")
+    sum=$(cat "$TMP/$run".[012].out | sed -n 's/.* \([0-9]*\) checkpoints* on .*weights measured for \([0-9]*\), samples measured for \([0-9]*\), \([0-9]*\) metrics.json.*/\1 \2 \3 \4/p' |
         awk '{a += $1; b += $2; c += $3; d += $4} END {print a, b, c, d}')
     if [ -n "$one" ] && [ "$one" = "$sum" ]; then pass "$run: the shards' counts add up to the single run's ($one)"; else
         fail "$run: shard counts $sum, single run $one"; fi

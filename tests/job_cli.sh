@@ -108,6 +108,7 @@ else
     skip "summary.json lists it as pending" "no python3"
 fi
 expect_grep 'id="pending-h"' "$R/index.html" "the index page has a pending line"
+expect_grep '<a href="report.pdf">' "$R/index.html" "the index page links report.pdf beside it"
 expect_grep 'lora_trial_1-000003.safetensors' "$R/index.html" "naming the checkpoint"
 expect_grep 'href="#pending-h">([12] pending)' "$R/index.html" "the sweep's facts count it, with a link to the line"
 # a checkpoint still growing: only its size and bytes-so-far change between
@@ -193,6 +194,9 @@ else
 fi
 expect_grep '"first_run":[[:space:]]*true' "$N/summary.json" "the first nightly has nothing to compare with"
 expect_grep 'id="since-h"' "$N/index.html" "the index page has the since-the-last-run section"
+expect_grep '<a href="summary.json">' "$N/index.html" "the index page links summary.json"
+if grep -q 'href="report.pdf"' "$N/index.html"; then fail "a link to a report.pdf the nightly profile does not write"; else
+    pass "no link to a PDF that is not written"; fi
 # 35 older summaries and a file of someone else's
 i=1
 while [ $i -le 35 ]; do

@@ -281,7 +281,7 @@ START_TEST(test_pdf_table_text_whole)
                           "a metric name is cut:\n%s", p);
             ck_assert_msg(!strstr(p, "_bri\xe2\x80\xa6") && !strstr(p, "_co\xe2\x80\xa6"), "a cut header:\n%s", p);
             for (size_t i = 0; i < analysis.n_trials && i < sweep.n_trials; i++) {
-                char *head = xasprintf("Trial %s\n", sweep.trials[i].name);
+                char *head = xasprintf("%s\n", sweep.trials[i].name);
                 long b = analysis.trials[i].best;
                 if (strstr(p, head) && b >= 0) {
                     char *star = xasprintf("\xe2\x98\x85 %s", sweep.trials[i].ckpts[b].file);

@@ -272,8 +272,10 @@ START_TEST(test_archive_text)
         char *o = fx_run(cmd, &st);
         ck_assert_int_eq(st, 0);
         ck_assert_msg(strstr(o, "Syntax") == NULL, "%s: poppler complains: %.200s", p, strstr(o, "Syntax"));
-        char *title = xasprintf("Trial %s", t->name);
+        /* the title is the folder's name, not "Trial trial_0001" */
+        char *title = xasprintf("%s\n", t->name);
         ck_assert_msg(strstr(o, title) != NULL, "%s: no '%s'", p, title);
+        ck_assert_msg(strstr(o, "Trial trial_") == NULL, "%s: a title that says trial twice", p);
         ck_assert_msg(strstr(o, sweep.path) != NULL, "%s: no sweep path", p);
         /* the sweep's recommendation */
         ck_assert_msg(strstr(o, best->file) != NULL, "%s: no recommended %s", p, best->file);
