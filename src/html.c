@@ -434,8 +434,32 @@ static cJSON *since_model(const cJSON *since)
     const cJSON *changed = cJSON_GetObjectItemCaseSensitive(since, "best_changed");
     cJSON_AddBoolToObject(m, "best_changed", cJSON_IsTrue(changed));
     const cJSON *pb = cJSON_GetObjectItemCaseSensitive(since, "previous_best");
-    if (cJSON_IsObject(pb))
-        cJSON_AddItemToObject(m, "previous_best", cJSON_Duplicate(pb, 1));
+    if (cJSON_IsObject(pb)) {
+        cJSON *p = cJSON_Duplicate(pb, 1);
+        const cJSON *sv = cJSON_GetObjectItemCaseSensitive(pb, "score");
+        if (cJSON_IsNumber(sv)) {
+            char buf[32];
+            snprintf(buf, sizeof buf, "%.4g", sv->valuedouble);
+            cJSON_AddStringToObject(p, "score_text", buf);
+        }
+        cJSON_AddItemToObject(m, "previous_best", p);
+    }
+    cJSON_AddBoolToObject(m, "previous_best_removed",
+                          cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(since, "previous_best_removed")));
+    /* checkpoints gone since (the first twenty) */
+    const cJSON *rc = cJSON_GetObjectItemCaseSensitive(since, "removed_checkpoints");
+    const int n_rc = cJSON_GetArraySize(rc);
+    cJSON *rcl = cJSON_AddArrayToObject(m, "removed");
+    int k_rc = 0;
+    cJSON_ArrayForEach(it, rc)
+    {
+        if (k_rc++ < 20)
+            cJSON_AddItemToArray(rcl, cJSON_Duplicate(it, 1));
+    }
+    cJSON_AddNumberToObject(m, "n_removed", n_rc);
+    cJSON_AddStringToObject(m, "removed_word", n_rc == 1 ? "checkpoint is" : "checkpoints are");
+    if (n_rc > 20)
+        cJSON_AddNumberToObject(m, "more_removed", n_rc - 20);
     /* a changed score definition, and problems the last report did not list
      * (the first twenty of them) */
     const cJSON *sc = cJSON_GetObjectItemCaseSensitive(since, "score_changed");
@@ -457,7 +481,7 @@ static cJSON *since_model(const cJSON *since)
     if (n_np > 20)
         cJSON_AddNumberToObject(m, "more_new_problems", n_np - 20);
     int nothing_new = !cJSON_IsTrue(first) && cJSON_GetArraySize(trials) == 0 && cJSON_GetArraySize(nc) == 0 &&
-                      !cJSON_IsTrue(changed) && !cJSON_IsTrue(sc) && n_np == 0;
+                      !cJSON_IsTrue(changed) && !cJSON_IsTrue(sc) && n_np == 0 && n_rc == 0;
     cJSON_AddBoolToObject(m, "nothing_new", nothing_new);
     /* something new, and still the same recommendation: say so */
     cJSON_AddBoolToObject(m, "best_unchanged", !cJSON_IsTrue(first) && !nothing_new && !cJSON_IsTrue(changed));

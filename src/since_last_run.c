@@ -93,9 +93,37 @@ cJSON *sr_since_last_run(const cJSON *prev, const cJSON *cur)
             cJSON_AddItemToArray(new_ckpts, n);
         }
     }
+    /* checkpoints the last report had (settled) that are gone: deleted by
+     * the trainer (save_last_n_epochs), or their trial folder removed */
+    cJSON *removed = cJSON_AddArrayToObject(o, "removed_checkpoints");
+    const cJSON *ctrials = cJSON_GetObjectItemCaseSensitive(cur, "trials");
+    cJSON_ArrayForEach(t, ptrials)
+    {
+        const char *name = str_of(t, "name");
+        if (!name)
+            continue;
+        const cJSON *ct = find_named(ctrials, "name", name);
+        const cJSON *ccks = ct ? cJSON_GetObjectItemCaseSensitive(ct, "checkpoints") : NULL;
+        const cJSON *c;
+        cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(t, "checkpoints"))
+        {
+            const char *file = str_of(c, "file");
+            if (!file || is_pending(c) || find_named(ccks, "file", file))
+                continue;
+            cJSON *r = cJSON_CreateObject();
+            cJSON_AddStringToObject(r, "trial", name);
+            cJSON_AddStringToObject(r, "checkpoint", file);
+            cJSON_AddItemToArray(removed, r);
+        }
+    }
     cJSON *pb = prev ? best_ref(prev) : cJSON_CreateNull();
     cJSON *cb = best_ref(cur);
     cJSON_AddBoolToObject(o, "best_changed", prev != NULL && !same_ref(pb, cb));
+    int gone = 0;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, removed)
+        gone |= !cJSON_IsNull(pb) && same_ref(pb, r);
+    cJSON_AddBoolToObject(o, "previous_best_removed", gone);
     cJSON_AddItemToObject(o, "previous_best", pb);
     cJSON_AddItemToObject(o, "best", cb);
 

@@ -250,6 +250,19 @@ expect_status 0 "nightly with a broken trial folder" -- "$SR_BIN" run --profile 
 expect_grep '<li>3 new problems:<ul>' "$N/index.html" "the new problems are counted"
 expect_grep "trial_0099/params.json</code>: invalid JSON" "$N/index.html" "and listed"
 rm -r "$S/trial_0099"
+# the recommended checkpoint deleted (a trainer keeping its last few): said
+best=$(tr -d '\n\t' < "$N/summary.json" | sed -n 's/.*"best":[[:space:]]*{[^}]*"path":[[:space:]]*"\([^"]*\)".*/\1/p')
+if [ -f "$best" ]; then
+    mv "$best" "$TMP/best-aside"
+    expect_status 0 "nightly after the recommended checkpoint was deleted" -- \
+        "$SR_BIN" run --profile nightly --score mean_sharpness --maximize -o "$N" "$S"
+    expect_grep ', which is no longer in the sweep.</li>' "$N/index.html" "the index page says the recommendation is gone"
+    expect_grep "1 checkpoint is no longer in the sweep: <code>.*$(basename "$best")</code>" "$N/index.html" \
+        "and lists what is gone"
+    mv "$TMP/best-aside" "$best"
+else
+    fail "no recommended checkpoint found in $N/summary.json"
+fi
 
 # ---- the lock ------------------------------------------------------------------
 # A run whose sampler sleeps holds the lock for a few seconds.

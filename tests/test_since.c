@@ -109,6 +109,34 @@ START_TEST(test_new_trials_checkpoints_best)
 }
 END_TEST
 
+/* Checkpoints the last report had and the sweep no longer has are removed
+ * (a pending one was never reported, so it is not); the last
+ * recommendation among them is said. */
+START_TEST(test_removed_checkpoints)
+{
+    cJSON *prev = parse(prev_text);
+    cJSON *cur = parse(
+        "{\"trials\": ["
+        "  {\"name\": \"trial_0001\", \"checkpoints\": [" CK("a-000006.safetensors", "ok") "]}],"
+        " \"best\": {\"trial\": \"trial_0001\", \"checkpoint\": \"a-000006.safetensors\", \"path\": \"/s/a6\", \"epoch\": 6, \"score\": 0.6}}");
+    cJSON *d = sr_since_last_run(prev, cur);
+    const cJSON *rc = arr(d, "removed_checkpoints");
+    ck_assert_int_eq(cJSON_GetArraySize(rc), 2); /* a-2, and b-2 with its trial; not a-4 (pending) */
+    ck_assert_str_eq(str(cJSON_GetArrayItem(rc, 0), "checkpoint"), "a-000002.safetensors");
+    ck_assert_str_eq(str(cJSON_GetArrayItem(rc, 1), "trial"), "trial_0002");
+    ck_assert(flag(d, "best_changed"));
+    ck_assert(flag(d, "previous_best_removed"));
+    cJSON_Delete(d);
+    /* nothing gone */
+    d = sr_since_last_run(prev, prev);
+    ck_assert_int_eq(cJSON_GetArraySize(arr(d, "removed_checkpoints")), 0);
+    ck_assert(!flag(d, "previous_best_removed"));
+    cJSON_Delete(d);
+    cJSON_Delete(cur);
+    cJSON_Delete(prev);
+}
+END_TEST
+
 /* A changed score definition is said, with the old one; problems the last
  * report did not list are new, the ones it listed are not. */
 START_TEST(test_score_and_problems)
@@ -176,6 +204,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, test_first_run);
     tcase_add_test(tc, test_nothing_new);
     tcase_add_test(tc, test_new_trials_checkpoints_best);
+    tcase_add_test(tc, test_removed_checkpoints);
     tcase_add_test(tc, test_best_appears_or_goes);
     tcase_add_test(tc, test_score_and_problems);
     suite_add_tcase(s, tc);
