@@ -985,6 +985,14 @@ static cJSON *trial_model(const char *dir, const char *page_dir, const sr_sweep 
             if (strncmp(why, st, n) == 0 && (why[n] == ',' || why[n] == ':') && why[n + 1] == ' ')
                 why += n + 2;
             cJSON_AddStringToObject(r, "why", why);
+        } else if (scored && ta && ta->ckpts && !isfinite(ta->ckpts[j].score)) {
+            /* whole and valid, and yet no score, among scored ones: why
+             * (with none scored, the page says it once) */
+            char *no = c->n_samples == 0 ? xstrdup("no score: it has no samples to measure")
+                                         : xasprintf("no score: a metric %s needs is missing",
+                                                     a && a->expression ? a->expression : "the score");
+            cJSON_AddStringToObject(r, "why", no);
+            free(no);
         }
         cJSON_AddBoolToObject(r, "best", ta && ta->best == (long)j);
         cJSON_AddItemToObject(r, "score", num_cell_in(ta && ta->ckpts ? ta->ckpts[j].score : NAN, dec[0]));

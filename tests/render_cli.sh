@@ -162,6 +162,14 @@ expect_grep "available metrics: .*mean_sharpness" "$TMP/err" "the error lists th
 expect_status 2 "render --score malformed" -- "$SR_BIN" render --score '(mean_brightness' "$S"
 expect_status 2 "render --minimize --maximize" -- "$SR_BIN" render --minimize --maximize "$S"
 expect_grep "contradict" "$TMP/err" "the contradiction is named"
+# a checkpoint without samples among scored ones: its row says why it has no score
+U="$TMP/unsampled"
+mkdir -p "$U"
+cp -rp "$S/trial_0001" "$U/"
+rm -rf "$U"/trial_0001/realtime_evaluations/lora_trial_1-000002 "$U"/trial_0001/realtime_evaluations/evaluation_*.json
+expect_status 0 "render with a checkpoint without samples" -- "$SR_BIN" run -o "$TMP/unsampled-out" "$U"
+expect_grep "no score: it has no samples to measure" "$TMP/unsampled-out/trials/trial_0001.html" \
+    "the unscored checkpoint says why"
 # a metric measuring gives is a valid name before it has given it
 mkdir -p "$TMP/bare"
 cp -r "$S/trial_0001" "$TMP/bare/"
