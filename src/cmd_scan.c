@@ -45,7 +45,7 @@ int cmd_scan(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int json = 0, quiet = 0, c;
-    sr_scan_opts sopts = {NULL, NULL, 0};
+    sr_scan_opts sopts = {0};
     static const char shortopts[] = "qh";
     optind = 0;
     opterr = 0;

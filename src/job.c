@@ -142,9 +142,15 @@ int sr_job_once(const char *sweep, const sr_job_opts *o, sr_progress *pr, volati
         sr_lock_release(&lock);
         return SR_JOB_USAGE;
     }
+    /* one time for the settle rule of both stages */
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    sr_scan_opts scan = o->render_opts.scan;
+    if (!scan.now_ns)
+        scan.now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
     if (o->measure) {
         sr_eval_opts eo = o->eval;
-        eo.scan = o->render_opts.scan;
+        eo.scan = scan;
         eo.verbose = 0;
         eo.quiet = 1;
         eo.progress = eval_progress;
@@ -166,6 +172,7 @@ int sr_job_once(const char *sweep, const sr_job_opts *o, sr_progress *pr, volati
         r->interrupted = 1;
     } else if (rc == SR_JOB_OK && o->render) {
         sr_render_opts ro = o->render_opts;
+        ro.scan = scan;
         ro.progress = pr;
         sr_progress_begin(pr, "render", 0);
         sr_problems rp;
@@ -290,12 +297,12 @@ int sr_job_watch(const char *sweep, const sr_job_opts *o, double interval, sr_pr
             int changed = r.rendered && !r.render.unchanged;
             if (changed)
                 sr_job_print_problems(pr, &problems);
-            if (r.interrupted) {
+            if (r.interrupted && measured) {
                 /* stopped between measuring and rendering: the published
                  * report is the last one, untouched */
                 sr_progress_say(pr, "%s measured %zu; stopped before rendering, the report was not updated", when,
                                 measured);
-            } else if (measured || changed) {
+            } else if (!r.interrupted && (measured || changed)) {
                 char last[8192];
                 sr_job_last_line(&r, last, sizeof last);
                 char pending[48] = "";

@@ -675,7 +675,7 @@ static void load_study(sr_sweep *s, const sr_scan_opts *opts)
 
 int sr_scan(const char *sweep_path, sr_sweep *out, char *err, size_t errlen)
 {
-    sr_scan_opts opts = {NULL, NULL, 0};
+    sr_scan_opts opts = {0};
     return sr_scan_with(sweep_path, &opts, out, err, errlen);
 }
 
@@ -727,7 +727,7 @@ int sr_scan_with(const char *sweep_path, const sr_scan_opts *opts, sr_sweep *out
     long n = (long)out->n_trials;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    int64_t now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+    int64_t now_ns = opts->now_ns ? opts->now_ns : (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
     double settle = opts->settle;
 #pragma omp parallel for schedule(dynamic, 1)
     for (long i = 0; i < n; i++)

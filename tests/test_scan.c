@@ -483,7 +483,7 @@ START_TEST(test_study_join)
     sr_sweep_free(&s);
 
     /* --study-name with a name that does not exist: a problem, not a failure */
-    sr_scan_opts opts = {NULL, "no such study", 0};
+    sr_scan_opts opts = {.study_name = "no such study"};
     char err[256];
     ck_assert_int_eq(sr_scan_with(d, &opts, &s, err, sizeof err), 0);
     ck_assert_ptr_null(s.study);

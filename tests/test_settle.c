@@ -93,10 +93,36 @@ static char *make_sweep(void)
     return dir;
 }
 
+/* The settle rule counts from the time given: a job's measuring and its
+ * report judge a checkpoint alike however long the measuring took. */
+START_TEST(test_scan_settles_from_the_time_given)
+{
+    char *dir = make_sweep();
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    const int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    sr_scan_opts o = {.settle = 600, .now_ns = now - 3540LL * 1000000000}; /* 59 minutes ago */
+    sr_sweep s;
+    char err[512];
+    ck_assert_msg(sr_scan_with(dir, &o, &s, err, sizeof err) == 0, "%s", err);
+    /* an hour old now, so a minute old then: pending at that time */
+    ck_assert_int_eq(ckpt(&s, "lora-000001.safetensors")->status, SR_CKPT_PENDING);
+    sr_sweep_free(&s);
+    o.now_ns = now + 3600LL * 1000000000; /* an hour from now: every file has settled */
+    ck_assert_msg(sr_scan_with(dir, &o, &s, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(ckpt(&s, "lora-000001.safetensors")->status, SR_CKPT_OK);
+    ck_assert_int_eq(ckpt(&s, "lora-000002.safetensors")->status, SR_CKPT_OK);
+    ck_assert_int_eq(ckpt(&s, "lora-000004.safetensors")->status, SR_CKPT_INCOMPLETE);
+    sr_sweep_free(&s);
+    test_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(test_scan_settles)
 {
     char *dir = make_sweep();
-    sr_scan_opts o = {NULL, NULL, 600};
+    sr_scan_opts o = {.settle = 600};
     sr_sweep s;
     char err[512];
     ck_assert_msg(sr_scan_with(dir, &o, &s, err, sizeof err) == 0, "%s", err);
@@ -169,6 +195,7 @@ Suite *make_suite(void)
     TCase *tc = tcase_create("settle");
     tcase_add_test(tc, test_rule);
     tcase_add_test(tc, test_scan_settles);
+    tcase_add_test(tc, test_scan_settles_from_the_time_given);
     suite_add_tcase(s, tc);
     return s;
 }
