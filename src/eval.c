@@ -696,8 +696,9 @@ static void eval_trial(const eval_ctx *x, sr_trial *t, const sr_device *dev, sr_
                 if (c->samples_dir && !c->samples_from_training && (!c->has_metrics_file || c->own_metrics_stale)) {
                     char err[512];
                     char *dir = sr_path_join(t->path, c->samples_dir);
-                    int rc = sr_write_metrics_json(dir, c->file, &lists, &images, c->own_metrics_stale, err,
-                                                   sizeof err);
+                    int rc = sr_write_metrics_json(dir, c->file, &lists, &images,
+                                                   sr_samples_names_sizes(t->path, c->samples, c->n_samples),
+                                                   c->own_metrics_stale, err, sizeof err);
                     if (rc == 0)
                         stats->metrics_written++;
                     else if (rc < 0)

@@ -44,6 +44,17 @@ void sr_metrics_from_record(const cJSON *record, sr_metrics *m)
         add_numbers(record, m);
 }
 
+int sr_is_sample_metric(const char *name)
+{
+    static const char *const names[] = {"total_samples",  "mean_brightness", "mean_contrast",     "std_brightness",
+                                        "std_contrast",   "mean_saturation", "mean_sharpness",    "mean_colorfulness",
+                                        "mean_entropy",   "sample_diversity", "pixar_score"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(name, names[i]) == 0)
+            return 1;
+    return 0;
+}
+
 int sr_read_metrics_file_origin(const char *path, sr_metrics *m, sr_metrics_origin *origin, char *err,
                                 size_t errlen)
 {
@@ -61,6 +72,12 @@ int sr_read_metrics_file_origin(const char *path, sr_metrics *m, sr_metrics_orig
     if (origin) {
         const cJSON *by = cJSON_GetObjectItemCaseSensitive(root, "written_by");
         origin->ours = cJSON_IsString(by) && sr_str_has_prefix(by->valuestring, PACKAGE_NAME " ");
+        const cJSON *sig = cJSON_GetObjectItemCaseSensitive(root, "samples_signature");
+        char *end = NULL;
+        if (cJSON_IsString(sig) && strlen(sig->valuestring) == 16) {
+            origin->samples_signature = strtoull(sig->valuestring, &end, 16);
+            origin->has_signature = end && *end == '\0';
+        }
     }
     cJSON_Delete(root);
     return 0;

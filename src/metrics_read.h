@@ -13,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Adds the numeric metrics of one record (nested "metrics" object or flat)
  * to m, replacing values of the same name. */
@@ -23,12 +24,19 @@ void sr_metrics_from_record(const cJSON *record, sr_metrics *m);
  * with the value 0: names a score may use before any file has them. */
 void sr_seed_metric_names(sr_metrics *names);
 
+/* 1 for a metric that a checkpoint's samples determine and that the image
+ * measurement gives (total_samples, brightness, contrast, saturation,
+ * sharpness, colorfulness, entropy, sample_diversity, pixar_score). */
+int sr_is_sample_metric(const char *name);
+
 /* Reads a metrics.json.  0, or -1 with a reason (without the path). */
 int sr_read_metrics_file(const char *path, sr_metrics *m, char *err, size_t errlen);
 
 /* Who wrote a metrics.json: sweepreport marks its own (metrics_write.h). */
 typedef struct {
-    int ours; /* "written_by" names sweepreport */
+    int ours;                   /* "written_by" names sweepreport */
+    int has_signature;
+    uint64_t samples_signature; /* ... and the samples it measured (metrics_write.h) */
 } sr_metrics_origin;
 
 /* sr_read_metrics_file, and who wrote it into *origin. */

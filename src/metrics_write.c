@@ -63,7 +63,8 @@ static int is_own(const char *path, void *ctx)
 }
 
 int sr_write_metrics_json(const char *dir, const char *checkpoint_file, const sr_image_lists *lists,
-                          const sr_metrics *metrics, int replace_own, char *err, size_t errlen)
+                          const sr_metrics *metrics, uint64_t samples_signature, int replace_own, char *err,
+                          size_t errlen)
 {
     char *path = sr_path_join(dir, "metrics.json");
     struct stat st;
@@ -89,8 +90,11 @@ int sr_write_metrics_json(const char *dir, const char *checkpoint_file, const sr
         if (!cJSON_GetObjectItemCaseSensitive(m, name))
             add_metric(m, metrics, name);
     }
-    /* after the seed's keys: who wrote it */
+    /* after the seed's keys: who wrote it, from which samples */
     cJSON_AddStringToObject(root, "written_by", SR_METRICS_WRITTEN_BY);
+    char sig[24];
+    snprintf(sig, sizeof sig, "%016llx", (unsigned long long)samples_signature);
+    cJSON_AddStringToObject(root, "samples_signature", sig);
     char *text = sr_json_print(root);
     cJSON_Delete(root);
     int rc = 0;

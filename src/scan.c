@@ -316,15 +316,32 @@ static void find_samples_and_metrics(sr_checkpoint *c, const char *trial_path, s
                 c->has_metrics_file = 1;
                 if (sr_read_metrics_file_origin(mfile, &read, &origin, err, sizeof err) != 0)
                     sr_problems_add(problems, mfile, "%s", err);
-                /* sweepreport's own, from another number of samples than
-                 * are there now (more arrived): its numbers are out of date.
-                 * Samples deleted to save space leave it as it is. */
+                /* metrics of other samples than are there now (more
+                 * arrived, or some were replaced): sweepreport's own file is
+                 * out of date, and is written again; another tool's stays,
+                 * but its sample metrics are not taken.  Samples deleted to
+                 * save space leave it as it is. */
                 double counted = 0;
-                if (origin.ours && c->n_samples > 0 && sr_metrics_get(&read, "total_samples", &counted) &&
-                    counted != (double)c->n_samples)
+                int counts = sr_metrics_get(&read, "total_samples", &counted);
+                if (c->n_samples > 0 && origin.ours &&
+                    (origin.has_signature
+                         ? origin.samples_signature != sr_samples_names_sizes(trial_path, c->samples, c->n_samples)
+                         : counts && counted != (double)c->n_samples)) {
                     c->own_metrics_stale = 1;
-                else
+                } else if (c->n_samples > 0 && !origin.ours && counts && counted != (double)c->n_samples) {
+                    sr_problems_add(problems, mfile,
+                                    "it counts %g samples, the folder has %zu: their metrics are measured from the "
+                                    "samples instead (the file is left as it is)",
+                                    counted, c->n_samples);
+                    sr_metrics kept = {0};
+                    for (size_t k = 0; k < read.n; k++)
+                        if (!sr_is_sample_metric(read.items[k].name))
+                            sr_metrics_set(&kept, read.items[k].name, read.items[k].value);
+                    merge_metrics(&c->metrics, &kept);
+                    sr_metrics_free(&kept);
+                } else {
                     merge_metrics(&c->metrics, &read);
+                }
                 sr_metrics_free(&read);
             }
             if (c->n_samples > 0 || c->has_metrics_file)

@@ -152,12 +152,23 @@ cp -p "$(ls "$S"/trial_0001/realtime_evaluations/*/sample_01.png | head -n 1)" \
 expect_status 0 "run after another sample arrived" -- "$SR_BIN" run --settle 0 "$TMP/young"
 expect_grep '"total_samples":[[:space:]]*2,' "$YM" "sweepreport's own metrics.json now counts both"
 expect_grep "samples for 1, 1 metrics.json written" "$TMP/out" "it was measured and written again"
-printf '{"checkpoint": "%s.safetensors", "metrics": {"mean_brightness": 0.5}}\n' "$stem" > "$YM"
+# a sample replaced by another image of the same name: the same
+cp -p "$(find "$S" -name sample_00.png ! -path '*trial_0001*' | head -n 1)" \
+    "$TMP/young/trial_0001/realtime_evaluations/$stem/sample_01.png"
+expect_status 0 "run after a sample was replaced" -- "$SR_BIN" run --settle 0 "$TMP/young"
+expect_grep "samples for 1, 1 metrics.json written" "$TMP/out" "a replaced sample is measured and written again"
+expect_status 0 "and again with nothing changed" -- "$SR_BIN" run --settle 0 "$TMP/young"
+expect_grep "nothing new to measure" "$TMP/out" "then it is left alone"
+printf '{"checkpoint": "%s.safetensors", "metrics": {"total_samples": 5, "mean_brightness": 0.5}}\n' "$stem" > "$YM"
 cp "$YM" "$TMP/theirs.json"
 rm "$TMP/young/trial_0001/realtime_evaluations/$stem/sample_01.png"
 expect_status 0 "run with another tool's metrics.json" -- "$SR_BIN" run --settle 0 "$TMP/young"
 if cmp -s "$YM" "$TMP/theirs.json"; then pass "another tool's metrics.json is never replaced"; else
     fail "another tool's metrics.json was replaced: $(cat "$YM")"; fi
+expect_grep "metrics.json: it counts 5 samples, the folder has 1: their metrics are measured from the samples instead" \
+    "$TMP/err" "one that counts other samples is named, and not taken for these"
+if grep -q '"mean_brightness":[[:space:]]*0.5,' "$TMP/young/sweepreport/summary.json"; then
+    fail "the mean_brightness of other samples was reported"; else pass "the samples' own mean_brightness is reported"; fi
 
 expect_status 0 "run with --settle 0" -- "$SR_BIN" run --settle 0 "$S"
 if grep -q 'href="#pending-h"' "$R/index.html"; then fail "a pending count with nothing pending"; else

@@ -448,7 +448,7 @@ START_TEST(test_metrics_layout)
     sr_image_lists lists;
     measure(&smp, &metrics, &lists);
     char err[512] = "";
-    int rc = sr_write_metrics_json(dir, "lora_trial_5-000004.safetensors", &lists, &metrics, 0, err, sizeof err);
+    int rc = sr_write_metrics_json(dir, "lora_trial_5-000004.safetensors", &lists, &metrics, 0, 0, err, sizeof err);
     ck_assert_msg(rc == 0, "rc %d: %s", rc, err);
     assert_no_temp_files(dir);
 
@@ -459,7 +459,8 @@ START_TEST(test_metrics_layout)
 
     /* key order of the seed evaluator, then the other metrics by name */
     /* the seed's keys, then sweepreport's mark of its own file */
-    static const char *const top_keys[] = {"checkpoint", "evaluation_time", "metrics", "written_by"};
+    static const char *const top_keys[] = {"checkpoint", "evaluation_time", "metrics", "written_by",
+                                           "samples_signature"};
     static const char *const metric_keys[] = {
         "total_samples",  "avg_brightness",   "avg_contrast", "mean_brightness", "mean_contrast",
         "mean_colorfulness", "mean_entropy", "mean_saturation", "mean_sharpness", "pixar_score",
@@ -557,7 +558,7 @@ START_TEST(test_metrics_layout)
     cJSON_Delete(j);
 
     /* a second run finds it and leaves it alone */
-    rc = sr_write_metrics_json(dir, "other.safetensors", &lists, &metrics, 0, err, sizeof err);
+    rc = sr_write_metrics_json(dir, "other.safetensors", &lists, &metrics, 0, 0, err, sizeof err);
     ck_assert_int_eq(rc, 1);
     char *again = slurp(mpath);
     ck_assert_str_eq(again, text);
@@ -639,22 +640,24 @@ START_TEST(test_metrics_replaces_own_only)
     sr_image_lists lists;
     measure(&smp, &metrics, &lists);
     char err[512] = "";
-    ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, 0, err, sizeof err), 0);
+    ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, 0xabcULL, 0, err, sizeof err), 0);
     sr_metrics read = {0};
     sr_metrics_origin origin;
     ck_assert_int_eq(sr_read_metrics_file_origin(mpath, &read, &origin, err, sizeof err), 0);
-    ck_assert(origin.ours);
+    ck_assert(origin.ours && origin.has_signature);
+    ck_assert_uint_eq(origin.samples_signature, 0xabcULL);
     sr_metrics_free(&read);
     char *text = slurp(mpath);
     ck_assert_msg(strstr(text, "\"written_by\"") != NULL && strstr(text, "\"" PACKAGE_NAME " ") != NULL, "%s", text);
     free(text);
     /* not asked: left as it is */
-    ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, 0, err, sizeof err), 1);
+    ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, 0, 0, err, sizeof err), 1);
     /* asked: replaced, atomically */
     sr_metrics_set(&metrics, "mean_brightness", 0.123);
-    ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, 1, err, sizeof err), 0);
+    ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, 0xdefULL, 1, err, sizeof err), 0);
     ck_assert_int_eq(sr_read_metrics_file_origin(mpath, &read, &origin, err, sizeof err), 0);
     ck_assert(origin.ours);
+    ck_assert_uint_eq(origin.samples_signature, 0xdefULL);
     double v = 0;
     ck_assert(sr_metrics_get(&read, "mean_brightness", &v) && v == 0.123);
     sr_metrics_free(&read);
@@ -664,7 +667,7 @@ START_TEST(test_metrics_replaces_own_only)
                             "{\"written_by\": \"other-evaluator 2.0\"}\n"};
     for (size_t k = 0; k < 2; k++) {
         put_file(mpath, theirs[k], strlen(theirs[k]));
-        ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, 1, err, sizeof err), 1);
+        ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, 0, 1, err, sizeof err), 1);
         text = slurp(mpath);
         ck_assert_str_eq(text, theirs[k]);
         free(text);
@@ -690,7 +693,7 @@ START_TEST(test_metrics_never_replaces)
     sr_image_lists lists;
     measure(&smp, &metrics, &lists);
     char err[512] = "";
-    ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, 0, err, sizeof err), 1);
+    ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, 0, 0, err, sizeof err), 1);
     char *text = slurp(mpath);
     ck_assert_str_eq(text, mine);
     free(text);
@@ -702,7 +705,7 @@ START_TEST(test_metrics_never_replaces)
     sr_metrics_free(&metrics);
     measure(&smp, &metrics, &lists);
     put_file(mpath, "{\"other\": true}\n", 16);
-    ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, 0, err, sizeof err), 1);
+    ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, 0, 0, err, sizeof err), 1);
     text = slurp(mpath);
     ck_assert_str_eq(text, "{\"other\": true}\n");
     free(text);
@@ -712,7 +715,7 @@ START_TEST(test_metrics_never_replaces)
      * dangling link looks absent until then) is not replaced either */
     ck_assert_int_eq(unlink(mpath), 0);
     ck_assert_int_eq(symlink("elsewhere.json", mpath), 0);
-    ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, 0, err, sizeof err), 1);
+    ck_assert_int_eq(sr_write_metrics_json(dir, "x.safetensors", &lists, &metrics, 0, 0, err, sizeof err), 1);
     struct stat st;
     ck_assert_int_eq(lstat(mpath, &st), 0);
     ck_assert(S_ISLNK(st.st_mode));
@@ -746,7 +749,7 @@ START_TEST(test_metrics_missing_folder)
     /* a folder that does not exist is an error, not "already there" */
     char *nowhere = sr_path_join(dir, "missing/dir");
     char err[512] = "";
-    ck_assert_int_eq(sr_write_metrics_json(nowhere, "x.safetensors", &lists, &metrics, 0, err, sizeof err), -1);
+    ck_assert_int_eq(sr_write_metrics_json(nowhere, "x.safetensors", &lists, &metrics, 0, 0, err, sizeof err), -1);
     ck_assert_msg(strstr(err, "No such file") != NULL, "%s", err);
     ck_assert_msg(strstr(err, nowhere) != NULL, "reason without the file: %s", err);
     ck_assert_ptr_null(strchr(err, '\n'));
