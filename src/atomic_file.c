@@ -92,10 +92,35 @@ int sr_atomic_commit(sr_atomic_file *af)
     return rc;
 }
 
+/* Swap files of path ("." NAME SR_SWAP_MARK "XXXXXX" beside it) that
+ * may_replace says may go: what an earlier commit killed half-way left. */
+static void tidy_swaps(const char *path, int (*may_replace)(const char *path, void *ctx), void *ctx)
+{
+    const char *base = sr_path_base(path);
+    char *dir = base > path ? xstrndup(path, (size_t)(base - path)) : xstrdup(".");
+    char *prefix = xasprintf(".%s" SR_SWAP_MARK, base);
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+            continue;
+        char *p = sr_path_join(dir, e->d_name);
+        if (may_replace(p, ctx))
+            unlink(p);
+        free(p);
+    }
+    if (d)
+        closedir(d);
+    free(prefix);
+    free(dir);
+}
+
 int sr_atomic_commit_if(sr_atomic_file *af, int (*may_replace)(const char *path, void *ctx), void *ctx)
 {
-    int rc = 0, e = 0, keep_tmp = 0;
-    if (fflush(af->fp) != 0 || ferror(af->fp) || fsync(fileno(af->fp)) != 0) {
+    int rc = 0, e = 0;
+    char *swap = NULL;
+    struct stat mine; /* the new file, known by its inode wherever it is */
+    if (fflush(af->fp) != 0 || ferror(af->fp) || fsync(fileno(af->fp)) != 0 || fstat(fileno(af->fp), &mine) != 0) {
         e = errno ? errno : EIO;
         rc = -1;
     }
@@ -108,21 +133,44 @@ int sr_atomic_commit_if(sr_atomic_file *af, int (*may_replace)(const char *path,
         if (errno != EEXIST) {
             e = errno;
             rc = -1;
-        } else if (renameat2(AT_FDCWD, af->tmp_path, AT_FDCWD, af->path, RENAME_EXCHANGE) != 0) {
-            /* gone meanwhile, or a file system that cannot swap: kept */
-            e = errno == ENOENT || errno == EINVAL || errno == ENOSYS ? EEXIST : errno;
-            rc = -1;
-        } else if (!may_replace(af->tmp_path, ctx)) {
-            /* what was swapped out may not go: put it back */
-            if (renameat2(AT_FDCWD, af->tmp_path, AT_FDCWD, af->path, RENAME_EXCHANGE) != 0 &&
-                rename(af->tmp_path, af->path) != 0)
-                keep_tmp = 1; /* it still holds what was there: never delete that */
-            e = EEXIST;
-            rc = -1;
+        } else {
+            tidy_swaps(af->path, may_replace, ctx);
+            /* The new file goes under a swap name, which no clean-up ever
+             * deletes, and is swapped with the one in place: should the run
+             * be killed before the end, whatever was in place survives
+             * under that name. */
+            const char *base = sr_path_base(af->path);
+            swap = xasprintf("%.*s.%s" SR_SWAP_MARK "XXXXXX", (int)(base - af->path), af->path, base);
+            int fd = mkostemp(swap, O_CLOEXEC);
+            if (fd < 0 || (close(fd), rename(af->tmp_path, swap)) != 0) {
+                e = errno;
+                rc = -1;
+                if (fd >= 0)
+                    unlink(swap);
+            } else if (renameat2(AT_FDCWD, swap, AT_FDCWD, af->path, RENAME_EXCHANGE) != 0) {
+                /* gone meanwhile, or a file system that cannot swap: kept */
+                e = errno == ENOENT || errno == EINVAL || errno == ENOSYS ? EEXIST : errno;
+                rc = -1;
+                unlink(swap); /* the new file */
+            } else if (may_replace(swap, ctx)) {
+                unlink(swap); /* what may go went */
+            } else {
+                /* what was swapped out may not go: put it back.  Should
+                 * its owner have written a newer one meanwhile (which is
+                 * now what comes back), that newer one goes in place */
+                if (renameat2(AT_FDCWD, swap, AT_FDCWD, af->path, RENAME_EXCHANGE) == 0) {
+                    struct stat back;
+                    int is_mine = lstat(swap, &back) == 0 && back.st_ino == mine.st_ino && back.st_dev == mine.st_dev;
+                    if (is_mine || renameat2(AT_FDCWD, swap, AT_FDCWD, af->path, RENAME_EXCHANGE) == 0)
+                        unlink(swap); /* the new file, or the owner's older version */
+                }
+                e = EEXIST;
+                rc = -1;
+            }
         }
     }
-    if (!keep_tmp)
-        unlink(af->tmp_path);
+    unlink(af->tmp_path);
+    free(swap);
     atomic_release(af);
     if (rc != 0)
         errno = e;

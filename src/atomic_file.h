@@ -15,6 +15,10 @@
  * killed run left (leftovers.h) never touches a trainer's own temporaries
  * beside its checkpoints. */
 #define SR_TEMP_MARK ".sweepreport-tmp-"
+/* A file swapped out by sr_atomic_commit_if is named ".NAME" SR_SWAP_MARK
+ * "XXXXXX" until it is checked: no clean-up deletes it unchecked, so that a
+ * run killed at that moment loses nothing of another tool's. */
+#define SR_SWAP_MARK ".sweepreport-swap-"
 
 typedef enum {
     SR_ATOMIC_REPLACE = 0,   /* replace an existing destination */
@@ -37,10 +41,11 @@ int sr_atomic_commit(sr_atomic_file *af);
 /* Like sr_atomic_commit in SR_ATOMIC_NO_REPLACE mode, except that an
  * existing destination is replaced when may_replace(path, ctx) says so of
  * it.  The check and the replacement are one: the files are swapped
- * atomically, the one swapped out is checked, and when it may not go (it
- * is not what was checked before: it appeared or changed meanwhile) it is
- * swapped back.  Returns 0, or -1 with errno set (EEXIST: the destination
- * was kept). */
+ * atomically, the one swapped out (under a SR_SWAP_MARK name) is checked,
+ * and when it may not go (it is not what was checked before: it appeared
+ * or changed meanwhile) it is swapped back.  Swap files a killed commit
+ * left beside the destination are removed when may_replace allows.
+ * Returns 0, or -1 with errno set (EEXIST: the destination was kept). */
 int sr_atomic_commit_if(sr_atomic_file *af, int (*may_replace)(const char *path, void *ctx), void *ctx);
 /* Throws the temporary file away. */
 void sr_atomic_abort(sr_atomic_file *af);

@@ -9,6 +9,7 @@
 #include "image_metrics.h"
 #include "image_moments.h"
 #include "json.h"
+#include "leftovers.h"
 #include "metrics_read.h"
 #include "metrics_write.h"
 #include "png_io.h"
@@ -621,6 +622,24 @@ START_TEST(test_atomic_commit_if)
     ck_assert_str_eq(text, "third\n");
     free(text);
     assert_no_temp_files(dir);
+    /* swap files a killed commit left: removed when they may go, kept
+     * otherwise (they may hold another tool's file), and never taken for
+     * temporaries by the clean-up after a killed run */
+    char *left_mine = sr_path_join(dir, ".f.json" SR_SWAP_MARK "aaaaaa");
+    char *left_theirs = sr_path_join(dir, ".f.json" SR_SWAP_MARK "bbbbbb");
+    put_file(left_mine, "old, may go\n", 12);
+    put_file(left_theirs, "theirs\n", 7);
+    ck_assert(!sr_is_temp_name(".f.json" SR_SWAP_MARK "bbbbbb"));
+    put_file(path, "old, may go\n", 12);
+    ck_assert_int_eq(commit_text(path, "fourth\n", seen), 0);
+    struct stat st;
+    ck_assert_int_ne(lstat(left_mine, &st), 0);
+    ck_assert_int_eq(lstat(left_theirs, &st), 0);
+    text = slurp(left_theirs);
+    ck_assert_str_eq(text, "theirs\n");
+    free(text);
+    free(left_mine);
+    free(left_theirs);
     free(seen[0]);
     free(path);
     test_rmtree(dir);
