@@ -98,6 +98,9 @@ if [ -f "$D/sample_00.png" ] && [ -f "$D/sample_01.png" ] && [ -f "$D/metrics.js
 else
     fail "no samples in $D: $(ls "$D" 2>&1)"
 fi
+mkdir "$TMP/a-folder"
+if [ "$(stat -c %a "$D")" = "$(stat -c %a "$TMP/a-folder")" ]; then pass "the samples' folder has the modes of any new folder"; else
+    fail "the samples' folder is mode $(stat -c %a "$D"), a new folder $(stat -c %a "$TMP/a-folder")"; fi
 if [ "$(cat "$D/checkpoint.txt")" = "$S/trial_0002/lora_trial_2-000002.safetensors" ]; then
     pass "the sampler got the checkpoint path as one argument"
 else
