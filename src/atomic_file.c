@@ -61,18 +61,28 @@ void sr_atomic_abort(sr_atomic_file *af)
     atomic_release(af);
 }
 
-int sr_atomic_commit(sr_atomic_file *af)
+/* Flushes, syncs and closes the temporary file (its identity into st, when
+ * not NULL).  0, or -1 with the error in *e. */
+static int finish_writing(sr_atomic_file *af, struct stat *st, int *e)
 {
-    int rc = 0, e = 0;
-    if (fflush(af->fp) != 0 || ferror(af->fp) || fsync(fileno(af->fp)) != 0) {
-        e = errno ? errno : EIO;
+    int rc = 0;
+    if (fflush(af->fp) != 0 || ferror(af->fp) || fsync(fileno(af->fp)) != 0 ||
+        (st && fstat(fileno(af->fp), st) != 0)) {
+        *e = errno ? errno : EIO;
         rc = -1;
     }
     if (fclose(af->fp) != 0 && rc == 0) {
-        e = errno;
+        *e = errno;
         rc = -1;
     }
     af->fp = NULL;
+    return rc;
+}
+
+int sr_atomic_commit(sr_atomic_file *af)
+{
+    int e = 0;
+    int rc = finish_writing(af, NULL, &e);
     if (rc == 0) {
         if (af->mode == SR_ATOMIC_NO_REPLACE) {
             /* link() refuses to overwrite, so a file that appeared meanwhile wins. */
@@ -117,18 +127,10 @@ static void tidy_swaps(const char *path, int (*may_replace)(const char *path, vo
 
 int sr_atomic_commit_if(sr_atomic_file *af, int (*may_replace)(const char *path, void *ctx), void *ctx)
 {
-    int rc = 0, e = 0;
+    int e = 0;
     char *swap = NULL;
     struct stat mine; /* the new file, known by its inode wherever it is */
-    if (fflush(af->fp) != 0 || ferror(af->fp) || fsync(fileno(af->fp)) != 0 || fstat(fileno(af->fp), &mine) != 0) {
-        e = errno ? errno : EIO;
-        rc = -1;
-    }
-    if (fclose(af->fp) != 0 && rc == 0) {
-        e = errno;
-        rc = -1;
-    }
-    af->fp = NULL;
+    int rc = finish_writing(af, &mine, &e);
     if (rc == 0 && link(af->tmp_path, af->path) != 0) {
         if (errno != EEXIST) {
             e = errno;

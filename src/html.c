@@ -405,6 +405,27 @@ static char *trial_file(const sr_trial *t)
     return sr_short_file_name(sr_buf_steal(&b), SR_FILE_NAME_STEM_MAX);
 }
 
+/* The first twenty items of the array src as m's list, their number as
+ * count and how many more there are (when there are) as more.  Returns the
+ * number. */
+static int add_first(cJSON *m, const cJSON *src, const char *list, const char *count, const char *more)
+{
+    enum { SHOWN = 20 };
+    const int n = cJSON_GetArraySize(src);
+    cJSON *l = cJSON_AddArrayToObject(m, list);
+    int k = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, src)
+    {
+        if (k++ < SHOWN)
+            cJSON_AddItemToArray(l, cJSON_Duplicate(it, 1));
+    }
+    cJSON_AddNumberToObject(m, count, n);
+    if (n > SHOWN)
+        cJSON_AddNumberToObject(m, more, n - SHOWN);
+    return n;
+}
+
 /* since_last_run for the index page: names as objects, counts, flags. */
 static cJSON *since_model(const cJSON *since)
 {
@@ -446,20 +467,10 @@ static cJSON *since_model(const cJSON *since)
     }
     cJSON_AddBoolToObject(m, "previous_best_removed",
                           cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(since, "previous_best_removed")));
-    /* checkpoints gone since (the first twenty) */
-    const cJSON *rc = cJSON_GetObjectItemCaseSensitive(since, "removed_checkpoints");
-    const int n_rc = cJSON_GetArraySize(rc);
-    cJSON *rcl = cJSON_AddArrayToObject(m, "removed");
-    int k_rc = 0;
-    cJSON_ArrayForEach(it, rc)
-    {
-        if (k_rc++ < 20)
-            cJSON_AddItemToArray(rcl, cJSON_Duplicate(it, 1));
-    }
-    cJSON_AddNumberToObject(m, "n_removed", n_rc);
+    /* checkpoints gone since */
+    const int n_rc = add_first(m, cJSON_GetObjectItemCaseSensitive(since, "removed_checkpoints"), "removed",
+                               "n_removed", "more_removed");
     cJSON_AddStringToObject(m, "removed_word", n_rc == 1 ? "checkpoint is" : "checkpoints are");
-    if (n_rc > 20)
-        cJSON_AddNumberToObject(m, "more_removed", n_rc - 20);
     /* a changed score definition, and problems the last report did not list
      * (the first twenty of them) */
     const cJSON *sc = cJSON_GetObjectItemCaseSensitive(since, "score_changed");
@@ -467,19 +478,9 @@ static cJSON *since_model(const cJSON *since)
     const cJSON *ps = cJSON_GetObjectItemCaseSensitive(since, "previous_score");
     if (cJSON_IsObject(ps))
         cJSON_AddItemToObject(m, "previous_score", cJSON_Duplicate(ps, 1));
-    const cJSON *np = cJSON_GetObjectItemCaseSensitive(since, "new_problems");
-    const int n_np = cJSON_GetArraySize(np);
-    cJSON *npl = cJSON_AddArrayToObject(m, "new_problems");
-    int k_np = 0;
-    cJSON_ArrayForEach(it, np)
-    {
-        if (k_np++ < 20)
-            cJSON_AddItemToArray(npl, cJSON_Duplicate(it, 1));
-    }
-    cJSON_AddNumberToObject(m, "n_new_problems", n_np);
+    const int n_np = add_first(m, cJSON_GetObjectItemCaseSensitive(since, "new_problems"), "new_problems",
+                               "n_new_problems", "more_new_problems");
     cJSON_AddStringToObject(m, "problems_word", n_np == 1 ? "problem" : "problems");
-    if (n_np > 20)
-        cJSON_AddNumberToObject(m, "more_new_problems", n_np - 20);
     int nothing_new = !cJSON_IsTrue(first) && cJSON_GetArraySize(trials) == 0 && cJSON_GetArraySize(nc) == 0 &&
                       !cJSON_IsTrue(changed) && !cJSON_IsTrue(sc) && n_np == 0 && n_rc == 0;
     cJSON_AddBoolToObject(m, "nothing_new", nothing_new);
