@@ -854,6 +854,12 @@ static void slice_chart(builder *b, const param_data *pd)
         c->x.has_range = 1;
         c->x.min = -0.5;
         c->x.max = (double)pd->n_cats - 0.5;
+    } else if (!pd->log) {
+        /* whole-numbered parameters (network_dim, batch size) tick at whole numbers */
+        int whole = 1;
+        for (size_t i = 0; i < s->n_trials && whole; i++)
+            whole = isnan(pd->v[i]) || pd->v[i] == floor(pd->v[i]);
+        c->x.integer = whole;
     }
     for (size_t i = 0; i < s->n_trials; i++) {
         double y = trial_best(b, i);

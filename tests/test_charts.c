@@ -472,6 +472,21 @@ START_TEST(test_sweep_optuna_and_params)
         ck_assert_uint_eq(lr->series[i].n, 1);
         ck_assert(lr->series[i].x[0] > 0);
     }
+    ck_assert(!lr->x.integer);
+    /* a linear slice of whole numbers ticks at whole numbers, others not */
+    size_t whole_slices = 0;
+    for (size_t k = 0; k < n; k++) {
+        const sr_chart *ch = &c[k].chart;
+        if (!sr_str_has_prefix(c[k].id, "slice-") || ch->x.categories || ch->x.scale != SR_AXIS_LINEAR)
+            continue;
+        int whole = 1;
+        for (size_t i = 0; i < ch->n_series; i++)
+            for (size_t j = 0; j < ch->series[i].n; j++)
+                whole &= ch->series[i].x[j] == floor(ch->series[i].x[j]);
+        ck_assert_msg(ch->x.integer == whole, "%s: integer axis %d for whole values %d", c[k].id, ch->x.integer, whole);
+        whole_slices += whole;
+    }
+    ck_assert_uint_ge(whole_slices, 1);
     const sr_chart *opt = &need_chart(c, n, "slice-optimizer_type")->chart;
     ck_assert_int_eq(opt->x.scale, SR_AXIS_LINEAR);
     ck_assert_uint_ge(opt->x.n_categories, 2);
