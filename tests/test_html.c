@@ -417,6 +417,10 @@ START_TEST(test_site)
                       strstr(it2, "weight_nonfinite 0") != NULL,
                   "no sentence for the metrics that are the same everywhere");
     ck_assert_msg(strstr(it2, "weight_nonfinite by epoch") == NULL, "a chart of a flat line");
+    /* what overfit means is on the page, not only in a tooltip */
+    ck_assert_msg(strstr(it2, "<p class=\"hint muted\">Overfit: the final checkpoint scores worse than the trial's best") !=
+                      NULL,
+                  "the overfit rule is not on the page");
     free(it2);
 
     free(sheet);
