@@ -123,7 +123,7 @@ static void summary_page(sr_pdfw *w)
             snprintf(b, sizeof b, "%s: importance %s, \xcf\x81 %s", p->name, n1, n2);
             with_importance++;
         }
-        sr_pdfw_text(w, MARGIN + col, yr, b, 0, 9, col, 0);
+        sr_pdfw_text_shrink(w, MARGIN + col, yr, b, 0, 9, 6.5, col, 0); /* long names: smaller, not cut */
         yr -= 12;
         shown++;
     }
