@@ -146,8 +146,8 @@ int sr_job_once(const char *sweep, const sr_job_opts *o, sr_progress *pr, volati
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     sr_scan_opts scan = o->render_opts.scan;
-    if (!scan.now_ns)
-        scan.now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+    if (!scan.since_ns)
+        scan.since_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
     if (o->measure) {
         sr_eval_opts eo = o->eval;
         eo.scan = scan;

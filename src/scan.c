@@ -152,15 +152,34 @@ static int64_t mtime_ns_of(const struct stat *st)
     return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 }
 
-/* Why a file is too recent to be judged: no age in it, so that it stays the
- * same while nothing changes. */
-static char *recent_text(int64_t mtime_ns, int64_t now_ns, double settle)
+/* The settle rule's clock: now, the settle time, and since, when the job
+ * began (0: no job): a file modified after the job began, or less than the
+ * settle time before, is too recent as well, however long the job took. */
+typedef struct {
+    int64_t now, since;
+    double settle;
+} settle_clock;
+
+static int too_recent(const settle_clock *k, int64_t mtime_ns)
 {
-    return mtime_ns <= now_ns ? xasprintf("modified less than %g s ago", settle)
-                              : xasprintf("modified in the future by less than %g s", settle);
+    if (sr_settle_status(SR_CKPT_OK, mtime_ns, k->now, k->settle) == SR_CKPT_PENDING)
+        return 1;
+    return k->since && k->settle > 0 && mtime_ns <= k->now &&
+           (double)(mtime_ns - k->since) / 1e9 > -k->settle;
 }
 
-static void read_checkpoint_header(sr_checkpoint *c, int64_t now_ns, double settle, sr_problems *problems)
+/* Why a file is too recent to be judged: no age in it, so that it stays the
+ * same while nothing changes. */
+static char *recent_text(const settle_clock *k, int64_t mtime_ns)
+{
+    if (mtime_ns > k->now)
+        return xasprintf("modified in the future by less than %g s", k->settle);
+    if (k->since && mtime_ns > k->since)
+        return xstrdup("modified while this run was measuring");
+    return xasprintf("modified less than %g s ago", k->settle);
+}
+
+static void read_checkpoint_header(sr_checkpoint *c, const settle_clock *k, sr_problems *problems)
 {
     sr_safetensors st;
     sr_st_read(c->path, &st);
@@ -196,9 +215,9 @@ static void read_checkpoint_header(sr_checkpoint *c, int64_t now_ns, double sett
         c->meta.base_model = meta_strdup(&st, "ss_base_model_version");
         c->meta.architecture = meta_strdup(&st, "modelspec.architecture");
     }
-    if (sr_settle_status(c->status, c->mtime_ns, now_ns, settle) == SR_CKPT_PENDING) {
+    if (too_recent(k, c->mtime_ns)) {
         c->pending = c->status == SR_CKPT_INCOMPLETE ? xasprintf("still being written: %s", st.problem)
-                                                     : recent_text(c->mtime_ns, now_ns, settle);
+                                                     : recent_text(k, c->mtime_ns);
         c->status = SR_CKPT_PENDING;
         c->format = NULL;
         free(c->problem);
@@ -214,20 +233,19 @@ static void read_checkpoint_header(sr_checkpoint *c, int64_t now_ns, double sett
  * settle is pending as a whole, measured once they have been left alone.
  * Samples already measured as they are now (the store has them: those of
  * --sampler, say, measured by the run that made them) are settled. */
-static void settle_samples(sr_checkpoint *c, const char *trial_path, int64_t now_ns, double settle)
+static void settle_samples(sr_checkpoint *c, const char *trial_path, const settle_clock *k)
 {
-    if (c->status != SR_CKPT_OK || !(settle > 0) || c->has_stored_images)
+    if (c->status != SR_CKPT_OK || !(k->settle > 0) || c->has_stored_images)
         return;
-    for (size_t k = 0; k < c->n_samples; k++) {
-        char *p = sr_path_join(trial_path, c->samples[k]);
+    for (size_t j = 0; j < c->n_samples; j++) {
+        char *p = sr_path_join(trial_path, c->samples[j]);
         struct stat st;
-        int young = stat(p, &st) == 0 &&
-                    sr_settle_status(SR_CKPT_OK, mtime_ns_of(&st), now_ns, settle) == SR_CKPT_PENDING;
+        int young = stat(p, &st) == 0 && too_recent(k, mtime_ns_of(&st));
         free(p);
         if (young) {
-            char *when = recent_text(mtime_ns_of(&st), now_ns, settle);
+            char *when = recent_text(k, mtime_ns_of(&st));
             c->status = SR_CKPT_PENDING;
-            c->pending = xasprintf("its samples may still be being written: %s %s", sr_path_base(c->samples[k]), when);
+            c->pending = xasprintf("its samples may still be being written: %s %s", sr_path_base(c->samples[j]), when);
             c->format = NULL;
             free(when);
             return;
@@ -566,7 +584,7 @@ static double steps_per_epoch(const sr_trial *t)
     return 0;
 }
 
-static void scan_trial(sr_trial *t, const char *sweep_path, int64_t now_ns, double settle, sr_problems *problems)
+static void scan_trial(sr_trial *t, const char *sweep_path, const settle_clock *k, sr_problems *problems)
 {
     read_params(t, problems);
     name_list entries = {0};
@@ -610,7 +628,7 @@ static void scan_trial(sr_trial *t, const char *sweep_path, int64_t now_ns, doub
         c->meta.ss_epoch = c->meta.ss_steps = c->meta.ss_num_epochs = -1;
         c->meta.ss_num_batches_per_epoch = c->meta.network_dim = -1;
         c->meta.network_alpha = NAN;
-        read_checkpoint_header(c, now_ns, settle, problems);
+        read_checkpoint_header(c, k, problems);
         resolve_epoch_and_step(c, t->params);
         find_samples_and_metrics(c, t->path, problems);
         merge_metrics(&c->metrics, sr_metrics_index_find(&rec.summary, cn.stem));
@@ -620,7 +638,7 @@ static void scan_trial(sr_trial *t, const char *sweep_path, int64_t now_ns, doub
     for (size_t i = 0; i < t->n_ckpts; i++) {
         if (t->ckpts[i].status == SR_CKPT_OK)
             merge_stored(&t->ckpts[i], sweep_path, t->path, problems);
-        settle_samples(&t->ckpts[i], t->path, now_ns, settle);
+        settle_samples(&t->ckpts[i], t->path, k);
     }
     if (t->n_ckpts > 1)
         qsort(t->ckpts, t->n_ckpts, sizeof *t->ckpts, ckpt_order);
@@ -744,11 +762,10 @@ int sr_scan_with(const char *sweep_path, const sr_scan_opts *opts, sr_sweep *out
     long n = (long)out->n_trials;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    int64_t now_ns = opts->now_ns ? opts->now_ns : (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
-    double settle = opts->settle;
+    const settle_clock k = {(int64_t)now.tv_sec * 1000000000 + now.tv_nsec, opts->since_ns, opts->settle};
 #pragma omp parallel for schedule(dynamic, 1)
     for (long i = 0; i < n; i++)
-        scan_trial(&out->trials[i], out->path, now_ns, settle, &per_trial[i]);
+        scan_trial(&out->trials[i], out->path, &k, &per_trial[i]);
     for (size_t i = 0; i < out->n_trials; i++) {
         for (size_t j = 0; j < per_trial[i].n; j++)
             sr_problems_add(&out->problems, per_trial[i].items[j].path, "%s", per_trial[i].items[j].problem);

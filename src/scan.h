@@ -15,10 +15,10 @@ typedef struct {
     const char *study_path;  /* Optuna storage; NULL: SWEEP/optuna_study.db when present */
     const char *study_name;  /* NULL: the only study in the storage */
     double settle;           /* seconds; 0: no checkpoint is pending (see sr_settle_status) */
-    /* the time the settle rule counts from (ns since the epoch); 0: now.  A
-     * job's measuring and its report count from the same time, so that a
-     * checkpoint left for later by the one is pending in the other too */
-    int64_t now_ns;
+    /* when the job began (ns since the epoch; 0: no job): a file modified
+     * since, or less than settle before, is pending too, so that what a
+     * job's measuring left for later is pending in its report as well */
+    int64_t since_ns;
 } sr_scan_opts;
 
 /* The settle rule.  A checkpoint whose modification time is less than settle

@@ -93,26 +93,37 @@ static char *make_sweep(void)
     return dir;
 }
 
-/* The settle rule counts from the time given: a job's measuring and its
- * report judge a checkpoint alike however long the measuring took. */
+/* A file modified since the job began, or less than the settle time
+ * before, is pending however long the job has taken. */
 START_TEST(test_scan_settles_from_the_time_given)
 {
     char *dir = make_sweep();
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     const int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-    sr_scan_opts o = {.settle = 600, .now_ns = now - 3540LL * 1000000000}; /* 59 minutes ago */
+    sr_scan_opts o = {.settle = 600, .since_ns = now - 3540LL * 1000000000}; /* begun 59 minutes ago */
     sr_sweep s;
     char err[512];
     ck_assert_msg(sr_scan_with(dir, &o, &s, err, sizeof err) == 0, "%s", err);
-    /* an hour old now, so a minute old then: pending at that time */
+    /* an hour old now, a minute before the job began: pending for that job,
+     * and so is the one written just now, during it */
+    const sr_checkpoint *before = ckpt(&s, "lora-000001.safetensors");
+    ck_assert_int_eq(before->status, SR_CKPT_PENDING);
+    ck_assert_msg(strstr(before->pending, "less than 600 s ago"), "%s", before->pending);
+    const sr_checkpoint *during = ckpt(&s, "lora-000002.safetensors");
+    ck_assert_int_eq(during->status, SR_CKPT_PENDING);
+    ck_assert_str_eq(during->pending, "modified while this run was measuring");
+    sr_sweep_free(&s);
+    /* a job begun two hours ago: the hour-old file was written during it */
+    o.since_ns = now - 7200LL * 1000000000;
+    ck_assert_msg(sr_scan_with(dir, &o, &s, err, sizeof err) == 0, "%s", err);
     ck_assert_int_eq(ckpt(&s, "lora-000001.safetensors")->status, SR_CKPT_PENDING);
     sr_sweep_free(&s);
-    o.now_ns = now + 3600LL * 1000000000; /* an hour from now: every file has settled */
+    /* a job begun now: the plain rule */
+    o.since_ns = now;
     ck_assert_msg(sr_scan_with(dir, &o, &s, err, sizeof err) == 0, "%s", err);
     ck_assert_int_eq(ckpt(&s, "lora-000001.safetensors")->status, SR_CKPT_OK);
-    ck_assert_int_eq(ckpt(&s, "lora-000002.safetensors")->status, SR_CKPT_OK);
-    ck_assert_int_eq(ckpt(&s, "lora-000004.safetensors")->status, SR_CKPT_INCOMPLETE);
+    ck_assert_int_eq(ckpt(&s, "lora-000002.safetensors")->status, SR_CKPT_PENDING);
     sr_sweep_free(&s);
     test_rmtree(dir);
     free(dir);
