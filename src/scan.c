@@ -309,6 +309,7 @@ static void collect_samples(sr_checkpoint *c, const char *trial_path, const char
  * final model's in evaluation/, the others' in realtime_evaluations/<stem>/
  * (where the final one can also be found). */
 static void merge_metrics(sr_metrics *dst, const sr_metrics *src);
+static void merge_metrics_of(sr_metrics *dst, const sr_metrics *src, int with_sample_metrics);
 
 static void find_samples_and_metrics(sr_checkpoint *c, const char *trial_path, sr_problems *problems)
 {
@@ -345,18 +346,14 @@ static void find_samples_and_metrics(sr_checkpoint *c, const char *trial_path, s
                     (origin.has_signature
                          ? origin.samples_signature != sr_samples_names_sizes(trial_path, c->samples, c->n_samples)
                          : counts && counted != (double)c->n_samples)) {
-                    c->own_metrics_stale = 1;
+                    c->own_metrics_stale = c->sample_metrics_stale = 1;
                 } else if (c->n_samples > 0 && !origin.ours && counts && counted != (double)c->n_samples) {
                     sr_problems_add(problems, mfile,
-                                    "it counts %g samples, the folder has %zu: their metrics are measured from the "
-                                    "samples instead (the file is left as it is)",
+                                    "it counts %g samples, the folder has %zu: its sample metrics are not taken, "
+                                    "eval measures the samples themselves (the file is left as it is)",
                                     counted, c->n_samples);
-                    sr_metrics kept = {0};
-                    for (size_t k = 0; k < read.n; k++)
-                        if (!sr_is_sample_metric(read.items[k].name))
-                            sr_metrics_set(&kept, read.items[k].name, read.items[k].value);
-                    merge_metrics(&c->metrics, &kept);
-                    sr_metrics_free(&kept);
+                    c->sample_metrics_stale = 1;
+                    merge_metrics_of(&c->metrics, &read, 0);
                 } else {
                     merge_metrics(&c->metrics, &read);
                 }
@@ -382,6 +379,22 @@ static void merge_metrics(sr_metrics *dst, const sr_metrics *src)
         if (!sr_metrics_get(dst, src->items[i].name, &v))
             sr_metrics_set(dst, src->items[i].name, src->items[i].value);
     }
+}
+
+/* merge_metrics, leaving out the metrics of samples (sr_is_sample_metric)
+ * unless with_sample_metrics. */
+static void merge_metrics_of(sr_metrics *dst, const sr_metrics *src, int with_sample_metrics)
+{
+    if (!src || with_sample_metrics) {
+        merge_metrics(dst, src);
+        return;
+    }
+    sr_metrics kept = {0};
+    for (size_t k = 0; k < src->n; k++)
+        if (!sr_is_sample_metric(src->items[k].name))
+            sr_metrics_set(&kept, src->items[k].name, src->items[k].value);
+    merge_metrics(dst, &kept);
+    sr_metrics_free(&kept);
 }
 
 /* ---- kohya's training-time samples ----------------------------------------- */
@@ -631,8 +644,10 @@ static void scan_trial(sr_trial *t, const char *sweep_path, const settle_clock *
         read_checkpoint_header(c, k, problems);
         resolve_epoch_and_step(c, t->params);
         find_samples_and_metrics(c, t->path, problems);
-        merge_metrics(&c->metrics, sr_metrics_index_find(&rec.summary, cn.stem));
-        merge_metrics(&c->metrics, sr_metrics_index_find(&rec.state, cn.stem));
+        /* the evaluator's per-trial files: of the same samples, unless
+         * those changed since */
+        merge_metrics_of(&c->metrics, sr_metrics_index_find(&rec.summary, cn.stem), !c->sample_metrics_stale);
+        merge_metrics_of(&c->metrics, sr_metrics_index_find(&rec.state, cn.stem), !c->sample_metrics_stale);
     }
     attach_training_samples(t);
     for (size_t i = 0; i < t->n_ckpts; i++) {

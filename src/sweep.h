@@ -73,8 +73,11 @@ typedef struct {
     sr_ckpt_meta meta;
     sr_metrics metrics;      /* every numeric metric known, merged */
     int has_metrics_file;    /* a metrics.json exists beside the samples */
-    int own_metrics_stale;   /* ... one sweepreport wrote from another number of samples than
-                              * are there now: its metrics are not taken, eval writes it again */
+    int own_metrics_stale;   /* ... one sweepreport wrote from other samples than are there now:
+                              * its metrics are not taken, eval writes it again */
+    int sample_metrics_stale; /* the metrics files beside it are of other samples (that, or
+                               * another tool's metrics.json counts others): sample metrics are
+                               * taken from no file, only measured */
     char *samples_dir;       /* relative to the trial, NULL when none */
     char **samples;          /* relative to the trial, natural order */
     size_t n_samples;

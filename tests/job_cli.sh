@@ -160,13 +160,17 @@ expect_grep "samples for 1, 1 metrics.json written" "$TMP/out" "a replaced sampl
 expect_status 0 "and again with nothing changed" -- "$SR_BIN" run --settle 0 "$TMP/young"
 expect_grep "nothing new to measure" "$TMP/out" "then it is left alone"
 printf '{"checkpoint": "%s.safetensors", "metrics": {"total_samples": 5, "mean_brightness": 0.5}}\n' "$stem" > "$YM"
+# ... and the same evaluator's per-trial summary, of those other samples too
+printf '{"checkpoints": [{"name": "%s.safetensors", "metrics": {"total_samples": 5, "mean_brightness": 0.5, "lpips_diversity": 0.4}}]}\n' \
+    "$stem" > "$TMP/young/trial_0001/realtime_evaluations/evaluation_summary.json"
 cp "$YM" "$TMP/theirs.json"
 rm "$TMP/young/trial_0001/realtime_evaluations/$stem/sample_01.png"
 expect_status 0 "run with another tool's metrics.json" -- "$SR_BIN" run --settle 0 "$TMP/young"
 if cmp -s "$YM" "$TMP/theirs.json"; then pass "another tool's metrics.json is never replaced"; else
     fail "another tool's metrics.json was replaced: $(cat "$YM")"; fi
-expect_grep "metrics.json: it counts 5 samples, the folder has 1: their metrics are measured from the samples instead" \
+expect_grep "metrics.json: it counts 5 samples, the folder has 1: its sample metrics are not taken, eval measures the samples themselves" \
     "$TMP/err" "one that counts other samples is named, and not taken for these"
+expect_grep '"lpips_diversity":[[:space:]]*0.4' "$TMP/young/sweepreport/summary.json" "what is not of the samples is still taken"
 if grep -q '"mean_brightness":[[:space:]]*0.5,' "$TMP/young/sweepreport/summary.json"; then
     fail "the mean_brightness of other samples was reported"; else pass "the samples' own mean_brightness is reported"; fi
 
