@@ -150,10 +150,15 @@ int sr_atomic_commit_if(sr_atomic_file *af, int (*may_replace)(const char *path,
                 if (fd >= 0)
                     unlink(swap);
             } else if (renameat2(AT_FDCWD, swap, AT_FDCWD, af->path, RENAME_EXCHANGE) != 0) {
-                /* gone meanwhile, or a file system that cannot swap: kept */
-                e = errno == ENOENT || errno == EINVAL || errno == ENOSYS ? EEXIST : errno;
-                rc = -1;
-                unlink(swap); /* the new file */
+                /* gone meanwhile: the place is free; a file system that
+                 * cannot swap: kept */
+                if (errno == ENOENT && link(swap, af->path) == 0) {
+                    rc = 0;
+                } else {
+                    e = errno == ENOENT || errno == EEXIST || errno == EINVAL || errno == ENOSYS ? EEXIST : errno;
+                    rc = -1;
+                }
+                unlink(swap); /* the new file's other name, or the new file */
             } else if (may_replace(swap, ctx)) {
                 unlink(swap); /* what may go went */
             } else {
@@ -161,10 +166,18 @@ int sr_atomic_commit_if(sr_atomic_file *af, int (*may_replace)(const char *path,
                  * its owner have written a newer one meanwhile (which is
                  * now what comes back), that newer one goes in place */
                 if (renameat2(AT_FDCWD, swap, AT_FDCWD, af->path, RENAME_EXCHANGE) == 0) {
+                    /* ours is the file as written: same inode, size and
+                     * time (one written into in place is the owner's) */
                     struct stat back;
-                    int is_mine = lstat(swap, &back) == 0 && back.st_ino == mine.st_ino && back.st_dev == mine.st_dev;
+                    int is_mine = lstat(swap, &back) == 0 && back.st_ino == mine.st_ino &&
+                                  back.st_dev == mine.st_dev && back.st_size == mine.st_size &&
+                                  back.st_mtim.tv_sec == mine.st_mtim.tv_sec &&
+                                  back.st_mtim.tv_nsec == mine.st_mtim.tv_nsec;
                     if (is_mine || renameat2(AT_FDCWD, swap, AT_FDCWD, af->path, RENAME_EXCHANGE) == 0)
                         unlink(swap); /* the new file, or the owner's older version */
+                } else {
+                    /* the place was emptied meanwhile: what was there goes back */
+                    renameat2(AT_FDCWD, swap, AT_FDCWD, af->path, RENAME_NOREPLACE);
                 }
                 e = EEXIST;
                 rc = -1;

@@ -3,23 +3,61 @@
 
 #include "leftovers.h"
 #include "atomic_file.h"
+#include "metrics_read.h"
 #include "out_dir.h"
 #include "util.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* 1 when name is ".NAME" mark "XXXXXX". */
+static int marked(const char *name, const char *mark)
+{
+    const size_t m = strlen(mark);
+    size_t n = strlen(name);
+    if (n < 1 + 1 + m + 6 || name[0] != '.')
+        return 0;
+    return memcmp(name + n - 6 - m, mark, m) == 0;
+}
+
 int sr_is_temp_name(const char *name)
 {
-    const size_t mark = strlen(SR_TEMP_MARK);
-    size_t n = strlen(name);
-    if (n < 1 + 1 + mark + 6 || name[0] != '.')
-        return 0;
-    return memcmp(name + n - 6 - mark, SR_TEMP_MARK, mark) == 0;
+    return marked(name, SR_TEMP_MARK);
+}
+
+/* A file a killed sr_atomic_commit_if swapped out, at dir/name: put back
+ * when its place is empty, removed when it is empty or sweepreport's own
+ * metrics.json, else kept (it may be another tool's file).  Returns 1 when
+ * it is gone from that name. */
+static size_t settle_swap(const char *dir, const char *name)
+{
+    char *p = sr_path_join(dir, name);
+    char *orig = xstrndup(name + 1, strlen(name) - 1 - strlen(SR_SWAP_MARK) - 6);
+    char *place = sr_path_join(dir, orig);
+    struct stat st, pst;
+    size_t gone = 0;
+    sr_metrics m = {0};
+    sr_metrics_origin origin = {0};
+    char err[256];
+    if (lstat(p, &st) == 0 && S_ISREG(st.st_mode)) {
+        if (st.st_size == 0)
+            gone = unlink(p) == 0;
+        else if (lstat(place, &pst) != 0 && errno == ENOENT)
+            gone = renameat2(AT_FDCWD, p, AT_FDCWD, place, RENAME_NOREPLACE) == 0;
+        else if (sr_read_metrics_file_origin(p, &m, &origin, err, sizeof err) == 0 && origin.ours)
+            gone = unlink(p) == 0;
+    }
+    sr_metrics_free(&m);
+    free(place);
+    free(orig);
+    free(p);
+    return gone;
 }
 
 static size_t remove_entry(const char *path)
@@ -49,6 +87,8 @@ static size_t clean_dir(const char *dir, const char *prefix, int deep)
         char *p = sr_path_join(dir, e->d_name);
         if (sr_is_temp_name(e->d_name) && (!prefix || strncmp(e->d_name, prefix, strlen(prefix)) == 0)) {
             removed += remove_entry(p);
+        } else if (!prefix && marked(e->d_name, SR_SWAP_MARK)) {
+            removed += settle_swap(dir, e->d_name);
         } else if (deep) {
             struct stat st;
             if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
@@ -78,6 +118,9 @@ size_t sr_remove_leftovers(const char *sweep_path, const char *out_dir)
             struct stat st;
             if (lstat(t, &st) == 0 && S_ISDIR(st.st_mode)) {
                 removed += clean_dir(t, NULL, 0);
+                char *fin = sr_path_join(t, "evaluation"); /* the final model's samples */
+                removed += clean_dir(fin, NULL, 0);
+                free(fin);
                 char *rt = sr_path_join(t, "realtime_evaluations");
                 DIR *r = opendir(rt);
                 if (r) {

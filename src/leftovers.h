@@ -6,7 +6,10 @@
  * a temporary file or folder named ".NAME.sweepreport-tmp-XXXXXX"
  * (SR_TEMP_MARK).  Nothing reads those; the next run that holds the sweep's
  * lock alone removes them, and nothing else: another tool's temporaries
- * (a trainer's ".NAME.tmp-XXXXXX") are left alone. */
+ * (a trainer's ".NAME.tmp-XXXXXX") are left alone.  A file a killed
+ * check-and-swap left under ".NAME" SR_SWAP_MARK "XXXXXX" is put back when
+ * NAME is missing, removed when it is empty or sweepreport's own
+ * metrics.json, and otherwise kept: it may be another tool's. */
 #ifndef SR_LEFTOVERS_H
 #define SR_LEFTOVERS_H
 

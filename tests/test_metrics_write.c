@@ -647,6 +647,51 @@ START_TEST(test_atomic_commit_if)
 }
 END_TEST
 
+/* What a killed check-and-swap left, after the next run's clean-up: ours
+ * and empty ones gone, another tool's put back where its place is empty,
+ * else kept. */
+START_TEST(test_swap_leftovers)
+{
+    char *sweep = test_tmpdir("swap-left");
+    char *a = sr_path_join(sweep, "trial_0001/realtime_evaluations/x-000002");
+    char *b = sr_path_join(sweep, "trial_0001/evaluation");
+    ck_assert_int_eq(sr_mkdir_p(a, 0755), 0);
+    ck_assert_int_eq(sr_mkdir_p(b, 0755), 0);
+    const char *ours = "{\"checkpoint\": \"x\", \"metrics\": {}, \"written_by\": \"" PACKAGE_NAME " 0.0.1\"}\n";
+    const char *theirs = "{\"checkpoint\": \"x\", \"metrics\": {\"mean_brightness\": 0.5}}\n";
+    char *in_place = sr_path_join(a, "metrics.json");
+    char *own_swap = sr_path_join(a, ".metrics.json" SR_SWAP_MARK "aaaaaa");
+    char *their_swap = sr_path_join(a, ".metrics.json" SR_SWAP_MARK "bbbbbb");
+    char *empty_swap = sr_path_join(a, ".metrics.json" SR_SWAP_MARK "cccccc");
+    char *lone_swap = sr_path_join(b, ".metrics.json" SR_SWAP_MARK "dddddd");
+    char *lone_place = sr_path_join(b, "metrics.json");
+    put_file(in_place, ours, strlen(ours));
+    put_file(own_swap, ours, strlen(ours));
+    put_file(their_swap, theirs, strlen(theirs));
+    put_file(empty_swap, "", 0);
+    put_file(lone_swap, theirs, strlen(theirs));
+    ck_assert_uint_eq(sr_remove_leftovers(sweep, NULL), 3);
+    struct stat st;
+    ck_assert_int_ne(lstat(own_swap, &st), 0);
+    ck_assert_int_ne(lstat(empty_swap, &st), 0);
+    ck_assert_int_eq(lstat(their_swap, &st), 0); /* kept: its place is taken */
+    ck_assert_int_ne(lstat(lone_swap, &st), 0);  /* put back */
+    char *text = slurp(lone_place);
+    ck_assert_str_eq(text, theirs);
+    free(text);
+    free(lone_place);
+    free(lone_swap);
+    free(empty_swap);
+    free(their_swap);
+    free(own_swap);
+    free(in_place);
+    free(b);
+    free(a);
+    test_rmtree(sweep);
+    free(sweep);
+}
+END_TEST
+
 /* sweepreport marks its own metrics.json, and replaces only such a file,
  * only when asked (its samples changed). */
 START_TEST(test_metrics_replaces_own_only)
@@ -794,6 +839,7 @@ Suite *make_suite(void)
     TCase *tm = tcase_create("metrics_json");
     tcase_add_test(tm, test_metrics_layout);
     tcase_add_test(tm, test_atomic_commit_if);
+    tcase_add_test(tm, test_swap_leftovers);
     tcase_add_test(tm, test_metrics_replaces_own_only);
     tcase_add_test(tm, test_metrics_never_replaces);
     tcase_add_test(tm, test_metrics_missing_folder);
