@@ -527,8 +527,8 @@ typedef struct {
     size_t count;
     double value;     /* the first one */
     int varies;
-    size_t trial;     /* the trial last counted in, and how often there */
-    size_t in_trial;
+    size_t trial;     /* the trial last counted in, and its first epoch there */
+    long first_epoch;
     int curve;
 } metric_census;
 
@@ -554,15 +554,15 @@ static size_t take_census(const sr_sweep *s, metric_census **out)
                         cap = cap ? cap * 2 : 32;
                         v = xrealloc(v, cap * sizeof *v);
                     }
-                    v[n++] = (metric_census){mt->name, 0, mt->value, 0, i, 0, 0};
+                    v[n++] = (metric_census){mt->name, 0, mt->value, 0, i, c->epoch, 0};
                 }
                 v[j].count++;
                 v[j].varies |= mt->value != v[j].value;
                 if (v[j].trial != i) {
                     v[j].trial = i;
-                    v[j].in_trial = 0;
+                    v[j].first_epoch = c->epoch;
                 }
-                v[j].curve |= ++v[j].in_trial >= 2;
+                v[j].curve |= c->epoch != v[j].first_epoch; /* two epochs of one trial: a line */
             }
         }
     }

@@ -989,9 +989,10 @@ static cJSON *trial_model(const char *dir, const char *page_dir, const sr_sweep 
         } else if (scored && ta && ta->ckpts && !isfinite(ta->ckpts[j].score)) {
             /* whole and valid, and yet no score, among scored ones: why
              * (with none scored, the page says it once) */
-            char *no = c->n_samples == 0 ? xstrdup("no score: it has no samples to measure")
-                                         : xasprintf("no score: a metric %s needs is missing",
-                                                     a && a->expression ? a->expression : "the score");
+            const char *expr = a && a->expression ? a->expression : "pixar_score";
+            char *no = c->n_samples == 0 && strcmp(expr, "pixar_score") == 0
+                           ? xstrdup("no score: it has no samples to measure")
+                           : xasprintf("no score: a metric %s needs is missing, or it gives no number", expr);
             cJSON_AddStringToObject(r, "why", no);
             free(no);
         }

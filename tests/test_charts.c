@@ -148,18 +148,18 @@ static void render_all(const sr_named_chart *c, size_t n, const char *dir)
 
 /* ---- the synthetic sweep ------------------------------------------------- */
 
-/* 1 when some trial has the metric at two checkpoints of known epoch. */
+/* 1 when some trial has the metric at two different epochs. */
 static int metric_has_curve(const sr_sweep *s, const char *name)
 {
     double v;
-    for (size_t i = 0; i < s->n_trials; i++) {
-        size_t n = 0;
+    for (size_t i = 0; i < s->n_trials; i++)
         for (size_t k = 0; k < s->trials[i].n_ckpts; k++)
-            n += s->trials[i].ckpts[k].epoch >= 0 && sr_metrics_get(&s->trials[i].ckpts[k].metrics, name, &v) &&
-                 isfinite(v);
-        if (n >= 2)
-            return 1;
-    }
+            for (size_t j = 0; j < k; j++) {
+                const sr_checkpoint *a = &s->trials[i].ckpts[j], *b = &s->trials[i].ckpts[k];
+                if (a->epoch >= 0 && b->epoch >= 0 && a->epoch != b->epoch && sr_metrics_get(&a->metrics, name, &v) &&
+                    isfinite(v) && sr_metrics_get(&b->metrics, name, &v) && isfinite(v))
+                    return 1;
+            }
     return 0;
 }
 
@@ -709,10 +709,16 @@ START_TEST(test_unvarying_metrics)
             /* differs in one checkpoint of the last trial */
             sr_metrics_set(&s.trials[i].ckpts[k].metrics, "mean_sharpness", i == 2 && k == 1 ? 30 : 20);
         }
+    /* two step checkpoints of one epoch: still no line */
+    const char *lp[] = {"lpips_diversity"};
+    double lv[] = {0.3};
+    add_ckpt(&s.trials[0], 2, lp, lv, 1);
+    sr_metrics_set(&s.trials[0].ckpts[0].metrics, "lpips_diversity", 0.4);
     sr_named_chart *c = NULL;
     size_t n = sr_build_sweep_charts(&s, NULL, &c);
     ck_assert_ptr_nonnull(find_chart(c, n, "metric-mean_brightness"));
     ck_assert_ptr_nonnull(find_chart(c, n, "metric-mean_sharpness"));
+    ck_assert_ptr_null(find_chart(c, n, "metric-lpips_diversity"));
     ck_assert_ptr_null(find_chart(c, n, "metric-weight_nonfinite"));
     ck_assert_ptr_null(find_chart(c, n, "metric-mean_entropy"));
     ck_assert_ptr_null(find_chart(c, n, "metric-mean_saturation"));
@@ -721,16 +727,20 @@ START_TEST(test_unvarying_metrics)
 
     sr_unvarying_metric *u = NULL;
     size_t nu = sr_unvarying_metrics(&s, NULL, &u);
-    ck_assert_uint_eq(nu, 3);
-    /* in chart order: image metrics before weight metrics */
-    ck_assert_str_eq(u[0].name, "mean_saturation");
-    ck_assert_str_eq(u[1].name, "mean_entropy");
-    ck_assert_str_eq(u[2].name, "weight_nonfinite");
-    ck_assert(u[0].value == 0.5 && u[1].value == 6.5 && u[2].value == 0);
-    ck_assert_uint_eq(u[2].count, 6); /* two checkpoints of known epoch per trial */
+    ck_assert_uint_eq(nu, 4);
+    /* in chart order: the seed's, image metrics, weight metrics */
+    ck_assert_str_eq(u[0].name, "lpips_diversity");
+    ck_assert(u[0].one_per_trial);
+    ck_assert_str_eq(u[1].name, "mean_saturation");
+    ck_assert_str_eq(u[2].name, "mean_entropy");
+    ck_assert_str_eq(u[3].name, "weight_nonfinite");
+    ck_assert(!u[1].one_per_trial && !u[2].one_per_trial && !u[3].one_per_trial);
+    ck_assert(u[1].value == 0.5 && u[2].value == 6.5 && u[3].value == 0);
+    ck_assert_uint_eq(u[3].count, 6); /* two checkpoints of known epoch per trial */
     char *text = sr_unvarying_metrics_text(u, nu);
     ck_assert_str_eq(text, "Not charted, the same in every checkpoint that has it: mean_saturation 0.5, "
-                           "mean_entropy 6.5, weight_nonfinite 0.");
+                           "mean_entropy 6.5, weight_nonfinite 0. Not charted by epoch, no trial has it at two "
+                           "epochs (the tables show it): lpips_diversity.");
     free(text);
     sr_unvarying_metrics_free(u, nu);
     /* the score has a chart of its own, whatever its values */
@@ -739,9 +749,9 @@ START_TEST(test_unvarying_metrics)
     scored.expression = "mean_entropy";
     scored.score_min = scored.score_max = 6.5;
     nu = sr_unvarying_metrics(&s, &scored, &u);
-    ck_assert_uint_eq(nu, 2);
-    ck_assert_str_eq(u[0].name, "mean_saturation");
-    ck_assert_str_eq(u[1].name, "weight_nonfinite");
+    ck_assert_uint_eq(nu, 3);
+    ck_assert_str_eq(u[1].name, "mean_saturation");
+    ck_assert_str_eq(u[2].name, "weight_nonfinite");
     sr_unvarying_metrics_free(u, nu);
     sr_sweep_free(&s);
 
