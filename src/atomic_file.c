@@ -175,9 +175,10 @@ int sr_atomic_commit_if(sr_atomic_file *af, int (*may_replace)(const char *path,
                                   back.st_mtim.tv_nsec == mine.st_mtim.tv_nsec;
                     if (is_mine || renameat2(AT_FDCWD, swap, AT_FDCWD, af->path, RENAME_EXCHANGE) == 0)
                         unlink(swap); /* the new file, or the owner's older version */
-                } else {
+                } else if (renameat2(AT_FDCWD, swap, AT_FDCWD, af->path, RENAME_NOREPLACE) != 0 &&
+                           link(swap, af->path) == 0) {
                     /* the place was emptied meanwhile: what was there goes back */
-                    renameat2(AT_FDCWD, swap, AT_FDCWD, af->path, RENAME_NOREPLACE);
+                    unlink(swap);
                 }
                 e = EEXIST;
                 rc = -1;

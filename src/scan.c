@@ -175,7 +175,9 @@ static char *recent_text(const settle_clock *k, int64_t mtime_ns)
     if (mtime_ns > k->now)
         return xasprintf("modified in the future by less than %g s", k->settle);
     if (k->since && mtime_ns > k->since)
-        return xstrdup("modified while this run was measuring");
+        return xstrdup("modified while this run was going on");
+    if (k->since && sr_settle_status(SR_CKPT_OK, mtime_ns, k->now, k->settle) != SR_CKPT_PENDING)
+        return xasprintf("modified less than %g s before this run began", k->settle);
     return xasprintf("modified less than %g s ago", k->settle);
 }
 
@@ -379,6 +381,13 @@ static void merge_metrics(sr_metrics *dst, const sr_metrics *src)
         if (!sr_metrics_get(dst, src->items[i].name, &v))
             sr_metrics_set(dst, src->items[i].name, src->items[i].value);
     }
+}
+
+/* 1 when a record of metrics counts other samples than c has now. */
+static int counts_other_samples(const sr_checkpoint *c, const sr_metrics *m)
+{
+    double counted;
+    return m && c->n_samples > 0 && sr_metrics_get(m, "total_samples", &counted) && counted != (double)c->n_samples;
 }
 
 /* merge_metrics, leaving out the metrics of samples (sr_is_sample_metric)
@@ -646,8 +655,10 @@ static void scan_trial(sr_trial *t, const char *sweep_path, const settle_clock *
         find_samples_and_metrics(c, t->path, problems);
         /* the evaluator's per-trial files: of the same samples, unless
          * those changed since */
-        merge_metrics_of(&c->metrics, sr_metrics_index_find(&rec.summary, cn.stem), !c->sample_metrics_stale);
-        merge_metrics_of(&c->metrics, sr_metrics_index_find(&rec.state, cn.stem), !c->sample_metrics_stale);
+        const sr_metrics *recs[2] = {sr_metrics_index_find(&rec.summary, cn.stem),
+                                     sr_metrics_index_find(&rec.state, cn.stem)};
+        for (int r = 0; r < 2; r++)
+            merge_metrics_of(&c->metrics, recs[r], !c->sample_metrics_stale && !counts_other_samples(c, recs[r]));
     }
     attach_training_samples(t);
     for (size_t i = 0; i < t->n_ckpts; i++) {

@@ -171,6 +171,12 @@ if cmp -s "$YM" "$TMP/theirs.json"; then pass "another tool's metrics.json is ne
 expect_grep "metrics.json: it counts 5 samples, the folder has 1: its sample metrics are not taken, eval measures the samples themselves" \
     "$TMP/err" "one that counts other samples is named, and not taken for these"
 expect_grep '"lpips_diversity":[[:space:]]*0.4' "$TMP/young/sweepreport/summary.json" "what is not of the samples is still taken"
+# the evaluator's per-trial summary alone, counting other samples: the same
+rm "$YM"
+expect_status 0 "run with only a per-trial summary of other samples" -- "$SR_BIN" run --settle 0 "$TMP/young"
+if grep -q '"mean_brightness":[[:space:]]*0.5,' "$TMP/young/sweepreport/summary.json"; then
+    fail "the per-trial summary's mean_brightness of other samples was reported"; else
+    pass "a per-trial summary of other samples gives no sample metrics"; fi
 if grep -q '"mean_brightness":[[:space:]]*0.5,' "$TMP/young/sweepreport/summary.json"; then
     fail "the mean_brightness of other samples was reported"; else pass "the samples' own mean_brightness is reported"; fi
 

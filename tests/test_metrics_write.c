@@ -670,15 +670,23 @@ START_TEST(test_swap_leftovers)
     put_file(their_swap, theirs, strlen(theirs));
     put_file(empty_swap, "", 0);
     put_file(lone_swap, theirs, strlen(theirs));
-    ck_assert_uint_eq(sr_remove_leftovers(sweep, NULL), 3);
+    ck_assert_uint_eq(sr_remove_leftovers(sweep, NULL), 4);
     struct stat st;
     ck_assert_int_ne(lstat(own_swap, &st), 0);
     ck_assert_int_ne(lstat(empty_swap, &st), 0);
-    ck_assert_int_eq(lstat(their_swap, &st), 0); /* kept: its place is taken */
-    ck_assert_int_ne(lstat(lone_swap, &st), 0);  /* put back */
-    char *text = slurp(lone_place);
+    ck_assert_int_ne(lstat(their_swap, &st), 0); /* back in place of ours */
+    char *text = slurp(in_place);
     ck_assert_str_eq(text, theirs);
     free(text);
+    ck_assert_int_ne(lstat(lone_swap, &st), 0); /* put back where the place was empty */
+    text = slurp(lone_place);
+    ck_assert_str_eq(text, theirs);
+    free(text);
+    /* one whose place holds another file of theirs is kept */
+    const char *newer = "{\"checkpoint\": \"x\", \"metrics\": {\"mean_brightness\": 0.6}}\n";
+    put_file(their_swap, newer, strlen(newer));
+    ck_assert_uint_eq(sr_remove_leftovers(sweep, NULL), 0);
+    ck_assert_int_eq(lstat(their_swap, &st), 0);
     free(lone_place);
     free(lone_swap);
     free(empty_swap);
