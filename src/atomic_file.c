@@ -193,7 +193,10 @@ int sr_atomic_commit_if(sr_atomic_file *af, int (*may_replace)(const char *path,
     return rc;
 }
 
-int sr_write_file_atomic(const char *path, const void *data, size_t len, sr_atomic_mode mode)
+/* Writes data to a temporary beside path and commits it with may_replace
+ * (sr_atomic_commit_if), or, when that is NULL, in mode. */
+static int write_whole(const char *path, const void *data, size_t len, sr_atomic_mode mode,
+                       int (*may_replace)(const char *path, void *ctx), void *ctx)
 {
     sr_atomic_file af;
     if (sr_atomic_open(&af, path, mode) != 0)
@@ -204,7 +207,18 @@ int sr_write_file_atomic(const char *path, const void *data, size_t len, sr_atom
         errno = e;
         return -1;
     }
-    return sr_atomic_commit(&af);
+    return may_replace ? sr_atomic_commit_if(&af, may_replace, ctx) : sr_atomic_commit(&af);
+}
+
+int sr_write_file_atomic(const char *path, const void *data, size_t len, sr_atomic_mode mode)
+{
+    return write_whole(path, data, len, mode, NULL, NULL);
+}
+
+int sr_write_file_atomic_if(const char *path, const void *data, size_t len,
+                            int (*may_replace)(const char *path, void *ctx), void *ctx)
+{
+    return write_whole(path, data, len, SR_ATOMIC_NO_REPLACE, may_replace, ctx);
 }
 
 int sr_mkdir_p(const char *path, unsigned mode)

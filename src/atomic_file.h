@@ -52,6 +52,9 @@ void sr_atomic_abort(sr_atomic_file *af);
 
 /* One-call form.  Returns 0, or -1 with errno set. */
 int sr_write_file_atomic(const char *path, const void *data, size_t len, sr_atomic_mode mode);
+/* The same, committed by sr_atomic_commit_if. */
+int sr_write_file_atomic_if(const char *path, const void *data, size_t len,
+                            int (*may_replace)(const char *path, void *ctx), void *ctx);
 
 /* rm -rf of a folder sweepreport made itself (temporary output); symbolic
  * links are removed, never followed. */

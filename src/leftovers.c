@@ -31,19 +31,6 @@ int sr_is_temp_name(const char *name)
     return marked(name, SR_TEMP_MARK);
 }
 
-/* 1 when the file at path is sweepreport's own metrics.json. */
-static int own_metrics(const char *path)
-{
-    sr_metrics m = {0};
-    sr_metrics_origin origin = {0};
-    char err[256];
-    struct stat st;
-    int own = lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-              sr_read_metrics_file_origin(path, &m, &origin, err, sizeof err) == 0 && origin.ours;
-    sr_metrics_free(&m);
-    return own;
-}
-
 /* A file a killed sr_atomic_commit_if swapped out, at dir/name: removed
  * when it is empty or sweepreport's own metrics.json; otherwise (it may be
  * another tool's) put back where its place is empty or holds only a file
@@ -56,15 +43,15 @@ static size_t settle_swap(const char *dir, const char *name)
     struct stat st, pst;
     size_t gone = 0;
     if (lstat(p, &st) == 0 && S_ISREG(st.st_mode)) {
-        if (st.st_size == 0 || own_metrics(p)) {
+        if (st.st_size == 0 || sr_metrics_file_is_own(p)) {
             gone = unlink(p) == 0;
         } else if (lstat(place, &pst) != 0 && errno == ENOENT) {
             gone = renameat2(AT_FDCWD, p, AT_FDCWD, place, RENAME_NOREPLACE) == 0 ||
                    (link(p, place) == 0 && unlink(p) == 0);
-        } else if (own_metrics(place) && renameat2(AT_FDCWD, p, AT_FDCWD, place, RENAME_EXCHANGE) == 0) {
+        } else if (sr_metrics_file_is_own(place) && renameat2(AT_FDCWD, p, AT_FDCWD, place, RENAME_EXCHANGE) == 0) {
             /* theirs back in place; what comes out is ours, unless its
              * owner wrote anew meanwhile: then that goes back too */
-            if (own_metrics(p) || renameat2(AT_FDCWD, p, AT_FDCWD, place, RENAME_EXCHANGE) == 0)
+            if (sr_metrics_file_is_own(p) || renameat2(AT_FDCWD, p, AT_FDCWD, place, RENAME_EXCHANGE) == 0)
                 gone = unlink(p) == 0; /* ours, or the owner's older one */
         }
     }

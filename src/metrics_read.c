@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Numbers in a record that describe the evaluation, not the checkpoint. */
 static int is_bookkeeping(const char *key)
@@ -86,6 +87,19 @@ int sr_read_metrics_file_origin(const char *path, sr_metrics *m, sr_metrics_orig
 int sr_read_metrics_file(const char *path, sr_metrics *m, char *err, size_t errlen)
 {
     return sr_read_metrics_file_origin(path, m, NULL, err, errlen);
+}
+
+int sr_metrics_file_is_own(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
+    sr_metrics m = {0};
+    sr_metrics_origin origin;
+    char err[256];
+    int own = sr_read_metrics_file_origin(path, &m, &origin, err, sizeof err) == 0 && origin.ours;
+    sr_metrics_free(&m);
+    return own;
 }
 
 /* "lora_trial_1-000002.safetensors" and "lora_trial_1-000002" name the same

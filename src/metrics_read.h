@@ -43,6 +43,10 @@ typedef struct {
 int sr_read_metrics_file_origin(const char *path, sr_metrics *m, sr_metrics_origin *origin, char *err,
                                 size_t errlen);
 
+/* 1 when the file at path is a metrics.json sweepreport wrote: a regular
+ * file (not a link) that reads and is marked so. */
+int sr_metrics_file_is_own(const char *path);
+
 /* The marker of sweepreport's own metrics.json ("written_by"). */
 #define SR_METRICS_WRITTEN_BY PACKAGE_NAME " " PACKAGE_VERSION
 

@@ -46,20 +46,11 @@ static void add_metric(cJSON *o, const sr_metrics *m, const char *name)
         cJSON_AddItemToObject(o, name, isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull());
 }
 
-/* 1 when the metrics.json at path is one sweepreport wrote (a file of its
- * own, not a link); ctx unused (sr_atomic_commit_if). */
+/* sr_metrics_file_is_own for sr_atomic_commit_if (ctx unused). */
 static int is_own(const char *path, void *ctx)
 {
     (void)ctx;
-    struct stat st;
-    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
-        return 0;
-    sr_metrics m = {0};
-    sr_metrics_origin origin;
-    char err[256];
-    int own = sr_read_metrics_file_origin(path, &m, &origin, err, sizeof err) == 0 && origin.ours;
-    sr_metrics_free(&m);
-    return own;
+    return sr_metrics_file_is_own(path);
 }
 
 int sr_write_metrics_json(const char *dir, const char *checkpoint_file, const sr_image_lists *lists,
@@ -98,18 +89,10 @@ int sr_write_metrics_json(const char *dir, const char *checkpoint_file, const sr
     char *text = sr_json_print(root);
     cJSON_Delete(root);
     int rc = 0;
-    size_t len = strlen(text);
-    sr_atomic_file af;
-    int wrc = sr_atomic_open(&af, path, SR_ATOMIC_NO_REPLACE);
-    if (wrc == 0 && fwrite(text, 1, len, af.fp) != len) {
-        int e = errno ? errno : EIO;
-        sr_atomic_abort(&af);
-        errno = e;
-        wrc = -1;
-    } else if (wrc == 0) {
-        /* one that appears meanwhile wins, unless it is ours */
-        wrc = replace_own ? sr_atomic_commit_if(&af, is_own, NULL) : sr_atomic_commit(&af);
-    }
+    /* one that appears meanwhile wins, unless it is ours */
+    const size_t len = strlen(text);
+    int wrc = replace_own ? sr_write_file_atomic_if(path, text, len, is_own, NULL)
+                          : sr_write_file_atomic(path, text, len, SR_ATOMIC_NO_REPLACE);
     if (wrc != 0) {
         if (errno == EEXIST) {
             rc = 1;

@@ -312,6 +312,7 @@ static void collect_samples(sr_checkpoint *c, const char *trial_path, const char
  * (where the final one can also be found). */
 static void merge_metrics(sr_metrics *dst, const sr_metrics *src);
 static void merge_metrics_of(sr_metrics *dst, const sr_metrics *src, int with_sample_metrics);
+static int counts_other_samples(const sr_checkpoint *c, const sr_metrics *m);
 
 static void find_samples_and_metrics(sr_checkpoint *c, const char *trial_path, sr_problems *problems)
 {
@@ -342,14 +343,15 @@ static void find_samples_and_metrics(sr_checkpoint *c, const char *trial_path, s
                  * out of date, and is written again; another tool's stays,
                  * but its sample metrics are not taken.  Samples deleted to
                  * save space leave it as it is. */
-                double counted = 0;
-                int counts = sr_metrics_get(&read, "total_samples", &counted);
+                const int other = counts_other_samples(c, &read);
                 if (c->n_samples > 0 && origin.ours &&
                     (origin.has_signature
                          ? origin.samples_signature != sr_samples_names_sizes(trial_path, c->samples, c->n_samples)
-                         : counts && counted != (double)c->n_samples)) {
+                         : other)) {
                     c->own_metrics_stale = c->sample_metrics_stale = 1;
-                } else if (c->n_samples > 0 && !origin.ours && counts && counted != (double)c->n_samples) {
+                } else if (!origin.ours && other) {
+                    double counted = 0;
+                    sr_metrics_get(&read, "total_samples", &counted);
                     sr_problems_add(problems, mfile,
                                     "it counts %g samples, the folder has %zu: its sample metrics are not taken, "
                                     "eval measures the samples themselves (the file is left as it is)",
