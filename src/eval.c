@@ -702,7 +702,7 @@ static void eval_trial(const eval_ctx *x, sr_trial *t, const sr_device *dev, sr_
                     char err[512];
                     char *dir = sr_path_join(t->path, c->samples_dir);
                     int rc = sr_write_metrics_json(dir, c->file, &lists, &images,
-                                                   sr_samples_names_sizes(t->path, c->samples, c->n_samples),
+                                                   sr_samples_signature(t->path, c->samples, c->n_samples),
                                                    c->own_metrics_stale, err, sizeof err);
                     if (rc == 0)
                         stats->metrics_written++;

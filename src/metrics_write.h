@@ -6,7 +6,7 @@
  *    "metrics": {"total_samples", "avg_brightness": [...], "avg_contrast": [...],
  *                "mean_brightness", "mean_contrast", ...every other metric}}
  * plus two keys of sweepreport's own at the top level, "written_by"
- * ("sweepreport VERSION") and "samples_signature" (sr_samples_names_sizes of
+ * ("sweepreport VERSION") and "samples_signature" (sr_samples_signature of
  * the samples measured, 16 hex digits).  The file is created atomically and never
  * replaces one that exists or appears while it is written, except, when
  * asked, one that sweepreport itself wrote (checked and replaced in one

@@ -346,7 +346,7 @@ static void find_samples_and_metrics(sr_checkpoint *c, const char *trial_path, s
                 const int other = counts_other_samples(c, &read);
                 if (c->n_samples > 0 && origin.ours &&
                     (origin.has_signature
-                         ? origin.samples_signature != sr_samples_names_sizes(trial_path, c->samples, c->n_samples)
+                         ? origin.samples_signature != sr_samples_signature(trial_path, c->samples, c->n_samples)
                          : other)) {
                     c->own_metrics_stale = c->sample_metrics_stale = 1;
                 } else if (!origin.ours && other) {

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static uint64_t signature(const char *trial_path, char *const *samples, size_t n, int with_times)
+uint64_t sr_samples_signature(const char *trial_path, char *const *samples, size_t n)
 {
     sr_buf b;
     sr_buf_init(&b);
@@ -23,26 +23,14 @@ static uint64_t signature(const char *trial_path, char *const *samples, size_t n
         struct stat st;
         if (stat(p, &st) != 0)
             sr_buf_printf(&b, "%s\nmissing\n", samples[i]);
-        else if (with_times)
+        else
             sr_buf_printf(&b, "%s\n%lld\n%lld.%09ld\n", samples[i], (long long)st.st_size,
                           (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
-        else
-            sr_buf_printf(&b, "%s\n%lld\n", samples[i], (long long)st.st_size);
         free(p);
     }
     uint64_t h = sr_hash64(b.s ? b.s : "", b.len);
     sr_buf_free(&b);
     return h;
-}
-
-uint64_t sr_samples_signature(const char *trial_path, char *const *samples, size_t n)
-{
-    return signature(trial_path, samples, n, 1);
-}
-
-uint64_t sr_samples_names_sizes(const char *trial_path, char *const *samples, size_t n)
-{
-    return signature(trial_path, samples, n, 0);
 }
 
 char *sr_store_record_path(const char *sweep_path, const char *ckpt_rel)

@@ -30,12 +30,10 @@ typedef struct {
     char *measured_at;       /* ISO time */
 } sr_measurement;
 
-/* The fingerprint of a checkpoint's samples: names, sizes, mtimes. */
+/* The fingerprint of a checkpoint's samples: names, sizes, mtimes (a
+ * sample written again, even to the same size, changes it).  It keys the
+ * store's image measurements and marks sweepreport's own metrics.json. */
 uint64_t sr_samples_signature(const char *trial_path, char *const *samples, size_t n);
-/* The same of names and sizes only: it survives a copy of the sweep that
- * does not keep the times, and still changes when a sample is replaced by
- * another image (of another size, as nearly every other PNG is). */
-uint64_t sr_samples_names_sizes(const char *trial_path, char *const *samples, size_t n);
 
 /* Path of the record for a checkpoint; the caller frees. */
 char *sr_store_record_path(const char *sweep_path, const char *ckpt_rel);

@@ -159,6 +159,13 @@ expect_status 0 "run after a sample was replaced" -- "$SR_BIN" run --settle 0 "$
 expect_grep "samples for 1, 1 metrics.json written" "$TMP/out" "a replaced sample is measured and written again"
 expect_status 0 "and again with nothing changed" -- "$SR_BIN" run --settle 0 "$TMP/young"
 expect_grep "nothing new to measure" "$TMP/out" "then it is left alone"
+# a sample written again in place, to the same size (an evaluator that
+# renders the same prompt again): measured again all the same
+sleep 0.05
+cat "$TMP/young/trial_0001/realtime_evaluations/$stem/sample_01.png" > "$TMP/same.png"
+cat "$TMP/same.png" > "$TMP/young/trial_0001/realtime_evaluations/$stem/sample_01.png"
+expect_status 0 "run after a sample was written again at the same size" -- "$SR_BIN" run --settle 0 "$TMP/young"
+expect_grep "samples for 1, 1 metrics.json written" "$TMP/out" "a sample written again is measured and written again"
 printf '{"checkpoint": "%s.safetensors", "metrics": {"total_samples": 5, "mean_brightness": 0.5}}\n' "$stem" > "$YM"
 # ... and the same evaluator's per-trial summary, of those other samples too
 printf '{"checkpoints": [{"name": "%s.safetensors", "metrics": {"total_samples": 5, "mean_brightness": 0.5, "lpips_diversity": 0.4}}]}\n' \
