@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "scan.h"
+#include "image_metrics.h"
 #include "json.h"
 #include "kohya_samples.h"
 #include "metrics_read.h"
@@ -313,6 +314,7 @@ static void collect_samples(sr_checkpoint *c, const char *trial_path, const char
 static void merge_metrics(sr_metrics *dst, const sr_metrics *src);
 static void merge_metrics_of(sr_metrics *dst, const sr_metrics *src, int with_sample_metrics);
 static int counts_other_samples(const sr_checkpoint *c, const sr_metrics *m);
+static const char *off_scale(const sr_metrics *m, double *value);
 
 static void find_samples_and_metrics(sr_checkpoint *c, const char *trial_path, sr_problems *problems)
 {
@@ -349,13 +351,22 @@ static void find_samples_and_metrics(sr_checkpoint *c, const char *trial_path, s
                          ? origin.samples_signature != sr_samples_signature(trial_path, c->samples, c->n_samples)
                          : other)) {
                     c->own_metrics_stale = c->sample_metrics_stale = 1;
-                } else if (!origin.ours && other) {
-                    double counted = 0;
+                } else if (!origin.ours && (other || off_scale(&read, NULL))) {
+                    double counted = 0, v = 0;
                     sr_metrics_get(&read, "total_samples", &counted);
-                    sr_problems_add(problems, mfile,
-                                    "it counts %g samples, the folder has %zu: its sample metrics are not taken, "
-                                    "eval measures the samples themselves (the file is left as it is)",
-                                    counted, c->n_samples);
+                    const char *measured = c->n_samples > 0 ? ", eval measures the samples themselves" : "";
+                    if (other)
+                        sr_problems_add(problems, mfile,
+                                        "it counts %g samples, the folder has %zu: its sample metrics are not taken%s "
+                                        "(the file is left as it is)",
+                                        counted, c->n_samples, measured);
+                    else {
+                        const char *off = off_scale(&read, &v);
+                        sr_problems_add(problems, mfile,
+                                        "its %s is %g, outside 0..1 (the 0-255 scale?): its sample metrics are not "
+                                        "taken%s (the file is left as it is)",
+                                        off, v, measured);
+                    }
                     c->sample_metrics_stale = 1;
                     merge_metrics_of(&c->metrics, &read, 0);
                 } else {
@@ -390,6 +401,23 @@ static int counts_other_samples(const sr_checkpoint *c, const sr_metrics *m)
 {
     double counted;
     return m && c->n_samples > 0 && sr_metrics_get(m, "total_samples", &counted) && counted != (double)c->n_samples;
+}
+
+/* The first of the sample metrics that the seed gives on 0..1 (brightness
+ * and contrast as fractions of 255) that lies outside it, with its value
+ * (a NaN or an infinity says "not known", not "another scale");
+ * NULL when all that are there lie inside. */
+static const char *off_scale(const sr_metrics *m, double *value)
+{
+    static const char *const fractions[] = {"mean_brightness", "mean_contrast", "std_brightness", "std_contrast"};
+    double v;
+    for (size_t i = 0; m && i < sizeof fractions / sizeof fractions[0]; i++)
+        if (sr_metrics_get(m, fractions[i], &v) && isfinite(v) && (v < 0.0 || v > 1.0)) {
+            if (value)
+                *value = v;
+            return fractions[i];
+        }
+    return NULL;
 }
 
 /* merge_metrics, leaving out the metrics of samples (sr_is_sample_metric)
@@ -486,6 +514,7 @@ static void attach_training_samples(sr_trial *t)
 typedef struct {
     sr_metrics_index summary;
     sr_metrics_index state;
+    char *path[2]; /* of the summary, of the state */
 } trial_records;
 
 static void read_trial_records(const char *trial_path, trial_records *r, sr_problems *problems)
@@ -493,7 +522,7 @@ static void read_trial_records(const char *trial_path, trial_records *r, sr_prob
     static const char *const files[] = {"realtime_evaluations/evaluation_summary.json",
                                         "realtime_evaluations/evaluation_state.json"};
     for (int i = 0; i < 2; i++) {
-        char *p = sr_path_join(trial_path, files[i]);
+        char *p = r->path[i] = sr_path_join(trial_path, files[i]);
         if (file_exists(p)) {
             char err[256];
             int rc = i == 0 ? sr_read_evaluation_summary(p, &r->summary, err, sizeof err)
@@ -501,7 +530,6 @@ static void read_trial_records(const char *trial_path, trial_records *r, sr_prob
             if (rc != 0)
                 sr_problems_add(problems, p, "%s", err);
         }
-        free(p);
     }
 }
 
@@ -542,6 +570,33 @@ static int ckpt_order(const void *pa, const void *pb)
     return sr_strnatcmp(a->file, b->file);
 }
 
+/* The seed's objective of the numbers the report shows: the evaluator's
+ * pixar_score where it wrote one, else the formula over the brightness and
+ * contrast that are shown, from whichever source each came.  So a measured
+ * pixar_score is kept only where the measurement gave all four. */
+static const char *const pixar_inputs[4] = {"mean_brightness", "std_brightness", "mean_contrast", "std_contrast"};
+
+static void merge_images(sr_metrics *dst, const sr_metrics *measured)
+{
+    double v, in[4];
+    int from_elsewhere = 0;
+    for (int i = 0; i < 4; i++)
+        from_elsewhere |= sr_metrics_get(dst, pixar_inputs[i], &v);
+    if (!from_elsewhere) {
+        merge_metrics(dst, measured);
+        return;
+    }
+    for (size_t k = 0; k < measured->n; k++)
+        if (strcmp(measured->items[k].name, "pixar_score") != 0 && !sr_metrics_get(dst, measured->items[k].name, &v))
+            sr_metrics_set(dst, measured->items[k].name, measured->items[k].value);
+    if (sr_metrics_get(dst, "pixar_score", &v))
+        return; /* the evaluator's own */
+    for (int i = 0; i < 4; i++)
+        if (!sr_metrics_get(dst, pixar_inputs[i], &in[i]))
+            return;
+    sr_metrics_set(dst, "pixar_score", sr_pixar_score(in[0], in[1], in[2], in[3]));
+}
+
 /* sweepreport's own earlier measurements of this very file and samples. */
 static void merge_stored(sr_checkpoint *c, const char *sweep_path, const char *trial_path, sr_problems *problems)
 {
@@ -577,7 +632,7 @@ static void merge_stored(sr_checkpoint *c, const char *sweep_path, const char *t
         merge_metrics(&c->metrics, &m.weights);
     }
     if (m.has_images)
-        merge_metrics(&c->metrics, &m.images);
+        merge_images(&c->metrics, &m.images);
     sr_measurement_free(&m);
 }
 
@@ -659,8 +714,16 @@ static void scan_trial(sr_trial *t, const char *sweep_path, const settle_clock *
          * those changed since */
         const sr_metrics *recs[2] = {sr_metrics_index_find(&rec.summary, cn.stem),
                                      sr_metrics_index_find(&rec.state, cn.stem)};
-        for (int r = 0; r < 2; r++)
-            merge_metrics_of(&c->metrics, recs[r], !c->sample_metrics_stale && !counts_other_samples(c, recs[r]));
+        for (int r = 0; r < 2; r++) {
+            double v;
+            const char *off = off_scale(recs[r], &v);
+            if (off)
+                sr_problems_add(problems, rec.path[r],
+                                "%s: its %s is %g, outside 0..1 (the 0-255 scale?): its sample metrics are not taken",
+                                cn.stem, off, v);
+            merge_metrics_of(&c->metrics, recs[r],
+                             !c->sample_metrics_stale && !counts_other_samples(c, recs[r]) && !off);
+        }
     }
     attach_training_samples(t);
     for (size_t i = 0; i < t->n_ckpts; i++) {
@@ -676,6 +739,8 @@ static void scan_trial(sr_trial *t, const char *sweep_path, const settle_clock *
     sr_tfevents_read_trial(t->path, &t->scalars, problems);
     sr_metrics_index_free(&rec.summary);
     sr_metrics_index_free(&rec.state);
+    free(rec.path[0]);
+    free(rec.path[1]);
     names_free(&entries);
 }
 

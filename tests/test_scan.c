@@ -165,13 +165,22 @@ START_TEST(test_samples_and_metrics)
              "{\"checkpoint\": \"lora_trial_1.safetensors\", \"evaluation_time\": \"2025-11-15T10:45:12.123456\","
              " \"mean_brightness\": 0.528, \"mean_contrast\": 0.201, \"epoch\": 6}");
 
-    /* the summary in the change note's shape */
+    /* the summary in the change note's shape, with contrast on the 0-255
+     * scale: named, and none of its sample metrics taken */
     fx_write(d, "trial_0002/params.json", "{}");
     fx_write_lora(d, "trial_0002/lora_trial_2-000002.safetensors", NULL);
     fx_write(d, "trial_0002/realtime_evaluations/evaluation_summary.json",
              "{\"trial_name\": \"trial_0002\", \"total_checkpoints_evaluated\": 1, \"checkpoints\":"
              " {\"lora_trial_2-000002\": {\"epoch\": 2, \"mean_brightness\": 0.512, \"mean_contrast\": 45.3,"
              " \"evaluation_time\": \"2025-11-15T10:23:45\"}}, \"last_update\": \"2025-11-15T12:34:56\"}");
+
+    /* a metrics.json of the 0-255 scale beside samples: those are measured */
+    fx_write(d, "trial_0003/params.json", "{}");
+    fx_write_lora(d, "trial_0003/lora_trial_3-000002.safetensors", NULL);
+    fx_write_png(d, "trial_0003/realtime_evaluations/lora_trial_3-000002/sample_00.png", 4, 4, 1, 2, 3);
+    fx_write(d, "trial_0003/realtime_evaluations/lora_trial_3-000002/metrics.json",
+             "{\"metrics\": {\"total_samples\": 1, \"mean_brightness\": 0.5, \"mean_contrast\": 55,"
+             " \"lpips_diversity\": 0.3}}");
 
     sr_sweep s;
     scan_ok(d, &s);
@@ -204,10 +213,22 @@ START_TEST(test_samples_and_metrics)
 
     t = find_trial(&s, "trial_0002");
     c = find_ckpt(t, "lora_trial_2-000002.safetensors");
-    ck_assert_double_eq(metric(c, "mean_brightness"), 0.512);
-    ck_assert_double_eq(metric(c, "mean_contrast"), 45.3);
+    ck_assert(!sr_metrics_get(&c->metrics, "mean_brightness", &v));
+    ck_assert(!sr_metrics_get(&c->metrics, "mean_contrast", &v));
     ck_assert(!sr_metrics_get(&c->metrics, "epoch", &v));
-    ck_assert_uint_eq(s.problems.n, 0);
+    ck_assert_int_eq(count_problems(&s, "trial_0002/realtime_evaluations/evaluation_summary.json",
+                                    "lora_trial_2-000002: its mean_contrast is 45.3, outside 0..1"),
+                     1);
+
+    c = find_ckpt(find_trial(&s, "trial_0003"), "lora_trial_3-000002.safetensors");
+    ck_assert(c->sample_metrics_stale);
+    ck_assert(!sr_metrics_get(&c->metrics, "mean_brightness", &v));
+    ck_assert_double_eq(metric(c, "lpips_diversity"), 0.3); /* not of the samples: taken */
+    ck_assert_int_eq(count_problems(&s, "trial_0003/realtime_evaluations/lora_trial_3-000002/metrics.json",
+                                    "its mean_contrast is 55, outside 0..1 (the 0-255 scale?): its sample metrics "
+                                    "are not taken, eval measures the samples themselves (the file is left as it is)"),
+                     1);
+    ck_assert_uint_eq(s.problems.n, 2);
     sr_sweep_free(&s);
     test_rmtree(d);
     free(d);

@@ -101,6 +101,59 @@ START_TEST(test_record_round_trip)
 }
 END_TEST
 
+/* The score shown is the score of the numbers shown: where an evaluator's
+ * file gives some of the brightness and contrast but no pixar_score, the
+ * measured pixar_score gives way to the formula over what is shown. */
+START_TEST(test_pixar_score_of_what_is_shown)
+{
+    char *d = test_tmpdir("store-pixar");
+    fx_write(d, "trial_0001/params.json", "{}");
+    fx_write_lora(d, "trial_0001/l-000002.safetensors", NULL);
+    fx_write_png(d, "trial_0001/realtime_evaluations/l-000002/sample_00.png", 2, 2, 1, 1, 1);
+    sr_sweep s;
+    scan_ok(d, &s);
+    sr_checkpoint *c = first_ckpt(&s);
+    sr_measurement m;
+    record_of(c, &m);
+    m.has_images = 1;
+    m.samples_signature = sr_samples_signature(s.trials[0].path, c->samples, c->n_samples);
+    sr_metrics_set(&m.images, "mean_brightness", 0.40);
+    sr_metrics_set(&m.images, "std_brightness", 0.02);
+    sr_metrics_set(&m.images, "mean_contrast", 0.25);
+    sr_metrics_set(&m.images, "std_contrast", 0.04);
+    sr_metrics_set(&m.images, "pixar_score", 0.75); /* not the formula's: tells where it came from */
+    char err[256];
+    ck_assert_msg(sr_store_save(s.path, &m, err, sizeof err) == 0, "%s", err);
+    sr_measurement_free(&m);
+    sr_sweep_free(&s);
+
+    /* measured alone: the measured score */
+    double v;
+    scan_ok(d, &s);
+    ck_assert(sr_metrics_get(&first_ckpt(&s)->metrics, "pixar_score", &v) && v == 0.75);
+    sr_sweep_free(&s);
+
+    /* the evaluator's brightness, the measured rest: |0.9 - 0.5| + 0.01 + |0.25 - 0.2| + 0.02 */
+    fx_write(d, "trial_0001/realtime_evaluations/l-000002/metrics.json", "{\"metrics\": {\"mean_brightness\": 0.9}}");
+    scan_ok(d, &s);
+    c = first_ckpt(&s);
+    ck_assert(sr_metrics_get(&c->metrics, "mean_brightness", &v) && v == 0.9);
+    ck_assert(sr_metrics_get(&c->metrics, "std_contrast", &v) && v == 0.04);
+    ck_assert(sr_metrics_get(&c->metrics, "pixar_score", &v));
+    ck_assert_double_eq_tol(v, 0.4 + 0.01 + 0.05 + 0.02, 1e-12);
+    sr_sweep_free(&s);
+
+    /* the evaluator's own pixar_score stays as it is */
+    fx_write(d, "trial_0001/realtime_evaluations/l-000002/metrics.json",
+             "{\"metrics\": {\"mean_brightness\": 0.9, \"pixar_score\": 0.3}}");
+    scan_ok(d, &s);
+    ck_assert(sr_metrics_get(&first_ckpt(&s)->metrics, "pixar_score", &v) && v == 0.3);
+    sr_sweep_free(&s);
+    test_rmtree(d);
+    free(d);
+}
+END_TEST
+
 /* A record of a file of which no module could be measured, as older
  * versions wrote it (norms of 0, a drift of 1): the scan keeps no norm and
  * no drift of it, keeps the rest, and names the file. */
@@ -199,6 +252,7 @@ Suite *make_suite(void)
     Suite *s = suite_create("store");
     TCase *tc = tcase_create("store");
     tcase_add_test(tc, test_record_round_trip);
+    tcase_add_test(tc, test_pixar_score_of_what_is_shown);
     tcase_add_test(tc, test_unmeasurable_record);
     tcase_add_test(tc, test_changed_files_are_stale);
     suite_add_tcase(s, tc);
