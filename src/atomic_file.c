@@ -7,11 +7,44 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* Linux shows the mask in /proc/self/status ("Umask:\t0022") since 4.7.
+ * Elsewhere it is read the only way there is, once: the first call, which
+ * main makes before any thread starts. */
+static unsigned read_umask(void)
+{
+    FILE *f = fopen("/proc/self/status", "re");
+    if (f) {
+        char line[128];
+        unsigned um;
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "Umask: %o", &um) == 1) {
+                fclose(f);
+                return um & 0777;
+            }
+        fclose(f);
+    }
+    mode_t um = umask(0);
+    umask(um);
+    return (unsigned)um & 0777;
+}
+
+unsigned sr_umask(void)
+{
+    static atomic_uint cached = ~0u;
+    unsigned um = atomic_load(&cached);
+    if (um == ~0u) {
+        um = read_umask();
+        atomic_store(&cached, um);
+    }
+    return um;
+}
 
 int sr_atomic_open(sr_atomic_file *af, const char *path, sr_atomic_mode mode)
 {
@@ -27,9 +60,7 @@ int sr_atomic_open(sr_atomic_file *af, const char *path, sr_atomic_mode mode)
         return -1;
     }
     /* mkostemp creates 0600; outputs are ordinary files. */
-    mode_t um = umask(0);
-    umask(um);
-    (void)fchmod(fd, 0666 & ~um);
+    (void)fchmod(fd, 0666 & ~(mode_t)sr_umask());
     af->fp = fdopen(fd, "wb");
     if (!af->fp) {
         int e = errno;

@@ -60,6 +60,11 @@ int sr_write_file_atomic_if(const char *path, const void *data, size_t len,
  * links are removed, never followed. */
 void sr_remove_tree(const char *dir);
 
+/* The process's file mode creation mask, read without setting it: umask()
+ * itself sets it, so calling it to read it leaves, for a moment, a mask
+ * of 0 for every other thread creating files. */
+unsigned sr_umask(void);
+
 /* mkdir -p; returns 0, or -1 with errno set. */
 int sr_mkdir_p(const char *path, unsigned mode);
 

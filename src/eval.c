@@ -140,9 +140,7 @@ static int run_sampler(const char *sweep_path, const sr_trial *t, sr_checkpoint 
     }
     /* mkdtemp makes it private; it becomes an ordinary folder of the sweep,
      * readable by whoever reads the report that links its samples */
-    mode_t um = umask(0);
-    umask(um);
-    (void)chmod(tmpl, 0777 & ~um);
+    (void)chmod(tmpl, 0777 & ~(mode_t)sr_umask());
     if (sr_sampler_run(sampler, c->path, tmpl, o->sampler_samples, o->sampler_timeout, log, err, sizeof err) != 0) {
         sr_problems_add(problems, c->path, "sampler: %s (log: %s)", err, log);
         goto out;

@@ -1,6 +1,7 @@
 /* main.c - the sweepreport command line: global options and dispatch. */
 #include "config.h"
 
+#include "atomic_file.h"
 #include "cli.h"
 
 #include <getopt.h>
@@ -151,6 +152,9 @@ int main(int argc, char **argv)
         print_help(stdout);
         return SR_EXIT_OK;
     }
+    /* the file mode mask is read now, before any thread could create a file
+     * while it is read (where it can only be read by setting it) */
+    (void)sr_umask();
 #ifdef _OPENMP
     /* OMP_NUM_THREADS is the default of --jobs: at most four threads a core
      * (the work is all CPU; the system refuses far fewer threads than some

@@ -9,10 +9,13 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static cJSON *parse(const char *text)
@@ -213,6 +216,68 @@ START_TEST(test_atomic_write)
 }
 END_TEST
 
+/* Files written by several threads at once get the modes of the process's
+ * mask, and the mask stays as it was: reading it must not set it, or
+ * another thread can catch it at 0 and leave it there.  Every umask() the
+ * library makes comes here (the test links it in) and is counted. */
+static atomic_int umask_calls;
+
+mode_t umask(mode_t mask)
+{
+    atomic_fetch_add(&umask_calls, 1);
+    return (mode_t)syscall(SYS_umask, mask);
+}
+
+typedef struct {
+    const char *dir;
+    int id;
+} atomic_job;
+
+static void *write_many(void *arg)
+{
+    const atomic_job *j = arg;
+    for (int i = 0; i < 400; i++) {
+        char *p = xasprintf("%s/t%d-%d.txt", j->dir, j->id, i);
+        if (sr_write_file_atomic(p, "x", 1, SR_ATOMIC_REPLACE) != 0)
+            abort();
+        free(p);
+    }
+    return NULL;
+}
+
+START_TEST(test_atomic_modes_across_threads)
+{
+    mode_t um = umask(0);
+    umask(um);
+    ck_assert_uint_eq(sr_umask(), (unsigned)um);
+    atomic_store(&umask_calls, 0);
+    char *d = test_tmpdir("atomic-modes");
+    enum { THREADS = 4 };
+    pthread_t th[THREADS];
+    atomic_job jobs[THREADS];
+    for (int k = 0; k < THREADS; k++) {
+        jobs[k] = (atomic_job){d, k};
+        ck_assert_int_eq(pthread_create(&th[k], NULL, write_many, &jobs[k]), 0);
+    }
+    for (int k = 0; k < THREADS; k++)
+        pthread_join(th[k], NULL);
+    ck_assert_int_eq(atomic_load(&umask_calls), 0);
+    mode_t now = umask(um);
+    ck_assert_uint_eq(now, um);
+    for (int k = 0; k < THREADS; k++)
+        for (int i = 0; i < 400; i++) {
+            char *p = xasprintf("%s/t%d-%d.txt", d, k, i);
+            struct stat st;
+            ck_assert_int_eq(stat(p, &st), 0);
+            ck_assert_msg((st.st_mode & 0777) == (0666 & ~um), "%s has mode %o, not %o", p,
+                          (unsigned)(st.st_mode & 0777), (unsigned)(0666 & ~um));
+            free(p);
+        }
+    test_rmtree(d);
+    free(d);
+}
+END_TEST
+
 START_TEST(test_mkdir_p)
 {
     char *d = test_tmpdir("mkdir");
@@ -361,6 +426,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, test_json_errors);
     tcase_add_test(tc, test_json_load_missing);
     tcase_add_test(tc, test_atomic_write);
+    tcase_add_test(tc, test_atomic_modes_across_threads);
     tcase_add_test(tc, test_mkdir_p);
     tcase_add_test(tc, test_strings);
     tcase_add_test(tc, test_rng);
