@@ -199,9 +199,48 @@ const char *sr_json_string(const cJSON *obj, const char *key)
     return cJSON_IsString(it) ? it->valuestring : NULL;
 }
 
+/* The shortest of %.15g, %.16g and %.17g that reads back as v itself (cJSON
+ * stops at 15 digits whenever the number read back is within an epsilon of
+ * v, so a double a script compares with == could come back another). */
+static void exact_number_text(double v, char *buf, size_t len)
+{
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(buf, len, "%.*g", digits, v);
+        if (strtod(buf, NULL) == v)
+            return;
+    }
+}
+
+/* Every finite number of the tree as raw text that reads back exactly. */
+static void exact_numbers(cJSON *item)
+{
+    for (; item; item = item->next) {
+        if (cJSON_IsNumber(item) && isfinite(item->valuedouble)) {
+            char text[32];
+            exact_number_text(item->valuedouble, text, sizeof text);
+            char *raw = cJSON_malloc(strlen(text) + 1);
+            if (!raw) {
+                fprintf(stderr, "sweepreport: out of memory (printing JSON)\n");
+                abort();
+            }
+            strcpy(raw, text);
+            item->type = cJSON_Raw | (item->type & cJSON_StringIsConst);
+            item->valuestring = raw;
+        }
+        exact_numbers(item->child);
+    }
+}
+
 char *sr_json_print(const cJSON *item)
 {
-    char *s = cJSON_Print(item);
+    cJSON *copy = cJSON_Duplicate(item, 1);
+    if (!copy) {
+        fprintf(stderr, "sweepreport: out of memory (printing JSON)\n");
+        abort();
+    }
+    exact_numbers(copy);
+    char *s = cJSON_Print(copy);
+    cJSON_Delete(copy);
     if (!s) {
         fprintf(stderr, "sweepreport: out of memory (printing JSON)\n");
         abort();

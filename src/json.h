@@ -24,7 +24,8 @@ double sr_json_number(const cJSON *obj, const char *key);
 /* String of a member or NULL. */
 const char *sr_json_string(const cJSON *obj, const char *key);
 
-/* Serialises with tab indentation (non-finite numbers become null) and
+/* Serialises with tab indentation (non-finite numbers become null, every
+ * other number in the fewest digits that read back as the same double) and
  * a final newline.  The caller frees. */
 char *sr_json_print(const cJSON *item);
 

@@ -133,6 +133,34 @@ START_TEST(test_json_nonfinite)
 }
 END_TEST
 
+START_TEST(test_json_numbers_exact)
+{
+    /* each reads back as itself; cJSON alone writes the first with 15 digits */
+    const double values[] = {0.09498537467589689, 0.1, 1.0 / 3.0, 5e-324, 1.7976931348623157e308, 123456789012345678.0,
+                             -2.5, 42.0, 0.0002648511100012578};
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++)
+        cJSON_AddItemToArray(arr, cJSON_CreateNumber(values[i]));
+    cJSON_AddItemToArray(arr, cJSON_CreateNumber(NAN));
+    char *text = sr_json_print(arr);
+    ck_assert_ptr_nonnull(strstr(text, ", 0.1, "));  /* no more digits than it takes */
+    ck_assert_ptr_nonnull(strstr(text, ", 42, "));   /* whole numbers stay whole */
+    ck_assert_ptr_nonnull(strstr(text, "null"));    /* NaN as before */
+    char err[128];
+    cJSON *back = sr_json_parse(text, strlen(text), err, sizeof err);
+    ck_assert_ptr_nonnull(back);
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        double v = cJSON_GetArrayItem(back, (int)i)->valuedouble;
+        ck_assert_msg(v == values[i], "%.17g came back as %.17g", values[i], v);
+    }
+    /* the tree printed is left as it was */
+    ck_assert(cJSON_IsNumber(cJSON_GetArrayItem(arr, 0)));
+    cJSON_Delete(back);
+    cJSON_Delete(arr);
+    free(text);
+}
+END_TEST
+
 START_TEST(test_json_errors)
 {
     char err[256];
@@ -423,6 +451,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, test_utf8_repair);
     tcase_add_test(tc, test_terminal_text);
     tcase_add_test(tc, test_json_nonfinite);
+    tcase_add_test(tc, test_json_numbers_exact);
     tcase_add_test(tc, test_json_errors);
     tcase_add_test(tc, test_json_load_missing);
     tcase_add_test(tc, test_atomic_write);
