@@ -30,6 +30,12 @@ static int is_pending(const cJSON *ckpt)
     return st && strcmp(st, "pending") == 0;
 }
 
+static int is_ok(const cJSON *ckpt)
+{
+    const char *st = str_of(ckpt, "status");
+    return st && strcmp(st, "ok") == 0;
+}
+
 static cJSON *best_ref(const cJSON *doc)
 {
     const cJSON *b = cJSON_GetObjectItemCaseSensitive(doc, "best");
@@ -78,8 +84,10 @@ cJSON *sr_since_last_run(const cJSON *prev, const cJSON *cur)
             const char *file = str_of(c, "file");
             if (!file || is_pending(c))
                 continue;
+            /* new: not in the last report, pending there, or unusable
+             * there (cut, unreadable) and usable now */
             const cJSON *pc = find_named(pcks, "file", file);
-            if (pc && !is_pending(pc))
+            if (pc && !is_pending(pc) && !(is_ok(c) && !is_ok(pc)))
                 continue;
             cJSON *n = cJSON_CreateObject();
             cJSON_AddStringToObject(n, "trial", name);

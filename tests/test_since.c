@@ -109,6 +109,28 @@ START_TEST(test_new_trials_checkpoints_best)
 }
 END_TEST
 
+/* A checkpoint that was cut in the last report and is whole now (the
+ * trainer finished writing it after settling) is new; one that was whole and
+ * is cut now is not. */
+START_TEST(test_usable_again_is_new)
+{
+    cJSON *prev = parse(
+        "{\"trials\": [{\"name\": \"trial_0001\", \"checkpoints\": [" CK("a-000002.safetensors", "incomplete") ","
+        CK("a-000004.safetensors", "ok") "]}]}");
+    cJSON *cur = parse(
+        "{\"trials\": [{\"name\": \"trial_0001\", \"checkpoints\": [" CK("a-000002.safetensors", "ok") ","
+        CK("a-000004.safetensors", "incomplete") "]}]}");
+    cJSON *d = sr_since_last_run(prev, cur);
+    const cJSON *nc = arr(d, "new_checkpoints");
+    ck_assert_int_eq(cJSON_GetArraySize(nc), 1);
+    ck_assert_str_eq(str(cJSON_GetArrayItem(nc, 0), "checkpoint"), "a-000002.safetensors");
+    ck_assert_str_eq(str(cJSON_GetArrayItem(nc, 0), "status"), "ok");
+    cJSON_Delete(d);
+    cJSON_Delete(cur);
+    cJSON_Delete(prev);
+}
+END_TEST
+
 /* Checkpoints the last report had and the sweep no longer has are removed
  * (a pending one was never reported, so it is not); the last
  * recommendation among them is said. */
@@ -204,6 +226,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, test_first_run);
     tcase_add_test(tc, test_nothing_new);
     tcase_add_test(tc, test_new_trials_checkpoints_best);
+    tcase_add_test(tc, test_usable_again_is_new);
     tcase_add_test(tc, test_removed_checkpoints);
     tcase_add_test(tc, test_best_appears_or_goes);
     tcase_add_test(tc, test_score_and_problems);
