@@ -24,7 +24,7 @@ static void demo_help(void)
            "way to see what sweepreport does.  DIR may also be given without -o.\n"
            "\n"
            "  -o, --output DIR   where the demo sweep is (default ./sweepreport-demo)\n"
-           "  -q, --quiet        print only errors\n"
+           "  -q, --quiet        print only errors and the sweep's problems\n"
            "  -h, --help         show this help\n");
 }
 

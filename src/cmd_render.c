@@ -32,7 +32,9 @@ static void render_help(const char *cmd)
                "is made from changed, it is left as it is.\n\n");
     printf("  -o, --output OUT       the report folder (default SWEEP/sweepreport)\n"
            "  --profile P            what to write: nightly, summary (the default), archive,\n"
-           "                         or a profile FILE (see reports/README.md)\n"
+           "                         or a profile FILE of 'key = value' lines (the format:\n"
+           "                         PREFIX/share/doc/sweepreport/profiles.md, or\n"
+           "                         doc/profiles.md in the source)\n"
            "  --score EXPR           the score: metric names with + - * / ( ), numbers and\n"
            "                         abs min max sqrt log (default: the seed's pixar_score)\n"
            "  --minimize             lower scores are better (the default)\n"
@@ -43,7 +45,8 @@ static void render_help(const char *cmd)
            "  --archive              also write SWEEP/<trial>/<trial>_report.pdf (PDF/A-3b)\n"
            "                         beside each trial's checkpoints\n"
            "  --templates DIR        use these page templates instead of the installed ones\n"
-           "  --study PATH           the Optuna storage (default SWEEP/optuna_study.db)\n"
+           "  --study PATH           the Optuna storage (default: SWEEP/optuna_study.db,\n"
+           "                         else SWEEP/results/all_trials.json)\n"
            "  --study-name NAME      the study, when the storage holds several\n"
            "  --settle SECONDS       checkpoints modified less than SECONDS ago, or with\n"
            "                         samples that recent, are pending: left for the next\n"
@@ -59,11 +62,12 @@ static void render_help(const char *cmd)
                "  --device DEV           auto, cpu, cuda, cuda:N, a list cuda:N,M,... or\n"
                "                         cuda:all (default auto)\n"
                "  --jobs N               CPU threads (default: all cores)\n"
-               "  --sampler 'CMD ...'    render samples for checkpoints that have none\n"
+               "  --sampler 'CMD ...'    render samples for checkpoints that have none, as for\n"
+               "                         eval: CMD must contain {checkpoint} and {outdir}\n"
                "  --sampler-timeout S    kill a sampler run after S seconds (default 600)\n");
     else
         printf("  --force                render even when nothing changed\n");
-    printf("  -q, --quiet            print only errors\n"
+    printf("  -q, --quiet            print only errors and the sweep's problems\n"
            "  -v, --verbose          a line per checkpoint and per page\n"
            "  -h, --help             show this help\n"
            "\n"
