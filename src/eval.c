@@ -73,6 +73,30 @@ static int needs_weights(const sr_checkpoint *c, int force)
     return c->status == SR_CKPT_OK && (force || !c->has_stored_weights);
 }
 
+static uint64_t identity_of(const sr_checkpoint *c)
+{
+    return sr_ckpt_identity(c->rel_path, c->size, c->mtime_ns);
+}
+
+/* 1 when checkpoint i of t has a stored drift against another checkpoint
+ * than its predecessor now: one that was pending, cut or not there yet
+ * when it was measured, or has been written again since.  The predecessor
+ * is taken as measure_weights takes it, from what the scan knows: the
+ * nearest earlier valid checkpoint that is not known to be unmeasurable. */
+static int drift_outdated(const sr_trial *t, size_t i)
+{
+    const sr_checkpoint *c = &t->ckpts[i];
+    if (!c->has_stored_weights || !c->has_stored_drift_from || c->stored_unmeasurable)
+        return 0;
+    uint64_t now = 0;
+    for (size_t j = i; j-- > 0;)
+        if (t->ckpts[j].status == SR_CKPT_OK && !t->ckpts[j].stored_unmeasurable) {
+            now = identity_of(&t->ckpts[j]);
+            break;
+        }
+    return now != c->stored_drift_from;
+}
+
 static void now_iso(char *buf, size_t len)
 {
     time_t t = time(NULL);
@@ -426,7 +450,7 @@ static int measure_streamed(const char *sweep_path, const sr_trial *t, const sr_
 /* ---- the store ------------------------------------------------------------ */
 
 static void save_record(const char *sweep_path, const sr_trial *t, const sr_checkpoint *c, const sr_metrics *weights,
-                        const sr_metrics *images, const char *device, sr_problems *problems)
+                        uint64_t drift_from, const sr_metrics *images, const char *device, sr_problems *problems)
 {
     sr_measurement m;
     char err[512];
@@ -442,6 +466,8 @@ static void save_record(const char *sweep_path, const sr_trial *t, const sr_chec
         for (size_t i = 0; i < weights->n; i++)
             sr_metrics_set(&m.weights, weights->items[i].name, weights->items[i].value);
         m.has_weights = 1;
+        m.has_drift_from = 1;
+        m.drift_from = drift_from;
     }
     if (images) {
         sr_metrics_free(&m.images);
@@ -488,7 +514,8 @@ static int owned(const eval_ctx *x, const sr_checkpoint *c)
  * as well.  A checkpoint that is being written or is gone since the scan is
  * marked in later[]. */
 static void measure_weights(const eval_ctx *x, const sr_trial *t, const sr_device *dev, sr_metrics *weights,
-                            int *have_weights, unsigned char *later, sr_eval_stats *stats, sr_problems *problems)
+                            int *have_weights, uint64_t *drift_from, unsigned char *later, sr_eval_stats *stats,
+                            sr_problems *problems)
 {
     size_t n = t->n_ckpts;
     unsigned char *unreadable = xcalloc(n ? n : 1, 1); /* or unmeasurable: no predecessor */
@@ -497,12 +524,14 @@ static void measure_weights(const eval_ctx *x, const sr_trial *t, const sr_devic
     char err[512];
     for (size_t i = 0; i < n; i++) {
         const sr_checkpoint *c = &t->ckpts[i];
-        if (!needs_weights(c, x->o->force) || !owned(x, c))
+        if (!(needs_weights(c, x->o->force) || (c->status == SR_CKPT_OK && drift_outdated(t, i))) || !owned(x, c))
             continue;
         const sr_wm_ckpt *pred = NULL;
+        size_t pred_idx = SIZE_MAX;
         for (size_t j = i; j-- > 0;) {
             if (j == prev_idx) {
                 pred = prev;
+                pred_idx = j;
                 break;
             }
             if (t->ckpts[j].status != SR_CKPT_OK || unreadable[j])
@@ -521,6 +550,7 @@ static void measure_weights(const eval_ctx *x, const sr_trial *t, const sr_devic
             prev = p;
             prev_idx = j;
             pred = p;
+            pred_idx = j;
             break;
         }
         sr_wm_ckpt *cur;
@@ -536,6 +566,7 @@ static void measure_weights(const eval_ctx *x, const sr_trial *t, const sr_devic
             double d;
             if (pred && sr_wm_drift(cur, pred, dev, &d) == 0 && isfinite(d))
                 sr_metrics_set(&weights[i], "weight_drift", d);
+            drift_from[i] = pred ? identity_of(&t->ckpts[pred_idx]) : 0;
             have_weights[i] = 1;
             if (unmeasurable) { /* never a predecessor */
                 sr_wm_free(cur);
@@ -646,6 +677,7 @@ static void eval_trial(const eval_ctx *x, sr_trial *t, const sr_device *dev, sr_
     size_t n = t->n_ckpts;
     sr_metrics *weights = xcalloc(n ? n : 1, sizeof *weights);
     int *have_weights = xcalloc(n ? n : 1, sizeof *have_weights);
+    uint64_t *drift_from = xcalloc(n ? n : 1, sizeof *drift_from);
     unsigned char *later = xcalloc(n ? n : 1, 1); /* changed since the scan: left for the next run */
 
     /* the first samples are decoded while the weights are measured */
@@ -653,7 +685,7 @@ static void eval_trial(const eval_ctx *x, sr_trial *t, const sr_device *dev, sr_
     memset(&ahead, 0, sizeof ahead);
     decode_ahead_start(&ahead, x, t, 0);
 
-    measure_weights(x, t, dev, weights, have_weights, later, stats, problems);
+    measure_weights(x, t, dev, weights, have_weights, drift_from, later, stats, problems);
 
     for (size_t i = 0; i < n; i++) {
         sr_checkpoint *c = &t->ckpts[i];
@@ -721,8 +753,8 @@ static void eval_trial(const eval_ctx *x, sr_trial *t, const sr_device *dev, sr_
         if (later[i])
             stats->pending++;
         if (have_weights[i] || have_images)
-            save_record(x->sweep_path, t, c, have_weights[i] ? &weights[i] : NULL, have_images ? &images : NULL,
-                        devname, problems);
+            save_record(x->sweep_path, t, c, have_weights[i] ? &weights[i] : NULL, drift_from[i],
+                        have_images ? &images : NULL, devname, problems);
         if (o->verbose && (have_weights[i] || have_images)) {
             char *rel = sr_terminal_text(c->rel_path, SIZE_MAX);
             printf("eval: %s: %s%s%s\n", rel, have_weights[i] ? "weights" : "",
@@ -747,6 +779,7 @@ static void eval_trial(const eval_ctx *x, sr_trial *t, const sr_device *dev, sr_
         sr_metrics_free(&weights[i]);
     free(weights);
     free(have_weights);
+    free(drift_from);
     free(later);
 }
 

@@ -612,6 +612,9 @@ static void merge_stored(sr_checkpoint *c, const char *sweep_path, const char *t
     if (rc == 0)
         return;
     c->has_stored_weights = m.has_weights;
+    c->has_stored_drift_from = m.has_drift_from;
+    c->stored_drift_from = m.drift_from;
+    c->stored_unmeasurable = m.has_weights && sr_store_weights_unmeasurable(&m.weights);
     c->has_stored_images = m.has_images;
     if (m.has_weights && sr_store_weights_unmeasurable(&m.weights)) {
         /* nothing of it could be measured: named on every run, and no norm

@@ -33,6 +33,14 @@ uint64_t sr_samples_signature(const char *trial_path, char *const *samples, size
     return h;
 }
 
+uint64_t sr_ckpt_identity(const char *ckpt_rel, uint64_t size, int64_t mtime_ns)
+{
+    char *text = xasprintf("%s\n%llu\n%lld", ckpt_rel, (unsigned long long)size, (long long)mtime_ns);
+    uint64_t h = sr_hash64(text, strlen(text));
+    free(text);
+    return h ? h : 1;
+}
+
 char *sr_store_record_path(const char *sweep_path, const char *ckpt_rel)
 {
     return xasprintf("%s/" SR_STORE_DIR "/measurements/%016" PRIx64 ".json", sweep_path,
@@ -122,6 +130,7 @@ int sr_store_load(const char *sweep_path, const char *ckpt_rel, const sr_checkpo
     if (same_file && cJSON_IsObject(w)) {
         m->has_weights = 1;
         metrics_from_json(w, &m->weights);
+        m->has_drift_from = parse_hex64(sr_json_string(root, "drift_from"), &m->drift_from) == 0;
     }
     const cJSON *im = cJSON_GetObjectItemCaseSensitive(root, "images");
     if (same_file && cJSON_IsObject(im) && parse_hex64(sr_json_string(root, "samples_signature"), &sig) == 0 &&
@@ -157,8 +166,14 @@ int sr_store_save(const char *sweep_path, const sr_measurement *m, char *err, si
         cJSON_AddStringToObject(root, "device", m->device);
     if (m->measured_at)
         cJSON_AddStringToObject(root, "measured_at", m->measured_at);
-    if (m->has_weights)
+    if (m->has_weights) {
         metrics_to_json(root, "weights", &m->weights);
+        if (m->has_drift_from) {
+            char *df = hex64(m->drift_from);
+            cJSON_AddStringToObject(root, "drift_from", df);
+            free(df);
+        }
+    }
     if (m->has_images) {
         char *sig = hex64(m->samples_signature);
         cJSON_AddStringToObject(root, "samples_signature", sig);

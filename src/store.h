@@ -23,6 +23,8 @@ typedef struct {
     uint64_t header_hash;
     int has_weights;
     sr_metrics weights;
+    int has_drift_from;      /* records of older versions do not say */
+    uint64_t drift_from;     /* sr_ckpt_identity of the checkpoint weight_drift is against, 0: none */
     int has_images;
     uint64_t samples_signature;
     sr_metrics images;
@@ -34,6 +36,10 @@ typedef struct {
  * sample written again, even to the same size, changes it).  It keys the
  * store's image measurements and marks sweepreport's own metrics.json. */
 uint64_t sr_samples_signature(const char *trial_path, char *const *samples, size_t n);
+
+/* Which version of which checkpoint: its path relative to the sweep, size
+ * and modification time (never 0). */
+uint64_t sr_ckpt_identity(const char *ckpt_rel, uint64_t size, int64_t mtime_ns);
 
 /* Path of the record for a checkpoint; the caller frees. */
 char *sr_store_record_path(const char *sweep_path, const char *ckpt_rel);

@@ -82,7 +82,10 @@ typedef struct {
     char **samples;          /* relative to the trial, natural order */
     size_t n_samples;
     int samples_from_training; /* kohya's sample/ images, not an evaluator's */
-    int has_stored_weights;  /* sweepreport's store holds this file's weight metrics */
+    int has_stored_weights;  /* sweepreport's store holds this file's weight metrics ... */
+    int stored_unmeasurable; /* ... of which none could be measured (never a predecessor) */
+    int has_stored_drift_from; /* ... and says which checkpoint its drift is against */
+    uint64_t stored_drift_from; /* (sr_measurement.drift_from) */
     int has_stored_images;   /* ... and image metrics for exactly these samples */
 } sr_checkpoint;
 

@@ -813,6 +813,21 @@ static void copy_shape(const sr_st_tensor *t, int *ndim, uint64_t shape[4])
         shape[i] = i < t->ndim ? t->shape[i] : 0;
 }
 
+/* sr_lg_values_stats_cpu for F64 values, which no factor has (so no kernel
+ * reads them) but an alpha or another tensor may: a NaN there counts too. */
+static void f64_stats(const unsigned char *p, uint64_t n, sr_lg_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t bits = le64(p + 8 * i);
+        double v;
+        memcpy(&v, &bits, sizeof v);
+        out->nonfinite += !isfinite(v);
+        out->sum_abs += fabs(v);
+        out->sum_sq += v * v;
+    }
+}
+
 /* The scalar value of an alpha tensor; -1 when it is not a float scalar. */
 static int read_scalar(const sr_wm_ckpt *c, const sr_st_tensor *t, double *v)
 {
@@ -1154,9 +1169,14 @@ sr_st_status sr_wm_load(const char *path, const sr_device *dev, sr_wm_ckpt **out
 #pragma omp parallel for schedule(dynamic, 8)
     for (size_t t = 0; t < ntens; t++) {
         sr_lg_dtype d;
-        if (c->has_tstats[t] || lg_dtype(st->tensors[t].dtype, &d) != 0)
+        if (c->has_tstats[t])
             continue;
-        sr_lg_values_stats_cpu(c->data + st->tensors[t].begin, d, numel(&st->tensors[t]), &c->tstats[t]);
+        if (lg_dtype(st->tensors[t].dtype, &d) == 0)
+            sr_lg_values_stats_cpu(c->data + st->tensors[t].begin, d, numel(&st->tensors[t]), &c->tstats[t]);
+        else if (st->tensors[t].dtype == SR_DT_F64)
+            f64_stats(c->data + st->tensors[t].begin, numel(&st->tensors[t]), &c->tstats[t]);
+        else
+            continue;
         c->has_tstats[t] = 1;
     }
 

@@ -177,6 +177,53 @@ START_TEST(test_shards_union)
 }
 END_TEST
 
+/* A checkpoint measured while the one before it was not there (pending,
+ * cut, or written late) gets its drift once that one can be read: the
+ * sweep ends up measured as if everything had been there at once. */
+START_TEST(test_drift_after_late_predecessor)
+{
+    char *top = test_tmpdir("eval-late");
+    char *whole = sr_path_join(top, "whole"), *late = sr_path_join(top, "late");
+    make_sweep(whole);
+    make_sweep(late);
+    char *first = sr_path_join(late, "trial_0001/lora_trial_1-000002.safetensors");
+    char *aside = sr_path_join(top, "aside.safetensors");
+    ck_assert_int_eq(rename(first, aside), 0);
+
+    sr_eval_opts o;
+    sr_eval_stats st;
+    sr_eval_defaults(&o);
+    o.device = "cpu";
+    eval_ok(whole, &o, &st);
+    eval_ok(late, &o, &st);
+    sr_sweep s;
+    scan_ok(late, &s);
+    double d;
+    ck_assert_str_eq(s.trials[0].ckpts[0].file, "lora_trial_1-000004.safetensors");
+    ck_assert(!sr_metrics_get(&s.trials[0].ckpts[0].metrics, "weight_drift", &d)); /* nothing before it yet */
+    sr_sweep_free(&s);
+
+    ck_assert_int_eq(rename(aside, first), 0); /* the same file, its time kept */
+    eval_ok(late, &o, &st);
+    ck_assert_uint_eq(st.weights_measured, 2); /* it, and the drift of the one after it */
+    sr_sweep a, b;
+    scan_ok(whole, &a);
+    scan_ok(late, &b);
+    ck_assert_uint_gt(same_metrics(&a, &b), 100);
+    sr_sweep_free(&a);
+    sr_sweep_free(&b);
+    eval_ok(late, &o, &st);
+    ck_assert_uint_eq(st.weights_measured, 0); /* and then nothing more */
+
+    test_rmtree(top);
+    free(aside);
+    free(first);
+    free(late);
+    free(whole);
+    free(top);
+}
+END_TEST
+
 START_TEST(test_shard_out_of_range)
 {
     char *top = test_tmpdir("eval-shard-range");
@@ -265,6 +312,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, test_shard_of);
     tcase_add_test(tc, test_shard_out_of_range);
     tcase_add_test(tc, test_shards_union);
+    tcase_add_test(tc, test_drift_after_late_predecessor);
     tcase_add_test(tc, test_two_workers);
     suite_add_tcase(s, tc);
     return s;

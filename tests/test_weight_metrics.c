@@ -51,7 +51,7 @@ static float bf16_to_f32(uint16_t h)
 
 static size_t dtype_size(const char *dt)
 {
-    return strcmp(dt, "F32") == 0 ? 4 : 2;
+    return strcmp(dt, "F64") == 0 ? 8 : strcmp(dt, "F32") == 0 ? 4 : 2;
 }
 
 /* The value a double becomes once stored as dt. */
@@ -61,11 +61,20 @@ static double stored(const char *dt, double v)
         return sr_f16_to_f32(sr_f32_to_f16((float)v));
     if (strcmp(dt, "BF16") == 0)
         return bf16_to_f32(f32_to_bf16((float)v));
+    if (strcmp(dt, "F64") == 0)
+        return v;
     return (double)(float)v;
 }
 
 static void encode(const char *dt, double v, unsigned char *p)
 {
+    if (strcmp(dt, "F64") == 0) {
+        uint64_t x;
+        memcpy(&x, &v, sizeof x);
+        for (int i = 0; i < 8; i++)
+            p[i] = (unsigned char)(x >> (8 * i));
+        return;
+    }
     if (strcmp(dt, "F32") == 0) {
         float f = (float)v;
         uint32_t x;
@@ -539,13 +548,17 @@ START_TEST(test_nonfinite_and_odd_modules)
     tf_add(&f, "lora_unet_up_blocks_2_x.lora_up.weight", "F32", 2, (uint64_t[2]){3, 2}, v6);
     tf_add(&f, "lora_unet_up_blocks_2_x.lora_mid.weight", "F32", 2, (uint64_t[2]){2, 2}, v6);
     tf_add(&f, "emb_params", "F16", 2, sh, v6);
+    /* an alpha stored as F64 that is NaN */
+    tf_add(&f, "lora_te_text_model_encoder_layers_2_mlp_fc2.lora_down.weight", "F32", 2, sh, v6);
+    tf_add(&f, "lora_te_text_model_encoder_layers_2_mlp_fc2.lora_up.weight", "F32", 2, (uint64_t[2]){3, 2}, v6);
+    tf_add(&f, "lora_te_text_model_encoder_layers_2_mlp_fc2.alpha", "F64", 0, NULL, (double[1]){NAN});
     tf_write(&f, path);
 
     sr_wm_ckpt *c = load_ok(path);
     const sr_wm_summary *s = sr_wm_summary_of(c);
     /* NaN in lora_down, +Inf and -Inf in lora_up, NaN in hada_w1_a and
-     * hada_w2_a, Inf alpha. */
-    ck_assert_uint_eq(s->nonfinite, 6);
+     * hada_w2_a, Inf alpha, NaN F64 alpha. */
+    ck_assert_uint_eq(s->nonfinite, 7);
     const sr_wm_module *mg = find_module(c, sg.prefix);
     ck_assert(mg->measured);
     double *w = delta_w(&good);
@@ -561,6 +574,7 @@ START_TEST(test_nonfinite_and_odd_modules)
         {si.prefix, "non-finite values", 2},
         {"lora_te_text_model_encoder_layers_0_mlp_fc2", "non-finite values", 1},
         {"lora_te_text_model_encoder_layers_1_mlp_fc2", "no up factor", 0},
+        {"lora_te_text_model_encoder_layers_2_mlp_fc2", "non-finite values", 1},
         {"lora_unet_up_blocks_2_x", "Tucker mid factor", 0},
         {"emb_params", "unknown tensors", 0},
     };
@@ -573,15 +587,15 @@ START_TEST(test_nonfinite_and_odd_modules)
     }
     ck_assert_uint_eq(find_module(c, "lora_unet_mid_block_attentions_0_proj_in")->nonfinite, 2);
     ck_assert_uint_eq(s->n_measured, 1);
-    ck_assert_uint_eq(s->n_modules, 8);
-    ck_assert_msg(strstr(s->note, "3 LoRA modules not measured (non-finite values)") != NULL, "%s", s->note);
+    ck_assert_uint_eq(s->n_modules, 9);
+    ck_assert_msg(strstr(s->note, "4 LoRA modules not measured (non-finite values)") != NULL, "%s", s->note);
     ck_assert_msg(strstr(s->note, "1 LoHa module not measured") != NULL, "%s", s->note);
     ck_assert_msg(strstr(s->note, "1 other module not measured (unknown tensors)") != NULL, "%s", s->note);
 
     sr_metrics mt = {0};
     sr_wm_metrics(c, &mt);
-    ck_assert(metric(&mt, "weight_nonfinite") == 6.0);
-    ck_assert(metric(&mt, "weight_modules_unmeasured") == 7.0);
+    ck_assert(metric(&mt, "weight_nonfinite") == 7.0);
+    ck_assert(metric(&mt, "weight_modules_unmeasured") == 8.0);
     /* A NaN in a lora_unet tensor makes lora-inspector's UNet average NaN:
      * left out; the text encoder's tensors are finite. */
     double v;
