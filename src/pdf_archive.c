@@ -179,6 +179,11 @@ static void context_page(sr_pdfw *w, size_t ti, time_t when)
     sr_pdf_fmt_num(ta ? ta->final_score : NAN, n2, sizeof n2);
     snprintf(b, sizeof b, "%s%s", n2, ta && ta->overfit ? " (the trial overfits: the final score is worse)" : "");
     y = sr_pdfw_key_value(w, y, "Final score", b);
+    /* on the page too: metadata is lost with a printout */
+    char written[48];
+    strftime(written, sizeof written, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    snprintf(b, sizeof b, "by sweepreport " PACKAGE_VERSION " on %s", written);
+    y = sr_pdfw_key_value(w, y, "Written", b);
     y -= 8;
 
     /* the sweep's recommendation */
@@ -225,6 +230,283 @@ static void context_page(sr_pdfw *w, size_t ti, time_t when)
         shown++;
     }
     free(order);
+}
+
+/* ---- the record: parameters and checkpoint files -------------------------- */
+
+/* Pages that a list flows over: a heading on each, "(continued)" after the
+ * first, one bookmark. */
+typedef struct {
+    sr_pdfw *w;
+    const char *section, *title, *sub, *bookmark;
+    size_t pages;
+    double y;
+} flow;
+
+static void flow_page(flow *f)
+{
+    sr_pdfw_page(f->w, f->section);
+    if (!f->pages)
+        sr_pdfw_outline(f->w, NULL, f->bookmark);
+    char *t = f->pages ? xasprintf("%s (continued)", f->title) : xstrdup(f->title);
+    f->y = sr_pdfw_heading(f->w, t, f->pages ? NULL : f->sub);
+    free(t);
+    f->pages++;
+}
+
+/* A new page unless h points fit above the footer. */
+static void flow_room(flow *f, double h)
+{
+    if (!f->pages || f->y - h < SR_PDF_BOTTOM)
+        flow_page(f);
+}
+
+/* A parameter's value as recorded: a number exactly, text as it is, lists
+ * and objects as JSON (malloc'd). */
+static char *param_value(const cJSON *it)
+{
+    if (cJSON_IsString(it))
+        return xstrdup(it->valuestring);
+    if (cJSON_IsNumber(it)) {
+        char nb[64];
+        sr_pdf_fmt_exact(it->valuedouble, nb, sizeof nb);
+        return xstrdup(nb);
+    }
+    char *v = cJSON_PrintUnformatted(it);
+    return v ? v : xstrdup("?");
+}
+
+#define KEY_W 165.0
+#define PARAM_SIZE 9.0
+
+/* The lines of clean text s wrapped to max_w: their starts, and lens. */
+static size_t wrap_lines(sr_pdfw *w, const char *clean, int bold, double max_w, const char ***starts, size_t **lens)
+{
+    size_t n = 0, cap = 0;
+    *starts = NULL;
+    *lens = NULL;
+    for (const char *p = clean; *p;) {
+        size_t take = sr_pdfw_wrap_take(w, p, bold, PARAM_SIZE, max_w);
+        if (n == cap) {
+            cap = cap ? 2 * cap : 8;
+            *starts = xrealloc(*starts, cap * sizeof **starts);
+            *lens = xrealloc(*lens, cap * sizeof **lens);
+        }
+        (*starts)[n] = p;
+        (*lens)[n++] = take;
+        p += take;
+        while (*p == ' ')
+            p++;
+    }
+    return n;
+}
+
+/* Every parameter, one under the other: the name on the left, the value
+ * beside it, both wrapped over as many lines (and pages) as they take. */
+static void params_pages(sr_pdfw *w, size_t ti, const char *section)
+{
+    const sr_trial *t = &w->s->trials[ti];
+    const cJSON *params = sr_pdf_trial_params(t);
+    char *title = xasprintf("%s \xe2\x80\x94 parameters", t->name);
+    flow f = {w, section, title,
+              t->params ? "from params.json, exactly as recorded: each number the shortest that reads back the same, "
+                          "no value cut"
+                        : "from the Optuna trial, exactly as recorded: each number the shortest that reads back the "
+                          "same, no value cut",
+              "Parameters", 0, 0};
+    flow_page(&f);
+    if (!cJSON_GetArraySize(params))
+        sr_pdfw_text(w, MARGIN, f.y, "None recorded.", 0, 10, CONTENT_W, 0);
+    const double lh = PARAM_SIZE * 1.3, vx = MARGIN + KEY_W + 10, vw = CONTENT_W - KEY_W - 10;
+    sr_buf key, value;
+    sr_buf_init(&key);
+    sr_buf_init(&value);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, params)
+    {
+        if (sr_pdfw_failed(w))
+            break;
+        char *v = param_value(it);
+        sr_pdf_text_clean(&w->fonts, it->string ? it->string : "?", 0, &key);
+        sr_pdf_text_clean(&w->fonts, v, 0, &value);
+        free(v);
+        const char **ks, **vs;
+        size_t *kl, *vl;
+        size_t nk = wrap_lines(w, key.s, 0, KEY_W, &ks, &kl), nv = wrap_lines(w, value.s, 0, vw, &vs, &vl);
+        for (size_t i = 0; i < nk || i < nv || i == 0; i++) {
+            flow_room(&f, lh);
+            if (i < nk) {
+                char *line = xstrndup(ks[i], kl[i]);
+                sr_pdfw_grey(w, 0.35);
+                sr_pdfw_text(w, MARGIN, f.y, line, 0, PARAM_SIZE, KEY_W, 0);
+                sr_pdfw_grey(w, 0);
+                free(line);
+            }
+            if (i < nv) {
+                char *line = xstrndup(vs[i], vl[i]);
+                sr_pdfw_text(w, vx, f.y, line, 0, PARAM_SIZE, vw, 0);
+                free(line);
+            }
+            f.y -= lh;
+        }
+        f.y -= 3;
+        free(ks);
+        free(kl);
+        free(vs);
+        free(vl);
+    }
+    sr_buf_free(&key);
+    sr_buf_free(&value);
+    free(title);
+}
+
+typedef char *(*meta_text)(const sr_checkpoint *c);
+
+static char *meta_base_model(const sr_checkpoint *c)
+{
+    return c->meta.base_model ? xstrdup(c->meta.base_model) : NULL;
+}
+
+static char *meta_architecture(const sr_checkpoint *c)
+{
+    return c->meta.architecture ? xstrdup(c->meta.architecture) : NULL;
+}
+
+static char *meta_output_name(const sr_checkpoint *c)
+{
+    return c->meta.output_name ? xstrdup(c->meta.output_name) : NULL;
+}
+
+static char *meta_network(const sr_checkpoint *c)
+{
+    if (c->meta.network_dim < 0 && isnan(c->meta.network_alpha))
+        return NULL;
+    char dim[32], alpha[64];
+    if (c->meta.network_dim >= 0)
+        snprintf(dim, sizeof dim, "%ld", c->meta.network_dim);
+    else
+        snprintf(dim, sizeof dim, "not recorded");
+    if (isnan(c->meta.network_alpha))
+        snprintf(alpha, sizeof alpha, "not recorded or dynamic");
+    else
+        sr_pdf_fmt_exact(c->meta.network_alpha, alpha, sizeof alpha);
+    return xasprintf("dim %s, alpha %s", dim, alpha);
+}
+
+/* What the trial's checkpoints record of one thing: the one value, or each
+ * value with how many checkpoints have it (malloc'd). */
+static char *meta_values(const sr_trial *t, meta_text get)
+{
+    char **vals = xcalloc(t->n_ckpts + 1, sizeof *vals);
+    size_t *count = xcalloc(t->n_ckpts + 1, sizeof *count);
+    size_t n = 0, with = 0;
+    for (size_t k = 0; k < t->n_ckpts; k++) {
+        char *v = get(&t->ckpts[k]);
+        if (!v)
+            continue;
+        with++;
+        size_t i = 0;
+        while (i < n && strcmp(vals[i], v) != 0)
+            i++;
+        if (i < n)
+            free(v);
+        else
+            vals[n++] = v;
+        count[i]++;
+    }
+    sr_buf b;
+    sr_buf_init(&b);
+    sr_buf_puts(&b, "");
+    if (!n)
+        sr_buf_puts(&b, "not in the checkpoints' metadata");
+    for (size_t i = 0; i < n; i++) {
+        if (n == 1)
+            sr_buf_puts(&b, vals[i]);
+        else
+            sr_buf_printf(&b, "%s%s (%zu checkpoint%s)", i ? "; " : "", vals[i], count[i], count[i] == 1 ? "" : "s");
+        free(vals[i]);
+    }
+    if (n && with < t->n_ckpts)
+        sr_buf_printf(&b, "; %zu checkpoint%s without it", t->n_ckpts - with, t->n_ckpts - with == 1 ? "" : "s");
+    free(vals);
+    free(count);
+    return sr_buf_steal(&b);
+}
+
+/* Each checkpoint file as the scan found it: status, step, size in bytes,
+ * modification time, adapter format and tensor count; above the table,
+ * what the checkpoints' metadata says of the trial's model. */
+static void files_pages(sr_pdfw *w, size_t ti, const char *section)
+{
+    const sr_trial *t = &w->s->trials[ti];
+    char *title = xasprintf("%s \xe2\x80\x94 checkpoint files", t->name);
+    flow f = {w, section, title,
+              "each file as the scan found it, and what the checkpoints' metadata records of the model",
+              "Checkpoint files", 0, 0};
+    flow_page(&f);
+    static const struct {
+        const char *key;
+        meta_text get;
+    } metas[] = {
+        {"Base model version", meta_base_model},
+        {"Architecture", meta_architecture},
+        {"Network", meta_network},
+        {"Output name", meta_output_name},
+    };
+    for (size_t i = 0; i < sizeof metas / sizeof metas[0]; i++) {
+        char *v = meta_values(t, metas[i].get);
+        f.y = sr_pdfw_key_value(w, f.y, metas[i].key, v);
+        free(v);
+    }
+    f.y -= 6;
+    static const char *const names[] = {"Epoch", "Checkpoint", "Status", "Step", "Bytes", "Modified (UTC)",
+                                        "Format", "Tensors"};
+    static const int right[] = {1, 0, 0, 1, 1, 0, 0, 1};
+    enum { NC = sizeof names / sizeof names[0] };
+    const double xs[NC] = {MARGIN,       MARGIN + 34,  MARGIN + 196, MARGIN + 250,
+                           MARGIN + 286, MARGIN + 346, MARGIN + 434, MARGIN + 472};
+    for (size_t row = 0; row < t->n_ckpts && !sr_pdfw_failed(w); row++) {
+        if (row % SR_PDF_ARCHIVE_FILES_PER_PAGE == 0) {
+            if (row)
+                flow_page(&f);
+            sr_pdfw_table_header(w, f.y, names, xs, right, NC, 7.5);
+            f.y -= 14;
+        }
+        const sr_checkpoint *c = &t->ckpts[row];
+        if (row % 2)
+            sr_pdfw_fill_rect(w, MARGIN, f.y - 3, CONTENT_W, 12, 0.97, 0.97, 0.97);
+        char cell[NC][96];
+        if (c->epoch >= 0)
+            snprintf(cell[0], sizeof cell[0], "%ld", c->epoch);
+        else
+            snprintf(cell[0], sizeof cell[0], "%s", c->final ? "final" : "\xe2\x80\x94");
+        snprintf(cell[1], sizeof cell[1], "%s", c->file);
+        snprintf(cell[2], sizeof cell[2], "%s", sr_ckpt_status_name(c->status));
+        if (c->step >= 0)
+            snprintf(cell[3], sizeof cell[3], "%ld", c->step);
+        else
+            snprintf(cell[3], sizeof cell[3], "\xe2\x80\x94");
+        snprintf(cell[4], sizeof cell[4], "%llu", (unsigned long long)c->size);
+        time_t mt = (time_t)(c->mtime_ns / 1000000000);
+        struct tm tm;
+        gmtime_r(&mt, &tm);
+        strftime(cell[5], sizeof cell[5], "%Y-%m-%d %H:%M:%S", &tm);
+        snprintf(cell[6], sizeof cell[6], "%s", c->format ? c->format : "\xe2\x80\x94");
+        if (c->status == SR_CKPT_OK)
+            snprintf(cell[7], sizeof cell[7], "%zu", c->n_tensors);
+        else
+            snprintf(cell[7], sizeof cell[7], "\xe2\x80\x94");
+        for (size_t j = 0; j < NC; j++) {
+            double cw = (j + 1 < NC ? xs[j + 1] : MARGIN + CONTENT_W) - xs[j] - 4;
+            /* a long file name gets smaller before it is cut */
+            sr_pdfw_text_shrink(w, right[j] ? xs[j] + cw : xs[j] + 2, f.y, cell[j], 0, 7.5, j == 1 ? 5.5 : 7.5,
+                                cw - 2, right[j] ? 1 : 0);
+        }
+        f.y -= 12;
+    }
+    if (!t->n_ckpts)
+        sr_pdfw_text(w, MARGIN, f.y, "No checkpoints.", 0, 9, CONTENT_W, 0);
+    free(title);
 }
 
 /* ---- writing ------------------------------------------------------------- */
@@ -290,10 +572,15 @@ int sr_pdf_archive_write(const sr_sweep *s, const sr_analysis *a, size_t ti, sr_
         snprintf(err, errlen, "%s: %s", path, why);
         goto done;
     }
+    w.archive = 1;
     context_page(&w, ti, now);
     sr_pdf_trial_section(&w, ti, NULL, NULL);
+    char *section = sr_pdf_trial_title(t->name);
+    params_pages(&w, ti, section);
+    files_pages(&w, ti, section);
+    free(section);
     sr_pdfw_font_note(&w, path, problems);
-    sr_pdf_problems_section(&w, t->path);
+    sr_pdf_trial_problems_section(&w, ti);
     sr_pdfw_footers(&w);
     if (sr_pdfw_failed(&w)) {
         sr_pdfw_error_text(&w, why, sizeof why);

@@ -5,11 +5,22 @@
  * sweep alone:
  *   1 context page        the sweep (name, path, study, score), where the
  *                         trial ranks by best score, its best checkpoint,
- *                         and the sweep's recommended checkpoint
- *   the trial section     as in the sweep report (pdf_sections.h)
+ *                         the sweep's recommended checkpoint, and which
+ *                         version of sweepreport wrote the file when
+ *   the trial section     as in the sweep report (pdf_sections.h), but for
+ *                         the parameters, which are on the next pages
+ *   parameters            every parameter, each number exactly (the
+ *                         shortest text that reads back the same), each
+ *                         value whole, wrapped over as many lines as it
+ *                         takes: 1 page, more only when they do not fit
+ *   checkpoint files      ceil(checkpoints / SR_PDF_ARCHIVE_FILES_PER_PAGE)
+ *                         pages: the model the checkpoints' metadata names,
+ *                         then each file's status, step, size in bytes,
+ *                         modification time, format and tensor count
  *   problems              max(1, ceil(problems / SR_PDF_PROBLEMS_PER_PAGE))
- *                         pages: the sweep's problems inside the trial
- *                         folder, then any found while writing
+ *                         pages: the trial's pending checkpoints, the
+ *                         sweep's problems inside the trial folder, then
+ *                         any found while writing
  *
  * An archive is written only for a trial with checkpoints, atomically, and
  * replaces only a file sweepreport wrote: the XMP metadata near the start of
@@ -27,6 +38,9 @@
 #include <stddef.h>
 
 #define SR_PDF_ARCHIVE_SUFFIX "_report.pdf"
+
+/* Rows of the checkpoint files table on one page. */
+#define SR_PDF_ARCHIVE_FILES_PER_PAGE 48
 
 /* SWEEP/<trial>/<trial>_report.pdf (malloc'd). */
 char *sr_pdf_archive_path(const sr_trial *t);

@@ -8,6 +8,7 @@
 #include "num_format.h"
 
 #include <errno.h>
+#include <hpdf_doc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,6 +161,35 @@ double sr_pdfw_text_shrink(sr_pdfw *w, double x, double y, const char *s, int bo
     return draw_clean(w, x, y, bold, size, max_w, align);
 }
 
+size_t sr_pdfw_wrap_take(sr_pdfw *w, const char *clean, int bold, double size, double max_w)
+{
+    const char *p = clean;
+    size_t len = strlen(p), good = 0, brk = 0, weak = 0;
+    while (good < len) {
+        size_t nx = good + 1;
+        while (nx < len && ((unsigned char)p[nx] & 0xC0) == 0x80)
+            nx++;
+        char *piece = xstrndup(p, nx);
+        int fits = sr_pdf_text_width(&w->fonts, piece, bold, size) <= max_w;
+        free(piece);
+        if (!fits)
+            break;
+        good = nx;
+        if (p[good - 1] == ' ' || p[good - 1] == '/' || p[good - 1] == ',')
+            brk = good;
+        else if (p[good - 1] == '_' || p[good - 1] == '-')
+            weak = good;
+    }
+    /* inside a name ('_', '-') only when a space, slash or comma would
+     * leave much of the line empty: a list breaks between its items */
+    if (weak > brk && 5 * brk < 3 * good)
+        brk = weak;
+    size_t take = good >= len ? len : brk ? brk : good ? good : 1;
+    while (take < len && ((unsigned char)p[take] & 0xC0) == 0x80)
+        take++; /* never split a character */
+    return take;
+}
+
 double sr_pdfw_wrap(sr_pdfw *w, double x, double y, const char *s, int bold, double size, double max_w,
                     int max_lines)
 {
@@ -170,23 +200,7 @@ double sr_pdfw_wrap(sr_pdfw *w, double x, double y, const char *s, int bold, dou
     const char *p = all.s;
     int lines = 0;
     while (*p && lines < max_lines) {
-        size_t len = strlen(p), good = 0, brk = 0;
-        while (good < len) {
-            size_t nx = good + 1;
-            while (nx < len && ((unsigned char)p[nx] & 0xC0) == 0x80)
-                nx++;
-            char *piece = xstrndup(p, nx);
-            int fits = sr_pdf_text_width(&w->fonts, piece, bold, size) <= max_w;
-            free(piece);
-            if (!fits)
-                break;
-            good = nx;
-            if (p[good - 1] == ' ' || p[good - 1] == '/' || p[good - 1] == '_' || p[good - 1] == '-')
-                brk = good;
-        }
-        size_t take = good >= len ? len : brk ? brk : good ? good : 1;
-        while (take < len && ((unsigned char)p[take] & 0xC0) == 0x80)
-            take++; /* never split a character */
+        size_t len = strlen(p), take = sr_pdfw_wrap_take(w, p, bold, size, max_w);
         if (lines == max_lines - 1 && take < len)
             take = len; /* the last line: the ellipsis cuts it */
         char *line = xstrndup(p, take);
@@ -288,38 +302,46 @@ char *sr_pdf_trial_title(const char *name)
     return strncasecmp(name, "trial", 5) == 0 ? xstrdup(name) : xasprintf("Trial %s", name);
 }
 
-char *sr_pdf_ascii(const char *s)
+/* The encoder for a PDF text string of clean text: none (PDFDocEncoding)
+ * for ASCII, which reads the same in any reader and in the file itself,
+ * UTF-8 (written as UTF-16BE) for anything else. */
+static HPDF_Encoder string_encoder(sr_pdfw *w, const char *clean)
 {
-    sr_buf b;
-    sr_buf_init(&b);
-    sr_buf_puts(&b, "");
-    const unsigned char *u = (const unsigned char *)(s ? s : "");
-    while (*u) {
-        /* one '?' per character, not per byte */
-        char ch = *u >= 0x20 && *u < 0x7F ? (char)*u : '?';
-        sr_buf_append(&b, &ch, 1);
-        u++;
-        if (ch == '?' && u[-1] >= 0xC0)
-            while ((*u & 0xC0) == 0x80)
-                u++;
-    }
-    return sr_buf_steal(&b);
+    for (const unsigned char *u = (const unsigned char *)clean; *u; u++)
+        if (*u >= 0x80)
+            return sr_pdf_utf8_encoder(w->doc);
+    return NULL;
 }
 
 HPDF_Outline sr_pdfw_outline(sr_pdfw *w, HPDF_Outline parent, const char *title)
 {
     if (sr_pdfw_failed(w) || !w->page)
         return NULL;
-    /* bookmarks are in PDFDocEncoding: ASCII, anything else as '?' */
-    char *t = sr_pdf_ascii(title);
-    HPDF_Outline o = HPDF_CreateOutline(w->doc, parent, t, NULL);
-    free(t);
+    sr_buf t;
+    sr_buf_init(&t);
+    sr_pdf_string_text(title, &t);
+    HPDF_Outline o = HPDF_CreateOutline(w->doc, parent, t.s, string_encoder(w, t.s));
+    sr_buf_free(&t);
     if (!o)
         return NULL;
     HPDF_Destination d = HPDF_Page_CreateDestination(w->page);
     if (d)
         HPDF_Outline_SetDestination(o, d); /* the whole page (/Fit) */
     return o;
+}
+
+void sr_pdf_fmt_exact(double v, char *b, size_t n)
+{
+    if (!isfinite(v)) {
+        sr_pdf_fmt_num(v, b, n);
+        return;
+    }
+    /* the shortest of these that reads back as the same double */
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(b, n, "%.*g", digits, v);
+        if (strtod(b, NULL) == v)
+            return;
+    }
 }
 
 void sr_pdf_fmt_num(double v, char *b, size_t n)
@@ -383,8 +405,11 @@ void sr_pdfw_table_header(sr_pdfw *w, double y, const char *const *names, const 
                           size_t n, double size)
 {
     sr_pdfw_fill_rect(w, SR_PDF_MARGIN, y - 4, SR_PDF_CONTENT_W, size + 8, 0.90, 0.90, 0.90);
-    /* a name too wide for its column goes on two smaller lines, inside the band */
-    const double small = size * 0.85;
+    /* a name too wide for its column goes on two smaller lines, inside the
+     * band: 1.2 lines apart (a font's ascent and descent take 1.16), the
+     * pair centred on the band */
+    const double small = size * 0.85, lead = small * 1.2;
+    const double first_y = y + size / 2 + (lead - 0.52 * small) / 2;
     for (size_t i = 0; i < n; i++) {
         double cw = (i + 1 < n ? xs[i + 1] : SR_PDF_MARGIN + SR_PDF_CONTENT_W) - xs[i] - 4;
         double x = right[i] ? xs[i] + cw : xs[i] + 2;
@@ -394,8 +419,8 @@ void sr_pdfw_table_header(sr_pdfw *w, double y, const char *const *names, const 
             continue;
         }
         char *first = xstrndup(names[i], k);
-        sr_pdfw_text(w, x, y + small * 0.72, first, 1, small, cw - 2, right[i] ? 1 : 0);
-        sr_pdfw_text(w, x, y - small * 0.28, names[i] + k, 1, small, cw - 2, right[i] ? 1 : 0);
+        sr_pdfw_text(w, x, first_y, first, 1, small, cw - 2, right[i] ? 1 : 0);
+        sr_pdfw_text(w, x, first_y - lead, names[i] + k, 1, small, cw - 2, right[i] ? 1 : 0);
         free(first);
     }
 }
@@ -465,13 +490,20 @@ void sr_pdfw_info(sr_pdfw *w, const char *title, const char *subject, const char
         {HPDF_INFO_SUBJECT, subject},
         {HPDF_INFO_KEYWORDS, keywords},
     };
+    sr_buf v;
+    sr_buf_init(&v);
+    HPDF_Encoder was = w->doc->cur_encoder;
     for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
         if (!items[i].value)
             continue;
-        char *v = sr_pdf_ascii(items[i].value);
-        HPDF_SetInfoAttr(w->doc, items[i].type, v);
-        free(v);
+        sr_pdf_string_text(items[i].value, &v);
+        /* libharu takes the encoder of an information entry from the
+         * document's current one, and has no call that sets it back to none */
+        w->doc->cur_encoder = string_encoder(w, v.s);
+        HPDF_SetInfoAttr(w->doc, items[i].type, v.s);
     }
+    w->doc->cur_encoder = was;
+    sr_buf_free(&v);
     struct tm tm;
     gmtime_r(&when, &tm);
     HPDF_Date d;

@@ -38,6 +38,8 @@ typedef struct {
     sr_buf tb;           /* scratch text */
     char *scratch;       /* a private folder for the JPEG grids */
     unsigned n_scratch;
+    int archive;         /* an archive: the trial's parameters are on a page
+                            of their own, exact and whole (pdf_archive.h) */
 } sr_pdfw;
 
 /* Starts a document for the sweep (compressed, bookmarks shown on
@@ -65,10 +67,14 @@ double sr_pdfw_text(sr_pdfw *w, double x, double y, const char *s, int bold, dou
  * to min_size points, and only then cut. */
 double sr_pdfw_text_shrink(sr_pdfw *w, double x, double y, const char *s, int bold, double size, double min_size,
                            double max_w, int align);
-/* Greedy wrapping at spaces, slashes, '_' and '-': at most max_lines lines
+/* Greedy wrapping after spaces, slashes and commas (after '_' and '-' when
+ * those would leave 40% of the line empty): at most max_lines lines
  * from y down, the last one cut with an ellipsis.  Returns the y below. */
 double sr_pdfw_wrap(sr_pdfw *w, double x, double y, const char *s, int bold, double size, double max_w,
                     int max_lines);
+/* The bytes of clean text (sr_pdf_text_clean) that sr_pdfw_wrap puts on
+ * the next line (at least one character; spaces after it are not skipped). */
+size_t sr_pdfw_wrap_take(sr_pdfw *w, const char *clean, int bold, double size, double max_w);
 /* The page title (and a grey subtitle) with a rule; returns the y below. */
 double sr_pdfw_heading(sr_pdfw *w, const char *title, const char *sub);
 /* A grey key and its value wrapped on two lines at most (max_lines with
@@ -78,7 +84,8 @@ double sr_pdfw_key_value_lines(sr_pdfw *w, double y, const char *key, const char
 /* The "Optuna study" and "Score" lines of the sweep, as key_value. */
 double sr_pdfw_study_line(sr_pdfw *w, double y);
 double sr_pdfw_score_line(sr_pdfw *w, double y);
-/* A bookmark to the current page (parent NULL: top level). */
+/* A bookmark to the current page (parent NULL: top level); its title is
+ * stored as the information's values are (sr_pdfw_info). */
 HPDF_Outline sr_pdfw_outline(sr_pdfw *w, HPDF_Outline parent, const char *title);
 void sr_pdfw_fill_rect(sr_pdfw *w, double x, double y, double wd, double h, double r, double g, double b);
 void sr_pdfw_grey(sr_pdfw *w, double level); /* the text colour; 0 is black */
@@ -99,11 +106,10 @@ void sr_pdfw_font_note(sr_pdfw *w, const char *path, sr_problems *log);
 
 /* Sets the document information (Author "sweepreport", Creator
  * "sweepreport VERSION", Producer "sweepreport VERSION (libharu VERSION)",
- * CreationDate when).  Text outside printable ASCII becomes '?', so that
- * the values read the same in any PDF reader. */
+ * CreationDate when).  The values are stored as sr_pdf_string_text makes
+ * them (HPDF_GetInfoAttr gives that UTF-8 back): ASCII as it is, anything
+ * else in UTF-16BE. */
 void sr_pdfw_info(sr_pdfw *w, const char *title, const char *subject, const char *keywords, time_t when);
-/* The ASCII form sr_pdfw_info stores (malloc'd). */
-char *sr_pdf_ascii(const char *s);
 
 /* Saves to path atomically.  mode SR_ATOMIC_NO_REPLACE fails with EEXIST
  * when path exists.  Returns 0, or -1 with a one-line reason (errno kept
@@ -118,5 +124,8 @@ char *sr_pdf_trial_title(const char *name);
 void sr_pdf_fmt_num(double v, char *b, size_t n);
 /* The same in a table column's format (num_format.h; -1: as above). */
 void sr_pdf_fmt_num_in(double v, int decimals, char *b, size_t n);
+/* A number exactly: the shortest of %.15g, %.16g and %.17g that reads back
+ * as the same double (NaN and infinities as sr_pdf_fmt_num). */
+void sr_pdf_fmt_exact(double v, char *b, size_t n);
 
 #endif

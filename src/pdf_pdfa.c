@@ -84,7 +84,9 @@ int sr_pdfa_check_icc(char *err, size_t errlen)
 
 static void xml_text(sr_buf *b, const char *s)
 {
-    for (const unsigned char *u = (const unsigned char *)(s ? s : ""); *u; u++) {
+    /* XML is UTF-8: a folder name may be any bytes */
+    char *fixed = sr_utf8_repair(s ? s : "");
+    for (const unsigned char *u = (const unsigned char *)(fixed ? fixed : s ? s : ""); *u; u++) {
         if (*u == '&')
             sr_buf_puts(b, "&amp;");
         else if (*u == '<')
@@ -98,6 +100,7 @@ static void xml_text(sr_buf *b, const char *s)
         else
             sr_buf_append(b, u, 1);
     }
+    free(fixed);
 }
 
 int sr_pdfa_xmp_date(const char *d, char *out, size_t len)

@@ -70,17 +70,82 @@ static size_t metric_count(const sr_trial *t)
     return n;
 }
 
+const cJSON *sr_pdf_trial_params(const sr_trial *t)
+{
+    return t->params ? t->params : t->optuna ? t->optuna->params : NULL;
+}
+
+/* Why a checkpoint's row of the per-epoch table has no number at all
+ * (malloc'd), or NULL when it has one. */
+static char *row_reason(const sr_checkpoint *c, double score, const char *const *km, size_t nk)
+{
+    if (!isnan(score))
+        return NULL;
+    for (size_t k = 0; k < nk; k++) {
+        double v;
+        if (sr_metrics_get(&c->metrics, km[k], &v) && !isnan(v))
+            return NULL;
+    }
+    if (c->status == SR_CKPT_PENDING)
+        return xasprintf("pending, left for the next run: %s", c->pending ? c->pending : "modified too recently");
+    if (c->status != SR_CKPT_OK)
+        return xstrdup(c->problem ? c->problem : sr_ckpt_status_name(c->status));
+    if (!c->n_samples)
+        return xstrdup("no samples: no image metrics, no score");
+    return xstrdup("no score, and none of these metrics");
+}
+
+/* The checkpoints without samples, which the sample grid leaves out, as
+ * "epochs 6, 8 and lora.safetensors" (malloc'd), or NULL when all have
+ * samples. */
+static char *unsampled(const sr_trial *t)
+{
+    size_t all = 0, epochs = 0;
+    for (size_t k = 0; k < t->n_ckpts; k++) {
+        all += !t->ckpts[k].n_samples;
+        epochs += !t->ckpts[k].n_samples && t->ckpts[k].epoch >= 0;
+    }
+    if (!all)
+        return NULL;
+    sr_buf b;
+    sr_buf_init(&b);
+    sr_buf_puts(&b, epochs > 1 ? "epochs " : epochs ? "epoch " : "");
+    size_t n = 0;
+    /* the epochs first, then the files of no known epoch */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t k = 0; k < t->n_ckpts; k++) {
+            const sr_checkpoint *c = &t->ckpts[k];
+            if (c->n_samples || (c->epoch >= 0) != (pass == 0))
+                continue;
+            sr_buf_puts(&b, n == 0 ? "" : n + 1 == all ? " and " : ", ");
+            if (pass == 0)
+                sr_buf_printf(&b, "%ld", c->epoch);
+            else
+                sr_buf_puts(&b, c->file);
+            n++;
+        }
+    return sr_buf_steal(&b);
+}
+
 static void params_block(sr_pdfw *w, const sr_trial *t, double *yp)
 {
     double y = *yp;
     sr_pdfw_text(w, MARGIN, y, "Parameters", 1, 11, CONTENT_W, 0);
     y -= 14;
-    const cJSON *params = t->params ? t->params : t->optuna ? t->optuna->params : NULL;
+    const cJSON *params = sr_pdf_trial_params(t);
     size_t np = 0;
     const cJSON *it;
     cJSON_ArrayForEach(it, params) np++;
     if (!np) {
         sr_pdfw_text(w, MARGIN, y, "none recorded", 0, 9, CONTENT_W, 0);
+        *yp = y - 18;
+        return;
+    }
+    if (w->archive) {
+        /* the record keeps them exact and whole, on a page of their own */
+        char *where = xasprintf("%zu parameter%s, exact and whole, on the Parameters page", np, np == 1 ? "" : "s");
+        sr_pdfw_text(w, MARGIN, y, where, 0, 9, CONTENT_W, 0);
+        free(where);
         *yp = y - 18;
         return;
     }
@@ -211,7 +276,9 @@ void sr_pdf_trial_section(sr_pdfw *w, size_t ti, const char *root_title, HPDF_Ou
                 sr_pdfw_fill_rect(w, MARGIN, y - 3, CONTENT_W, 12, 0.97, 0.97, 0.97);
             int best = ta && ta->best == (long)row;
             char cell[96];
-            for (size_t j = 0; j < nc; j++) {
+            /* a row without a number says why, across the number columns */
+            char *why = row_reason(c, ta ? ta->ckpts[row].score : NAN, km, nk);
+            for (size_t j = 0; j < (why ? 2 : nc); j++) {
                 if (j == 0) {
                     if (c->epoch >= 0)
                         snprintf(cell, sizeof cell, "%ld", c->epoch);
@@ -221,6 +288,9 @@ void sr_pdf_trial_section(sr_pdfw *w, size_t ti, const char *root_title, HPDF_Ou
                     snprintf(cell, sizeof cell, "%s%s", best ? "\xe2\x98\x85 " : "", c->file);
                 } else if (j == 2) {
                     sr_pdf_fmt_num_in(ta ? ta->ckpts[row].score : NAN, dec[j], cell, sizeof cell);
+                    /* no score for a file not taken: say which way not */
+                    if (c->status != SR_CKPT_OK && isnan(ta ? ta->ckpts[row].score : NAN))
+                        snprintf(cell, sizeof cell, "%s", sr_ckpt_status_name(c->status));
                 } else {
                     double v;
                     if (!sr_metrics_get(&c->metrics, km[j - 3], &v))
@@ -231,6 +301,12 @@ void sr_pdf_trial_section(sr_pdfw *w, size_t ti, const char *root_title, HPDF_Ou
                 /* a long file name gets smaller before it is cut */
                 sr_pdfw_text_shrink(w, right[j] ? xs[j] + cw : xs[j] + 2, y, cell, best, 7.5, j == 1 ? 5.5 : 7.5,
                                     cw - 2, right[j] ? 1 : 0);
+            }
+            if (why) {
+                sr_pdfw_grey(w, 0.35);
+                sr_pdfw_text_shrink(w, xs[2] + 8, y, why, 0, 7.5, 5.5, MARGIN + CONTENT_W - xs[2] - 10, 0);
+                sr_pdfw_grey(w, 0);
+                free(why);
             }
             y -= 12;
         }
@@ -261,6 +337,15 @@ void sr_pdf_trial_section(sr_pdfw *w, size_t ti, const char *root_title, HPDF_Ou
         double y = sr_pdfw_heading(w, st, subtitle);
         free(subtitle);
         free(st);
+        char *none = p == 0 ? unsampled(t) : NULL;
+        if (none) { /* the grid has no row for them: they are named, not left out unsaid */
+            char *note = xasprintf("Not in the grid, having no samples: %s.", none);
+            sr_pdfw_grey(w, 0.35);
+            y = sr_pdfw_wrap(w, MARGIN, y, note, 0, 8.5, CONTENT_W, 3) - 4;
+            sr_pdfw_grey(w, 0);
+            free(note);
+            free(none);
+        }
         if (img)
             sr_pdfw_image(w, img, MARGIN, y, CONTENT_W, y - BOTTOM);
         else
@@ -321,27 +406,18 @@ double sr_pdf_recommendation_card(sr_pdfw *w, double y, double height, const cha
     return top - height;
 }
 
-void sr_pdf_problems_section(sr_pdfw *w, const char *under)
+/* The problems in list on pages of their own, section naming them in the
+ * footers. */
+static void problems_pages(sr_pdfw *w, const sr_problem *const *list, size_t total, const char *section,
+                           const char *subtitle)
 {
-    const sr_problems *sp = &w->s->problems;
-    size_t n_sweep = 0;
-    const sr_problem **list = xcalloc(sp->n + w->extra.n + 1, sizeof *list);
-    for (size_t i = 0; i < sp->n; i++)
-        if (!under || sr_path_under(sp->items[i].path, under))
-            list[n_sweep++] = &sp->items[i];
-    size_t total = n_sweep;
-    for (size_t i = 0; i < w->extra.n; i++)
-        list[total++] = &w->extra.items[i];
     size_t pages = total ? (total + SR_PDF_PROBLEMS_PER_PAGE - 1) / SR_PDF_PROBLEMS_PER_PAGE : 1;
     size_t idx = 0;
     for (size_t pg = 0; pg < pages; pg++) {
-        sr_pdfw_page(w, "Problems");
+        sr_pdfw_page(w, section);
         if (pg == 0)
             sr_pdfw_outline(w, NULL, "Problems");
-        double y = sr_pdfw_heading(w, pg ? "Problems (continued)" : "Problems",
-                                   under ? "unreadable, broken or half-written files in this trial's folder, and "
-                                           "what this file could not show"
-                                         : "unreadable, broken or half-written files; the report left them out");
+        double y = sr_pdfw_heading(w, pg ? "Problems (continued)" : "Problems", subtitle);
         if (!total)
             sr_pdfw_text(w, MARGIN, y, "No problems found.", 0, 10, CONTENT_W, 0);
         for (size_t k = 0; k < SR_PDF_PROBLEMS_PER_PAGE && idx < total; k++, idx++) {
@@ -356,5 +432,61 @@ void sr_pdf_problems_section(sr_pdfw *w, const char *under)
             y -= 5;
         }
     }
+}
+
+/* The sweep's problems at or under the folder under (all with NULL), then
+ * those of extra (may be NULL), then those found while writing, into a new
+ * list (free it); *total gets their count. */
+static const sr_problem **problem_list(sr_pdfw *w, const char *under, const sr_problems *extra, size_t *total)
+{
+    const sr_problems *sp = &w->s->problems;
+    size_t n = 0, n_extra = extra ? extra->n : 0;
+    const sr_problem **list = xcalloc(sp->n + n_extra + w->extra.n + 1, sizeof *list);
+    for (size_t i = 0; i < n_extra; i++)
+        list[n++] = &extra->items[i];
+    for (size_t i = 0; i < sp->n; i++)
+        if (!under || sr_path_under(sp->items[i].path, under))
+            list[n++] = &sp->items[i];
+    for (size_t i = 0; i < w->extra.n; i++)
+        list[n++] = &w->extra.items[i];
+    *total = n;
+    return list;
+}
+
+void sr_pdf_problems_section(sr_pdfw *w, const char *under)
+{
+    size_t total;
+    const sr_problem **list = problem_list(w, under, NULL, &total);
+    problems_pages(w, list, total, "Problems",
+                   under ? "unreadable, broken or half-written files in this folder, and what this file could not "
+                           "show"
+                         : "unreadable, broken or half-written files; the report left them out");
     free(list);
+}
+
+void sr_pdf_trial_problems_section(sr_pdfw *w, size_t ti)
+{
+    const sr_trial *t = &w->s->trials[ti];
+    /* pending checkpoints are no problem of the sweep's (the next run
+     * takes them), but this file outlives that run: it says which were
+     * not taken, and why */
+    sr_problems pending;
+    sr_problems_init(&pending);
+    for (size_t k = 0; k < t->n_ckpts; k++) {
+        const sr_checkpoint *c = &t->ckpts[k];
+        if (c->status == SR_CKPT_PENDING)
+            sr_problems_add(&pending, c->path, "pending, left for the next run: %s",
+                            c->pending ? c->pending : "modified too recently");
+    }
+    size_t total;
+    const sr_problem **list = problem_list(w, t->path, &pending, &total);
+    char *title = sr_pdf_trial_title(t->name);
+    char *section = xasprintf("%s \xc2\xb7 Problems", title);
+    problems_pages(w, list, total, section,
+                   "unreadable, broken, half-written or pending files in this trial's folder, and what this "
+                   "file could not show");
+    free(section);
+    free(title);
+    free(list);
+    sr_problems_free(&pending);
 }

@@ -5,6 +5,7 @@
 #include "pdf_text.h"
 
 #include <fcntl.h>
+#include <hpdf_doc.h>
 #include <hpdf_font.h>
 #include <hpdf_fontdef.h>
 #include <hpdf_objects.h>
@@ -125,12 +126,38 @@ static void fix_to_unicode(HPDF_Font font)
     sr_buf_free(&b);
 }
 
+HPDF_Encoder sr_pdf_utf8_encoder(HPDF_Doc doc)
+{
+    /* registering it a second time is an error that spoils the document */
+    HPDF_Encoder e = HPDF_Doc_FindEncoder(doc, "UTF-8");
+    if (!e && HPDF_UseUTFEncodings(doc) == HPDF_OK)
+        e = HPDF_Doc_FindEncoder(doc, "UTF-8");
+    return e;
+}
+
+void sr_pdf_string_text(const char *s, sr_buf *out)
+{
+    out->len = 0;
+    sr_buf_puts(out, "");
+    const unsigned char *u = (const unsigned char *)(s ? s : "");
+    while (*u) {
+        unsigned cp;
+        u += utf8_next(u, &cp);
+        if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0))
+            cp = ' ';
+        else if (cp > 0xFFFF)
+            cp = REPLACEMENT; /* libharu writes no surrogate pairs */
+        sr_buf_put_utf8(out, cp);
+    }
+    sr_buf_puts(out, "");
+}
+
 int sr_pdf_fonts_load(sr_pdf_fonts *f, HPDF_Doc doc, sr_pdf_error *err, char *why, size_t whylen)
 {
     memset(f, 0, sizeof *f);
     f->doc = doc;
     f->err = err;
-    HPDF_UseUTFEncodings(doc);
+    sr_pdf_utf8_encoder(doc);
     const char *files[2] = {SR_PDF_DEJAVU, SR_PDF_DEJAVU_BOLD};
     for (int i = 0; i < 2; i++) {
         const char *name = access(files[i], R_OK) == 0 ? HPDF_LoadTTFontFromFile(doc, files[i], HPDF_TRUE) : NULL;

@@ -49,6 +49,17 @@ typedef struct sr_pdf_fonts {
  * Returns 0, or -1 with a one-line reason. */
 int sr_pdf_fonts_load(sr_pdf_fonts *f, HPDF_Doc doc, sr_pdf_error *err, char *why, size_t whylen);
 
+/* libharu's UTF-8 encoder of doc, registered on first use; NULL when it
+ * cannot be. */
+HPDF_Encoder sr_pdf_utf8_encoder(HPDF_Doc doc);
+
+/* s as text for a PDF text string (the document information, bookmarks)
+ * and its XMP copy: valid UTF-8 of the Basic Multilingual Plane, which
+ * libharu's UTF-8 encoder writes as UTF-16BE whole.  Control characters
+ * become spaces; malformed bytes and characters above U+FFFF (which it
+ * would turn into spaces unsaid) become U+FFFD.  out holds the result. */
+void sr_pdf_string_text(const char *s, sr_buf *out);
+
 /* A set of one font (an HPDF_Font with the UTF-8 encoding, loaded from a
  * TrueType file) used for regular and bold text, with no fallback.  CJK
  * characters have no bold face: bold text draws them in the regular one. */

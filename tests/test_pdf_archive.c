@@ -21,10 +21,12 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CJK_1 "\xe5\xad\xa6\xe4\xb9\xa0\xe7\x8e\x87\xe6\xb5\x8b\xe8\xaf\x95" /* 学习率测试 */
@@ -109,6 +111,48 @@ static char *slurp(const char *path, size_t *len)
 static size_t ceil_div(size_t a, size_t b)
 {
     return (a + b - 1) / b;
+}
+
+/* pdftotext's text of a PDF (-layout when asked), UTF-8 (malloc'd). */
+static char *pdf_text(const char *pdf, int layout)
+{
+    char *cmd = xasprintf("pdftotext %s-enc UTF-8 '%s' - 2>/dev/null", layout ? "-layout " : "", pdf);
+    int st = -1;
+    char *o = fx_run(cmd, &st);
+    ck_assert_msg(st == 0, "pdftotext %s failed", pdf);
+    free(cmd);
+    return o;
+}
+
+/* The pages of text (split at form feeds) that contain marker, joined
+ * (malloc'd; "" when none does). */
+static char *pages_with(const char *text, const char *marker)
+{
+    sr_buf b;
+    sr_buf_init(&b);
+    sr_buf_puts(&b, "");
+    for (const char *p = text; *p;) {
+        const char *ff = strchr(p, '\f');
+        size_t n = ff ? (size_t)(ff - p) : strlen(p);
+        char *page = xstrndup(p, n);
+        if (strstr(page, marker))
+            sr_buf_puts(&b, page);
+        free(page);
+        p += n + (ff != NULL);
+    }
+    return sr_buf_steal(&b);
+}
+
+/* text without its line ends: wrapped values read whole again */
+static char *unwrapped(const char *text)
+{
+    sr_buf b;
+    sr_buf_init(&b);
+    sr_buf_puts(&b, "");
+    for (const char *p = text; *p; p++)
+        if (*p != '\n')
+            sr_buf_append(&b, p, 1);
+    return sr_buf_steal(&b);
 }
 
 /* ---- the files ----------------------------------------------------------- */
@@ -314,11 +358,15 @@ static size_t expected_pages(size_t ti)
     size_t tn = sr_build_trial_charts(&sweep, &analysis, ti, &tc);
     sr_named_charts_free(tc, tn);
     n += ceil_div(tn, SR_PDF_TRIAL_CHARTS_PER_PAGE);
+    n += 1; /* the parameters: the fixture's fit on one page */
+    n += ceil_div(t->n_ckpts, SR_PDF_ARCHIVE_FILES_PER_PAGE);
     size_t probs = 0, len = strlen(t->path);
     for (size_t i = 0; i < sweep.problems.n; i++) {
         const char *pp = sweep.problems.items[i].path;
         probs += pp && strncmp(pp, t->path, len) == 0 && (pp[len] == '/' || pp[len] == '\0');
     }
+    for (size_t k = 0; k < t->n_ckpts; k++)
+        probs += t->ckpts[k].status == SR_CKPT_PENDING;
     n += probs ? ceil_div(probs, SR_PDF_PROBLEMS_PER_PAGE) : 1;
     return n;
 }
@@ -937,7 +985,7 @@ START_TEST(test_archive_without_cjk_font)
         char *o = fx_run(cmd, NULL);
         ck_assert_msg(strstr(o, CJK_1) == NULL, "CJK text without a CJK font?");
         /* a visible replacement per character, and the note in the file's problems */
-        ck_assert_msg(strstr(o, "note = " FFFD FFFD FFFD FFFD FFFD) != NULL, "no replacement characters");
+        ck_assert_msg(strstr(o, FFFD FFFD FFFD FFFD FFFD) != NULL, "no replacement characters");
         ck_assert_msg(strstr(o, "CJK text is shown as U+FFFD") != NULL, "no note in the PDF");
         free(o);
         free(cmd);
@@ -951,6 +999,392 @@ START_TEST(test_archive_without_cjk_font)
     }
     unsetenv("SR_CJK_FONT");
     free(p);
+}
+END_TEST
+
+/* ---- what the archive records ------------------------------------------ */
+
+/* Folder names beyond ASCII keep their characters in the information
+ * dictionary (UTF-16BE), in its XMP copy and in the bookmarks. */
+static int has_outline(const cJSON *items, const char *title)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, items)
+    {
+        const cJSON *t = cJSON_GetObjectItem(it, "title");
+        if ((cJSON_IsString(t) && strcmp(t->valuestring, title) == 0) ||
+            has_outline(cJSON_GetObjectItem(it, "kids"), title))
+            return 1;
+    }
+    return 0;
+}
+
+START_TEST(test_archive_unicode_names)
+{
+    /* and one of bytes that are no UTF-8: U+FFFD in the information and the XMP alike */
+    const char *const renames[][3] = {{"trial_0003", "trial_0003_caf\xc3\xa9", "trial_0003_caf\xc3\xa9"},
+                                      {"trial_0001", "trial_0001_" CJK_2, "trial_0001_" CJK_2},
+                                      {"trial_0002", "trial_0002_\xff", "trial_0002_" FFFD}};
+    for (size_t i = 0; i < 3; i++) {
+        char *from = sr_path_join(sw, renames[i][0]), *to = sr_path_join(sw, renames[i][1]);
+        ck_assert_msg(rename(from, to) == 0, "%s: %s", from, strerror(errno));
+        free(from);
+        free(to);
+    }
+    sr_analysis_free(&analysis);
+    sr_sweep_free(&sweep);
+    fx_scan_analyze(sw, &sweep, &analysis);
+    write_all();
+    if (!fx_have_tool("pdfinfo") || !fx_have_tool("qpdf"))
+        return;
+    for (size_t i = 0; i < 3; i++) {
+        const char *name = renames[i][2];
+        char *p = archive_of(renames[i][1]);
+        char *want_title = xasprintf("Trial %s of sweep sweep", name);
+        char *cmd = xasprintf("pdfinfo -enc UTF-8 '%s' 2>&1", p);
+        char *o = fx_run(cmd, NULL);
+        char *line = xasprintf("Title:           %s\n", want_title);
+        ck_assert_msg(strstr(o, line) != NULL, "%s: no '%s' in:\n%s", p, line, o);
+        char *kw = xasprintf("trial %s\n", name);
+        ck_assert_msg(strstr(o, kw) != NULL, "%s: no '%s' in the keywords:\n%s", p, kw, o);
+        free(kw);
+        free(line);
+        free(o);
+        free(cmd);
+
+        /* the information and the XMP say the same, the real name */
+        qpdf_json q;
+        qpdf_json_load(&q, p);
+        cJSON *trailer = dict_of(cJSON_GetObjectItem(q.objects, "trailer"));
+        cJSON *info = dict_of(deref(&q, cJSON_GetObjectItem(trailer, "/Info")));
+        cJSON *catalog = dict_of(deref(&q, cJSON_GetObjectItem(trailer, "/Root")));
+        size_t xl;
+        char *xmp = (char *)stream_data(deref(&q, cJSON_GetObjectItem(catalog, "/Metadata")), &xl);
+        char *dc = xmp_value(xmp, "dc:title");
+        ck_assert_ptr_nonnull(dc);
+        ck_assert_str_eq(json_text(info, "/Title"), want_title);
+        ck_assert_str_eq(dc, want_title);
+        char *xkw = xmp_value(xmp, "pdf:Keywords");
+        ck_assert_ptr_nonnull(xkw);
+        ck_assert_str_eq(json_text(info, "/Keywords"), xkw);
+        ck_assert_msg(strstr(xkw, name) != NULL, "keywords: %s", xkw);
+        free(xkw);
+        char *trial = xmp_value(xmp, "sweepreport:Trial");
+        ck_assert_str_eq(trial, name);
+        free(trial);
+        free(dc);
+        free(xmp);
+        cJSON_Delete(q.root);
+
+        /* the bookmark of the trial */
+        cmd = xasprintf("qpdf --json --json-key=outlines '%s'", p);
+        o = fx_run(cmd, NULL);
+        cJSON *j = cJSON_Parse(o);
+        ck_assert_ptr_nonnull(j);
+        ck_assert_msg(has_outline(cJSON_GetObjectItem(j, "outlines"), name), "%s: no bookmark '%s':\n%s", p, name, o);
+        cJSON_Delete(j);
+        free(o);
+        free(cmd);
+        free(want_title);
+        free(p);
+    }
+}
+END_TEST
+
+/* The rows of a pending checkpoint and of one without samples say why
+ * they have no numbers; the samples page names the checkpoint it leaves
+ * out; the problems list the pending one with its whole reason. */
+START_TEST(test_archive_says_why_no_numbers)
+{
+    size_t ti = trial_index("trial_0002");
+    sr_trial *t = &sweep.trials[ti];
+    sr_trial_analysis *ta = &analysis.trials[ti];
+    ck_assert_uint_ge(t->n_ckpts, 3);
+    /* neither of them the trial's best */
+    size_t bare = ta->best == 0 ? 1 : 0, pend = t->n_ckpts - 1 == (size_t)ta->best ? t->n_ckpts - 2 : t->n_ckpts - 1;
+    ck_assert_uint_ne(bare, pend);
+    sr_checkpoint *c = &t->ckpts[pend];
+    c->status = SR_CKPT_PENDING;
+    free(c->pending);
+    c->pending = xstrdup("still being written: tensor data ends 4719120 bytes after the header but only 2304148 "
+                         "follow it ENDOFPENDING");
+    sr_metrics_free(&c->metrics);
+    ta->ckpts[pend].score = NAN;
+    c = &t->ckpts[bare];
+    for (size_t j = 0; j < c->n_samples; j++)
+        free(c->samples[j]);
+    c->n_samples = 0;
+    sr_metrics_free(&c->metrics);
+    ta->ckpts[bare].score = NAN;
+    ck_assert_int_ge(c->epoch, 0);
+    char err[512];
+    ck_assert_msg(sr_pdf_archive_write(&sweep, &analysis, ti, &problems, err, sizeof err) == 0, "%s", err);
+    if (!fx_have_tool("pdftotext"))
+        return;
+    char *p = archive_of("trial_0002");
+    char *o = pdf_text(p, 0);
+    char *table = pages_with(o, "Per-epoch metrics");
+    ck_assert_msg(strstr(table, "pending, left for the next run: still being written") != NULL,
+                  "the pending row does not say why:\n%s", table);
+    ck_assert_msg(strstr(table, "no samples: no image metrics, no score") != NULL,
+                  "the row without samples does not say why:\n%s", table);
+    char *grid = pages_with(o, "a row per checkpoint, a column per sample");
+    char *said = xasprintf("Not in the grid, having no samples: epoch %ld.", c->epoch);
+    ck_assert_msg(strstr(grid, said) != NULL, "no '%s' on the samples page:\n%s", said, grid);
+    char *probs = pages_with(o, "\xc2\xb7 Problems"); /* the footer of each */
+    ck_assert_msg(strstr(probs, "No problems found") == NULL, "no problems, with a checkpoint pending:\n%s", probs);
+    char *flat = unwrapped(probs);
+    ck_assert_msg(strstr(flat, t->ckpts[pend].file) != NULL, "the pending file is not named:\n%s", probs);
+    ck_assert_msg(strstr(flat, "ENDOFPENDING") != NULL, "the pending reason is cut:\n%s", probs);
+    free(flat);
+    free(probs);
+    free(said);
+    free(grid);
+    free(table);
+    free(o);
+    free(p);
+
+    /* a pending checkpoint measured before: its numbers, and "pending" for its score */
+    ti = trial_index("trial_0001");
+    t = &sweep.trials[ti];
+    ta = &analysis.trials[ti];
+    pend = ta->best == 0 ? 1 : 0;
+    c = &t->ckpts[pend];
+    ck_assert_uint_gt(c->metrics.n, 0);
+    c->status = SR_CKPT_PENDING;
+    free(c->pending);
+    c->pending = xstrdup("modified less than 30 s ago");
+    ta->ckpts[pend].score = NAN;
+    ck_assert_msg(sr_pdf_archive_write(&sweep, &analysis, ti, &problems, err, sizeof err) == 0, "%s", err);
+    p = archive_of("trial_0001");
+    o = pdf_text(p, 1);
+    const char *at = strstr(o, c->file);
+    ck_assert_ptr_nonnull(at);
+    char *line = xstrndup(at, strcspn(at, "\n"));
+    const char *word = strstr(line, " pending ");
+    ck_assert_msg(word && strpbrk(word, "0123456789") && !strstr(line, "left for the next run"),
+                  "the row of a pending checkpoint with numbers: '%s'", line);
+    free(line);
+    free(o);
+    free(p);
+}
+END_TEST
+
+/* Each checkpoint's size in bytes and what its metadata says of the model,
+ * and who wrote the file when, are on its pages. */
+START_TEST(test_archive_records_files)
+{
+    char day[2][16];
+    time_t before = time(NULL);
+    write_all();
+    time_t after = time(NULL);
+    struct tm tm;
+    strftime(day[0], sizeof day[0], "%Y-%m-%d", gmtime_r(&before, &tm));
+    strftime(day[1], sizeof day[1], "%Y-%m-%d", gmtime_r(&after, &tm));
+    if (!fx_have_tool("pdftotext"))
+        return;
+    for (size_t i = 0; i < sweep.n_trials; i++) {
+        const sr_trial *t = &sweep.trials[i];
+        char *p = sr_pdf_archive_path(t);
+        char *o = pdf_text(p, 1);
+        char *files = pages_with(o, "checkpoint files");
+        size_t with_meta = 0;
+        for (size_t k = 0; k < t->n_ckpts; k++) {
+            const sr_checkpoint *c = &t->ckpts[k];
+            /* the file's line has its size, in bytes */
+            const char *at = strstr(files, c->file);
+            ck_assert_msg(at != NULL, "%s: %s is not listed:\n%s", p, c->file, files);
+            char *line = xstrndup(at, strcspn(at, "\n"));
+            char *size = xasprintf(" %llu ", (unsigned long long)c->size);
+            ck_assert_msg(strstr(line, size) != NULL, "%s: no size%sin '%s'", p, size, line);
+            free(size);
+            free(line);
+            if (c->meta.base_model) {
+                ck_assert_msg(strstr(files, c->meta.base_model) != NULL, "%s: no base model %s", p,
+                              c->meta.base_model);
+                with_meta++;
+            }
+            if (c->meta.architecture)
+                ck_assert_msg(strstr(files, c->meta.architecture) != NULL, "%s: no architecture", p);
+        }
+        ck_assert_uint_gt(with_meta, 0);
+        char *w0 = xasprintf("by sweepreport " PACKAGE_VERSION " on %s", day[0]);
+        char *w1 = xasprintf("by sweepreport " PACKAGE_VERSION " on %s", day[1]);
+        ck_assert_msg(strstr(o, w0) || strstr(o, w1), "%s: the page does not say who wrote it when", p);
+        free(w0);
+        free(w1);
+        free(files);
+        free(o);
+        free(p);
+    }
+}
+END_TEST
+
+/* Parameters as recorded: numbers that read back the same, values of any
+ * length whole, over more than one page when they must. */
+START_TEST(test_archive_params_exact)
+{
+    size_t ti = trial_index("trial_0003");
+    cJSON *params = sweep.trials[ti].params;
+    ck_assert_ptr_nonnull(params);
+    cJSON_AddNumberToObject(params, "exact_lr", 0.0002648511100012578);
+    cJSON_AddNumberToObject(params, "third", 1.0 / 3.0);
+    sr_buf path;
+    sr_buf_init(&path);
+    sr_buf_puts(&path, "/models");
+    for (int k = 0; k < 1200; k++)
+        sr_buf_printf(&path, "/seg%04d", k);
+    sr_buf_puts(&path, "/model.safetensors");
+    cJSON_AddStringToObject(params, "pretrained_model_name_or_path", path.s);
+    const char *args[] = {"conv_dim=4", "conv_alpha=1", "algo=lora", "dropout=0.1", "rank_dropout=0.05",
+                          "module_dropout=0.0", "use_tucker=False", "preset=full", "train_norm=True ENDOFARGS"};
+    cJSON_AddItemToObject(params, "network_args", cJSON_CreateStringArray(args, 9));
+    char *args_json = cJSON_PrintUnformatted(cJSON_GetObjectItem(params, "network_args"));
+    char err[512];
+    ck_assert_msg(sr_pdf_archive_write(&sweep, &analysis, ti, &problems, err, sizeof err) == 0, "%s", err);
+    if (!fx_have_tool("pdftotext"))
+        return;
+    char *p = archive_of("trial_0003");
+    char *o = pdf_text(p, 0);
+    char *pages = pages_with(o, "trial_0003 \xe2\x80\x94 parameters");
+    ck_assert_msg(strstr(pages, "0.0002648511100012578") != NULL, "the learning rate is not exact:\n%s", pages);
+    ck_assert_msg(strstr(pages, "0.3333333333333333") != NULL, "a third is not exact");
+    ck_assert_msg(strstr(pages, "\xe2\x80\xa6") == NULL, "a value is cut:\n%s", pages);
+    ck_assert_msg(strstr(pages, "trial_0003 \xe2\x80\x94 parameters (continued)") != NULL, "the long value "
+                                                                                          "did not go on");
+    /* every part of the long path, in order; the list whole */
+    char *flat = unwrapped(pages);
+    const char *at = flat;
+    for (int k = 0; k < 1200; k++) {
+        char seg[16];
+        snprintf(seg, sizeof seg, "seg%04d/", k); /* a page may end after a slash */
+        at = strstr(at, seg);
+        ck_assert_msg(at != NULL, "the long path lacks %s", seg);
+    }
+    ck_assert_msg(strstr(at, "/model.safetensors") != NULL, "the long path's end is missing");
+    ck_assert_msg(strstr(flat, args_json) != NULL, "no whole %s in:\n%s", args_json, pages);
+    /* the overview says where they are */
+    char *table = pages_with(o, "Per-epoch metrics");
+    ck_assert_msg(strstr(table, "exact and whole, on the Parameters page") != NULL, "%s", table);
+    free(table);
+    free(flat);
+    free(pages);
+    free(o);
+    free(p);
+    free(args_json);
+    sr_buf_free(&path);
+}
+END_TEST
+
+/* The two lines of a metric's name in the per-epoch table's header do
+ * not overlap (poppler's boxes: ascent and descent of the font). */
+START_TEST(test_archive_header_lines_apart)
+{
+    write_all();
+    if (!fx_have_tool("pdftotext"))
+        return;
+    char *p = archive_of("trial_0002");
+    char *cmd = xasprintf("pdftotext -f 2 -l 2 -bbox '%s' - 2>/dev/null", p);
+    char *o = fx_run(cmd, NULL);
+    enum { MAX_WORDS = 512 };
+    static double box[MAX_WORDS][4];
+    static char word[MAX_WORDS][64];
+    size_t n = 0;
+    for (const char *w = o; (w = strstr(w, "<word ")) != NULL && n < MAX_WORDS; w++) {
+        if (sscanf(w, "<word xMin=\"%lf\" yMin=\"%lf\" xMax=\"%lf\" yMax=\"%lf\">%63[^<]", &box[n][0], &box[n][1],
+                   &box[n][2], &box[n][3], word[n]) == 5)
+            n++;
+    }
+    size_t pairs = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(word[i]);
+        if (!len || word[i][len - 1] != '_')
+            continue;
+        /* the second line: right-aligned under it, the nearest below */
+        size_t below = SIZE_MAX;
+        for (size_t k = 0; k < n; k++)
+            if (k != i && fabs(box[k][2] - box[i][2]) < 0.5 && box[k][1] > box[i][1] &&
+                (below == SIZE_MAX || box[k][1] < box[below][1]))
+                below = k;
+        ck_assert_msg(below != SIZE_MAX, "no second line under '%s'", word[i]);
+        ck_assert_msg(box[below][1] >= box[i][3] - 0.01, "'%s' (down to %.2f) overlaps '%s' (from %.2f)", word[i],
+                      box[i][3], word[below], box[below][1]);
+        pairs++;
+    }
+    ck_assert_uint_ge(pairs, 2);
+    free(o);
+    free(cmd);
+    free(p);
+}
+END_TEST
+
+/* The problems page's footer names the trial, as the other pages' do. */
+START_TEST(test_archive_problems_footer)
+{
+    write_all();
+    if (!fx_have_tool("pdftotext"))
+        return;
+    char *p = archive_of("trial_0002");
+    char *o = pdf_text(p, 0);
+    char *probs = pages_with(o, "what this file could not show");
+    ck_assert_msg(*probs, "no problems page");
+    ck_assert_msg(strstr(probs, "sweepreport \xc2\xb7 trial_0002 \xc2\xb7 Problems") != NULL, "footer:\n%s", probs);
+    free(probs);
+    free(o);
+    free(p);
+}
+END_TEST
+
+/* ---- text and numbers, without a document -------------------------------- */
+
+START_TEST(test_fmt_exact)
+{
+    const struct {
+        double v;
+        const char *want;
+    } cases[] = {
+        {0.0002648511100012578, "0.0002648511100012578"},
+        {0.1, "0.1"},
+        {1e-07, "1e-07"},
+        {4, "4"},
+        {1.0 / 3.0, "0.3333333333333333"},
+        {0.00018014653501453304, "0.00018014653501453304"}, /* 17 digits */
+        {123456789012345678.0, "1.2345678901234568e+17"},
+        {-0.5, "-0.5"},
+    };
+    char b[64];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sr_pdf_fmt_exact(cases[i].v, b, sizeof b);
+        ck_assert_str_eq(b, cases[i].want);
+    }
+    /* any double reads back */
+    srand(7);
+    for (int i = 0; i < 20000; i++) {
+        double v = ((double)rand() / RAND_MAX - 0.5) * pow(10, rand() % 40 - 20);
+        sr_pdf_fmt_exact(v, b, sizeof b);
+        ck_assert_msg(strtod(b, NULL) == v, "%s is not %.17g", b, v);
+    }
+    sr_pdf_fmt_exact(NAN, b, sizeof b);
+    ck_assert_str_eq(b, "\xe2\x80\x94");
+}
+END_TEST
+
+START_TEST(test_string_text)
+{
+    sr_buf b;
+    sr_buf_init(&b);
+    /* accents and CJK kept; beyond U+FFFF, malformed bytes: U+FFFD; control characters: spaces */
+    sr_pdf_string_text("caf\xc3\xa9 " CJK_1, &b);
+    ck_assert_str_eq(b.s, "caf\xc3\xa9 " CJK_1);
+    sr_pdf_string_text("a\xf0\x9f\x98\x80z", &b);
+    ck_assert_str_eq(b.s, "a" FFFD "z");
+    sr_pdf_string_text("a\xff\xc3z", &b);
+    ck_assert_str_eq(b.s, "a" FFFD FFFD "z");
+    sr_pdf_string_text("a\tb\nc", &b);
+    ck_assert_str_eq(b.s, "a b c");
+    sr_pdf_string_text(NULL, &b);
+    ck_assert_str_eq(b.s, "");
+    sr_buf_free(&b);
 }
 END_TEST
 
@@ -1018,6 +1452,16 @@ Suite *make_suite(void)
     tcase_add_test(tc, test_archive_no_profile);
     tcase_add_test(tc, test_archive_without_cjk_font);
     tcase_add_test(tc, test_chart_cjk_text);
+    tcase_add_test(tc, test_archive_unicode_names);
+    tcase_add_test(tc, test_archive_says_why_no_numbers);
+    tcase_add_test(tc, test_archive_records_files);
+    tcase_add_test(tc, test_archive_params_exact);
+    tcase_add_test(tc, test_archive_header_lines_apart);
+    tcase_add_test(tc, test_archive_problems_footer);
     suite_add_tcase(s, tc);
+    TCase *tt = tcase_create("text");
+    tcase_add_test(tt, test_fmt_exact);
+    tcase_add_test(tt, test_string_text);
+    suite_add_tcase(s, tt);
     return s;
 }
