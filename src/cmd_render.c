@@ -288,8 +288,14 @@ static int render_or_run(int argc, char **argv, int run)
     } else if (rc != SR_JOB_OK) {
         cli_error(cmd, "%s", err);
     } else if (verbosity >= SR_NORMAL) {
-        if (ro->archive && res.rendered && !res.render.unchanged)
-            printf("archive: %zu trial PDFs (SWEEP/<trial>/<trial>_report.pdf)\n", res.render.archives);
+        if (ro->archive && res.rendered && !res.render.unchanged) {
+            if (res.render.archives == res.render.archives_wanted)
+                printf("archive: %zu trial PDFs (SWEEP/<trial>/<trial>_report.pdf)\n", res.render.archives);
+            else
+                printf("archive: %zu of %zu trial PDFs written (SWEEP/<trial>/<trial>_report.pdf; the problems say "
+                       "why not the others)\n",
+                       res.render.archives, res.render.archives_wanted);
+        }
         char last[8192];
         sr_job_last_line(&res, last, sizeof last);
         printf("%s\n", last);

@@ -51,7 +51,8 @@ typedef struct {
     char best_path[4096];
     long best_epoch;            /* -1 when unknown */
     double best_score;
-    size_t archives;            /* archive PDFs written */
+    size_t archives;            /* archive PDFs written ... */
+    size_t archives_wanted;     /* ... of this many (the trials with checkpoints) */
 } sr_render_result;
 
 /* Returns 0; -1 with a reason when the sweep cannot be read or the output
