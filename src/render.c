@@ -333,6 +333,8 @@ static void fill_best(sr_render_result *res, const sr_sweep *s, const sr_analysi
     res->best_epoch = -1;
     res->score_nonfinite = a->n_score_nonfinite;
     res->any_scored = isfinite(a->score_min);
+    if (a->expression && strcmp(a->expression, "pixar_score") != 0)
+        snprintf(res->score_expression, sizeof res->score_expression, "%s", a->expression);
     if (!a->has_best)
         return;
     const sr_trial *t = &s->trials[a->best.trial];

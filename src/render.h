@@ -46,6 +46,7 @@ typedef struct {
     int has_best;
     size_t score_nonfinite;     /* checkpoints with the score's metrics but no finite score */
     int any_scored;             /* some checkpoint has a finite score (a best needs finite weights too) */
+    char score_expression[256]; /* the score asked for, "" for the default */
     char best[512];             /* "trial_0004/lora_trial_4-000006.safetensors (epoch 6, score 0.0812)" */
     char best_trial[256];
     char best_path[4096];
