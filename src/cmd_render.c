@@ -106,7 +106,8 @@ static int apply_profile(const char *cmd, const char *spec, sr_profile *p, sr_jo
         if (sr_profile_load(spec, p, err, sizeof err) != 0)
             return cli_usage_error(cmd, "--profile: %s", err);
     } else if (sr_profile_load("summary", p, err, sizeof err) != 0) {
-        sr_profile_builtin(p);
+        /* an installed summary profile that is broken: as if named */
+        return cli_usage_error(cmd, "the default profile: %s", err);
     }
     sr_job_use_profile(jo, p);
     return SR_EXIT_OK;
