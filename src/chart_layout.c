@@ -1056,9 +1056,53 @@ static double note_radius(const sr_layout *L, sr_marker m)
     return (m == SR_MARK_STAR ? 8 : m == SR_MARK_NONE ? 2 : 4.5) * L->scale;
 }
 
+static void add_box(box **b, size_t *n, size_t *cap, const sr_layout *L, double x, double y, double r)
+{
+    if (x < L->x0 || x > L->x1 || y < L->y0 || y > L->y1)
+        return;
+    if (*n == *cap)
+        *b = xrealloc(*b, (*cap *= 2) * sizeof **b);
+    (*b)[(*n)++] = (box){x - r, y - r, x + r, y + r};
+}
+
+/* The data a note's text should not hide: a small box round every point of
+ * a line or point series inside the plot, and round points along each
+ * segment of a line.  *n gets how many. */
+static box *data_boxes(const sr_layout *L, const sr_chart *c, size_t *n)
+{
+    const double r = 3 * L->scale, step = 12 * L->scale;
+    size_t cap = 16;
+    box *b = xmalloc(cap * sizeof *b);
+    *n = 0;
+    for (size_t s = 0; s < c->n_series; s++) {
+        const sr_series *se = &c->series[s];
+        if (se->kind == SR_SERIES_BARS)
+            continue;
+        double lx = NAN, ly = NAN; /* the last point drawn, NAN after a gap */
+        for (size_t i = 0; i < se->n; i++) {
+            double px = sr_layout_x(L, series_x(se, i)), py = sr_layout_y(L, se->y[i]);
+            if (isnan(px) || isnan(py)) {
+                lx = ly = NAN;
+                continue;
+            }
+            add_box(&b, n, &cap, L, px, py, r);
+            if (se->kind == SR_SERIES_LINE && !isnan(lx)) {
+                int between = (int)fmin(64, hypot(px - lx, py - ly) / step);
+                for (int k = 1; k <= between; k++) {
+                    double t = (double)k / (between + 1);
+                    add_box(&b, n, &cap, L, lx + t * (px - lx), ly + t * (py - ly), r);
+                }
+            }
+            lx = px;
+            ly = py;
+        }
+    }
+    return b;
+}
+
 /* Markers of the notes, then their texts in white boxes, each put where it
- * covers the least of the plot's edges, the other boxes and the markers
- * (the stars, the best checkpoints, are placed first). */
+ * covers the least of the plot's edges, the other boxes, the markers (the
+ * stars, the best checkpoints, are placed first) and the data. */
 static void draw_notes(const sr_layout *L, const sr_chart *c, const sr_gfx *g)
 {
     const double sc = L->scale, ns = L->note_size, bpad = 3 * sc;
@@ -1088,7 +1132,8 @@ static void draw_notes(const sr_layout *L, const sr_chart *c, const sr_gfx *g)
                0.8 * sc);
     }
     box plot = {L->x0, L->y0, L->x1, L->y1}, chart = {0, 0, L->width, L->height};
-    size_t n_markers = n_taken;
+    size_t n_markers = n_taken, n_data;
+    box *data = data_boxes(L, c, &n_data);
     for (size_t i = 0; i < n; i++) {
         const sr_annotation *a = &c->notes[order[i]];
         if (!a->text || !*a->text)
@@ -1117,6 +1162,8 @@ static void draw_notes(const sr_layout *L, const sr_chart *c, const sr_gfx *g)
             double cost = (area - overlap(b, chart)) * 50 + (area - overlap(b, plot)) * 2;
             for (size_t j = 0; j < n_taken; j++)
                 cost += overlap(b, taken[j]) * (j < n_markers ? 3 : 8);
+            for (size_t j = 0; j < n_data; j++)
+                cost += overlap(b, data[j]) * 3;
             if (cost < best_cost - 1e-9) {
                 best_cost = cost;
                 best = b;
@@ -1127,6 +1174,7 @@ static void draw_notes(const sr_layout *L, const sr_chart *c, const sr_gfx *g)
         g->text(g->ctx, best.x0 + bpad, best.y0 + bpad + 0.82 * ns, 0, SR_TEXT_LEFT, t, ns, 0, INK);
         free(t);
     }
+    free(data);
     free(order);
     free(pos);
     free(taken);

@@ -893,6 +893,61 @@ END_TEST
 
 /* An integer axis (epochs) has no tick between two whole numbers, whatever
  * its span; the same data on a plain axis does get such ticks. */
+/* A note's text box is put where it hides no data: beside the first point
+ * of a short line, with the next point level with it to the right, the box
+ * leaves that point and the segment to it clear. */
+typedef struct {
+    double x, y, size;
+    int found;
+} note_text;
+
+static void nt_text(void *ctx, double x, double y, double a, sr_text_align al, const char *t, double size, int bold,
+                    sr_rgb col)
+{
+    (void)a, (void)al, (void)bold, (void)col;
+    note_text *n = ctx;
+    if (strcmp(t, "best of trial") == 0)
+        *n = (note_text){x, y, size, 1};
+}
+
+START_TEST(test_note_clear_of_data)
+{
+    sr_chart c;
+    sr_chart_init(&c, "trial_0003: score");
+    sr_series *s = sr_chart_add_series(&c, "trial_0003", SR_SERIES_LINE, 2);
+    s->x[0] = 2, s->y[0] = 0.2109, s->x[1] = 4, s->y[1] = 0.2164;
+    s->marker = SR_MARK_CIRCLE;
+    sr_series *far = sr_chart_add_series(&c, "range", SR_SERIES_POINTS, 2); /* the axes of the sweep */
+    far->x[0] = 10, far->y[0] = 0.14, far->x[1] = 10, far->y[1] = 0.30;
+    sr_chart_add_note(&c, 2, 0.2109, "best of trial", SR_MARK_CIRCLE, 0);
+    fake_counts f;
+    sr_gfx g = fake_gfx(&f);
+    note_text nt = {0};
+    g.ctx = &nt;
+    g.text = nt_text;
+    sr_layout L;
+    char err[256];
+    ck_assert_msg(sr_layout_compute(&L, &c, 480, 300, &g, err, sizeof err) == 0, "%s", err);
+    g.ctx = &f;
+    g.text = fk_text;
+    sr_layout_draw(&L, &c, &g); /* the counts' gfx for everything but the note */
+    g.ctx = &nt;
+    g.text = nt_text;
+    ck_assert_int_eq(sr_layout_draw(&L, &c, &g), 0);
+    ck_assert(nt.found);
+    double w = fk_width(NULL, "best of trial", nt.size, 0);
+    double bx0 = nt.x - 4, bx1 = nt.x + w + 4, by0 = nt.y - nt.size - 4, by1 = nt.y + 0.3 * nt.size + 4;
+    for (int k = 0; k <= 8; k++) { /* the second point and the segment to it */
+        double t = 0.25 + 0.75 * k / 8.0;
+        double px = sr_layout_x(&L, 2 + 2 * t), py = sr_layout_y(&L, 0.2109 + (0.2164 - 0.2109) * t);
+        ck_assert_msg(!(px > bx0 && px < bx1 && py > by0 && py < by1),
+                      "the note's box %.0f..%.0f x %.0f..%.0f hides the line at %.0f,%.0f", bx0, bx1, by0, by1, px, py);
+    }
+    sr_layout_free(&L);
+    sr_chart_free(&c);
+}
+END_TEST
+
 START_TEST(test_layout_integer_axis)
 {
     fake_counts f;
@@ -1473,6 +1528,7 @@ Suite *make_suite(void)
     tcase_add_loop_test(tc, test_layout_kinds, 0, K_COUNT);
     tcase_add_test(tc, test_layout_axes);
     tcase_add_test(tc, test_layout_integer_axis);
+    tcase_add_test(tc, test_note_clear_of_data);
     tcase_add_test(tc, test_bad_input);
     suite_add_tcase(s, tc);
 
