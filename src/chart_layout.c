@@ -441,6 +441,36 @@ static void legend_entries(sr_layout *L, const sr_chart *c, const sr_gfx *g, dou
     }
 }
 
+/* 1 when the end texts of two neighbouring parallel axes, centred slot
+ * apart, would meet. */
+static int par_ends_meet(const sr_layout *L, const sr_gfx *g, double size, double slot)
+{
+    for (size_t i = 0; L->par_hi && i + 1 < L->n_axes; i++) {
+        double hi = (text_w(g, L->par_hi[i], size, 0) + text_w(g, L->par_hi[i + 1], size, 0)) / 2;
+        double lo = (text_w(g, L->par_lo[i], size, 0) + text_w(g, L->par_lo[i + 1], size, 0)) / 2;
+        if (fmax(hi, lo) > slot)
+            return 1;
+    }
+    return 0;
+}
+
+/* The plot's top and bottom: below the title and the axes' upper ends,
+ * above what goes under it (below: the bottom margin, legend, x label and
+ * tick zone), with a line more for the ends on two rows; a third of the
+ * height at least. */
+static void vertical_extent(const sr_layout *L, double top, int any_hi, int any_lo, double row_h, double H,
+                            double below, double *y0, double *y1, double *par_lo_h)
+{
+    const double extra = L->par_rows == 2 ? row_h : 0, ts = L->tick_size;
+    *y0 = top + (any_hi ? extra : 0);
+    *par_lo_h = any_lo ? ts * 1.2 + extra : 0;
+    *y1 = H - below - *par_lo_h;
+    if (*y1 - *y0 < 0.3 * H) {
+        *y0 = fmin(*y0, 0.4 * H);
+        *y1 = fmin(H, fmax(*y1, *y0 + 0.3 * H));
+    }
+}
+
 int sr_layout_compute(sr_layout *L, const sr_chart *c, double W, double H, const sr_gfx *g, char *err,
                       size_t errlen)
 {
@@ -654,15 +684,14 @@ int sr_layout_compute(sr_layout *L, const sr_chart *c, double W, double H, const
         right -= legend_w + 16 * sc;
     double xzone = tick_len + gap + ts * 1.1; /* below the plot: ticks and their text */
     double xlabel_h = L->xlabel ? L->label_size * 1.5 : 0;
+    const double par_row_h = ts * 1.1; /* a second line of parallel axis ends */
     double par_lo_h = any_lo ? ts * 1.2 : 0;
     double x0 = left, x1 = right, y0 = top, y1 = H - pad;
     double cat_w = 0;       /* widest category label */
+    L->par_rows = 1;
     for (int pass = 0; pass < 4; pass++) {
-        y1 = H - pad - legend_h - xlabel_h - xzone - par_lo_h;
-        if (y1 - y0 < 0.3 * H) {
-            y0 = fmin(y0, 0.4 * H);
-            y1 = fmin(H, fmax(y1, y0 + 0.3 * H));
-        }
+        vertical_extent(L, top, any_hi, any_lo, par_row_h, H, pad + legend_h + xlabel_h + xzone, &y0, &y1,
+                        &par_lo_h);
         double plot_h = y1 - y0;
         /* y axis */
         double ylab_w = 0;
@@ -695,6 +724,8 @@ int sr_layout_compute(sr_layout *L, const sr_chart *c, double W, double H, const
                 names = NULL; /* axes counted from the data: unnamed */
             plot_w = x1 - x0;
             double slot = L->parallel ? plot_w / (double)(n > 1 ? n - 1 : 1) : plot_w / (double)(n ? n : 1);
+            if (L->parallel)
+                L->par_rows = par_ends_meet(L, g, ts * 0.9, slot - 0.8 * ts) ? 2 : 1;
             cat_w = fit_categories(xm, g, names, n, ts, fmax(slot - 0.6 * ts, 12 * ts));
             double w_first = n ? text_w(g, xm->cat_text[0], ts, 0) : 0;
             double w_last = n ? text_w(g, xm->cat_text[n - 1], ts, 0) : 0;
@@ -765,6 +796,21 @@ int sr_layout_compute(sr_layout *L, const sr_chart *c, double W, double H, const
         if (fabs(new_zone - xzone) < 0.5 && pass > 0)
             break;
         xzone = new_zone;
+    }
+    if (L->parallel && L->n_axes > 1) /* the axes as placed at last */
+        L->par_rows = par_ends_meet(L, g, ts * 0.9, (x1 - x0) / (double)(L->n_axes - 1) - 0.8 * ts) ? 2 : 1;
+    if (L->parallel) /* the rows the ends take */
+        vertical_extent(L, top, any_hi, any_lo, par_row_h, H, pad + legend_h + xlabel_h + xzone, &y0, &y1,
+                        &par_lo_h);
+    if (L->par_rows == 2 && L->n_axes > 1) {
+        /* on alternate lines they have two slots each */
+        double room = 2 * (x1 - x0) / (double)(L->n_axes - 1) - 0.5 * ts;
+        for (size_t i = 0; i < L->n_axes && i < c->n_parallel_ends; i++) {
+            free(L->par_lo[i]);
+            free(L->par_hi[i]);
+            L->par_lo[i] = fit_or_null(g, c->parallel_lo[i], ts * 0.9, 0, fmin(room, 12 * ts));
+            L->par_hi[i] = fit_or_null(g, c->parallel_hi[i], ts * 0.9, 0, fmin(room, 12 * ts));
+        }
     }
     L->x0 = x0;
     L->x1 = x1;
@@ -952,14 +998,16 @@ static void draw_axes(const sr_layout *L, const sr_gfx *g)
         for (size_t i = 0; i < L->n_axes; i++) {
             double px = crisp(sr_layout_x(L, (double)i));
             line2(g, px, L->y0, px, L->y1, 1.2 * lw, AXIS_INK);
+            /* on two rows, the odd axes' ends one line further out */
+            const double row = L->par_rows == 2 ? ts * 1.1 : 0, out = i % 2 ? row : 0;
             if (L->par_hi && L->par_hi[i])
-                g->text(g->ctx, px, L->y0 - 5 * sc, 0, SR_TEXT_CENTER, L->par_hi[i], ts * 0.9, 0, SOFT_INK);
+                g->text(g->ctx, px, L->y0 - 5 * sc - out, 0, SR_TEXT_CENTER, L->par_hi[i], ts * 0.9, 0, SOFT_INK);
             double below = L->y1 + gap;
             if (any_lo) { /* the ends' texts take a line of their own */
                 if (L->par_lo[i])
-                    g->text(g->ctx, px, below + 0.85 * ts * 0.9, 0, SR_TEXT_CENTER, L->par_lo[i], ts * 0.9, 0,
-                            SOFT_INK);
-                below += ts * 1.2;
+                    g->text(g->ctx, px, below + 0.85 * ts * 0.9 + out, 0, SR_TEXT_CENTER, L->par_lo[i], ts * 0.9,
+                            0, SOFT_INK);
+                below += ts * 1.2 + row;
             }
             if (xm->cat_text && xm->cat_text[i] && i % (xm->cat_every ? xm->cat_every : 1) == 0) {
                 if (xm->cat_angle > 0)

@@ -72,6 +72,8 @@ typedef struct {
     int parallel;
     size_t n_axes;          /* parallel coordinates: number of vertical axes */
     char **par_lo, **par_hi; /* their end texts (NULL entries: none) */
+    int par_rows;            /* 2: the end texts of odd axes one line further out, where
+                              * neighbours' would meet */
     sr_legend_entry *legend;
     size_t n_legend;
     int legend_right;       /* beside the plot; else below it */

@@ -948,6 +948,71 @@ START_TEST(test_note_clear_of_data)
 }
 END_TEST
 
+/* The end texts of parallel axes never run into each other: where
+ * neighbours' would meet, every other axis has its ends one line further
+ * out. */
+typedef struct {
+    double x0, x1, y;
+    int n;
+} text_box;
+
+typedef struct {
+    text_box t[256];
+    size_t n;
+    double size; /* the ends' size */
+} text_boxes;
+
+static void tb_text(void *ctx, double x, double y, double a, sr_text_align al, const char *t, double size, int bold,
+                    sr_rgb col)
+{
+    (void)bold, (void)col;
+    text_boxes *b = ctx;
+    if (a != 0 || al != SR_TEXT_CENTER || fabs(size - b->size) > 1e-9 || b->n == 256)
+        return;
+    double w = fk_width(NULL, t, size, 0);
+    b->t[b->n++] = (text_box){x - w / 2, x + w / 2, y, 0};
+}
+
+START_TEST(test_parallel_ends_apart)
+{
+    sr_chart c;
+    sr_chart_init(&c, "Parallel coordinates");
+    c.parallel = 1;
+    const char *dims[] = {"text_encoder_lr", "accumulation", "learning_rate", "alpha", "lr_scheduler", "optimizer",
+                          "score"};
+    sr_axis_set_categories(&c.x, dims, 7);
+    const char *lo[] = {"6.838e-06", "1", "2.557e-05", "2", "constant", "AdamW8bit", "0.1444"};
+    const char *hi[] = {"8.695e-05", "2", "0.0006342", "4", "cosine_with_restarts", "Prodigy", "0.2357"};
+    for (size_t i = 0; i < 7; i++)
+        sr_chart_parallel_ends(&c, i, lo[i], hi[i]);
+    sr_series *s = sr_chart_add_series(&c, "trial_0001", SR_SERIES_LINE, 7);
+    for (size_t i = 0; i < 7; i++)
+        s->x[i] = (double)i, s->y[i] = 0.1 * (double)i;
+    const double widths[] = {900, 560, 420};
+    for (size_t k = 0; k < 3; k++) {
+        fake_counts f;
+        sr_gfx g = fake_gfx(&f);
+        sr_layout L;
+        char err[256];
+        ck_assert_msg(sr_layout_compute(&L, &c, widths[k], 300, &g, err, sizeof err) == 0, "%s", err);
+        text_boxes b = {.n = 0, .size = L.tick_size * 0.9};
+        g.ctx = &b;
+        g.text = tb_text;
+        ck_assert_int_eq(sr_layout_draw(&L, &c, &g), 0);
+        ck_assert_uint_eq(b.n, 14);
+        for (size_t i = 0; i < b.n; i++)
+            for (size_t j = i + 1; j < b.n; j++)
+                if (fabs(b.t[i].y - b.t[j].y) < b.size)
+                    ck_assert_msg(b.t[i].x1 <= b.t[j].x0 || b.t[j].x1 <= b.t[i].x0,
+                                  "at width %g, two end texts meet: %.0f..%.0f and %.0f..%.0f at y %.0f", widths[k],
+                                  b.t[i].x0, b.t[i].x1, b.t[j].x0, b.t[j].x1, b.t[i].y);
+        ck_assert_msg(k > 0 || L.par_rows == 1, "a wide chart keeps its ends on one line");
+        sr_layout_free(&L);
+    }
+    sr_chart_free(&c);
+}
+END_TEST
+
 START_TEST(test_layout_integer_axis)
 {
     fake_counts f;
@@ -1529,6 +1594,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, test_layout_axes);
     tcase_add_test(tc, test_layout_integer_axis);
     tcase_add_test(tc, test_note_clear_of_data);
+    tcase_add_test(tc, test_parallel_ends_apart);
     tcase_add_test(tc, test_bad_input);
     suite_add_tcase(s, tc);
 
