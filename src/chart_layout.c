@@ -218,6 +218,38 @@ static char *fit_or_null(const sr_gfx *g, const char *s, double size, int bold, 
     return fit_text(g, s, size, bold, maxw);
 }
 
+/* s on at most two lines of maxw: *first gets as many words as fit, *second
+ * the rest (shortened if it is still too long; NULL when one line holds
+ * it all, or when the first word alone is too long, which is then cut). */
+static void fit_two_lines(const sr_gfx *g, const char *s, double size, double maxw, char **first, char **second)
+{
+    *first = *second = NULL;
+    if (!s || !*s)
+        return;
+    char *t = sr_utf8_clean(s);
+    if (text_w(g, t, size, 0) <= maxw) {
+        *first = t;
+        return;
+    }
+    size_t cut = 0; /* the last space after which the rest goes down */
+    for (size_t i = 0; t[i]; i++)
+        if (t[i] == ' ') {
+            char *head = xstrndup(t, i);
+            int fits = text_w(g, head, size, 0) <= maxw;
+            free(head);
+            if (!fits)
+                break;
+            cut = i;
+        }
+    if (cut == 0) {
+        *first = fit_text(g, t, size, 0, maxw);
+    } else {
+        *first = xstrndup(t, cut);
+        *second = fit_text(g, t + cut + 1, size, 0, maxw);
+    }
+    free(t);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Ranges                                                                    */
 /* ------------------------------------------------------------------------ */
@@ -578,7 +610,7 @@ int sr_layout_compute(sr_layout *L, const sr_chart *c, double W, double H, const
     /* texts */
     double text_max = W - 2 * pad;
     L->title = fit_or_null(g, c->title, L->title_size, 1, text_max);
-    L->subtitle = fit_or_null(g, c->subtitle, L->subtitle_size, 0, text_max);
+    fit_two_lines(g, c->subtitle, L->subtitle_size, text_max, &L->subtitle, &L->subtitle2);
     L->xlabel = fit_or_null(g, c->x.label, L->label_size, 0, text_max);
     if (L->parallel && L->n_axes > 0) {
         size_t n = L->n_axes;
@@ -598,7 +630,7 @@ int sr_layout_compute(sr_layout *L, const sr_chart *c, double W, double H, const
     }
     if (L->subtitle) {
         L->subtitle_y = top + 0.8 * L->subtitle_size;
-        top += 1.35 * L->subtitle_size;
+        top += (L->subtitle2 ? 2.55 : 1.35) * L->subtitle_size;
     }
     top += (L->title || L->subtitle) ? 0.6 * L->font : 0.6 * ts;
     int any_hi = 0, any_lo = 0;
@@ -860,6 +892,7 @@ void sr_layout_free(sr_layout *L)
         return;
     free(L->title);
     free(L->subtitle);
+    free(L->subtitle2);
     free(L->xlabel);
     free(L->ylabel);
     free_strings(L->x.cat_text, L->x.n_categories);
@@ -1298,6 +1331,9 @@ int sr_layout_draw(const sr_layout *L, const sr_chart *c, const sr_gfx *g)
         g->text(g->ctx, L->pad, L->title_y, 0, SR_TEXT_LEFT, L->title, L->title_size, 1, INK);
     if (L->subtitle)
         g->text(g->ctx, L->pad, L->subtitle_y, 0, SR_TEXT_LEFT, L->subtitle, L->subtitle_size, 0, SOFT_INK);
+    if (L->subtitle2)
+        g->text(g->ctx, L->pad, L->subtitle_y + 1.2 * L->subtitle_size, 0, SR_TEXT_LEFT, L->subtitle2,
+                L->subtitle_size, 0, SOFT_INK);
     if (L->xlabel)
         g->text(g->ctx, (L->x0 + L->x1) / 2, L->xlabel_y, 0, SR_TEXT_CENTER, L->xlabel, L->label_size, 0, INK);
     if (L->ylabel)

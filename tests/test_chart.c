@@ -1013,6 +1013,51 @@ START_TEST(test_parallel_ends_apart)
 }
 END_TEST
 
+/* A subtitle too long for one line goes on two, whole, rather than cut. */
+typedef struct {
+    char text[4][256];
+    size_t n;
+    double size;
+} soft_texts;
+
+static void st_text(void *ctx, double x, double y, double a, sr_text_align al, const char *t, double size, int bold,
+                    sr_rgb col)
+{
+    (void)x, (void)y, (void)a, (void)al, (void)bold, (void)col;
+    soft_texts *s = ctx;
+    if (fabs(size - s->size) < 1e-9 && s->n < 4)
+        snprintf(s->text[s->n++], sizeof s->text[0], "%s", t);
+}
+
+START_TEST(test_subtitle_on_two_lines)
+{
+    static const char sub[] = "absolute Spearman correlation with each trial's best score; 3 parameters the trials "
+                              "all share left out";
+    sr_chart c;
+    sr_chart_init(&c, "Parameter importance");
+    sr_chart_set_subtitle(&c, sub);
+    sr_series *s = sr_chart_add_series(&c, "x", SR_SERIES_LINE, 2);
+    s->x[0] = 0, s->y[0] = 0, s->x[1] = 1, s->y[1] = 1;
+    fake_counts f;
+    sr_gfx g = fake_gfx(&f);
+    sr_layout L;
+    char err[256];
+    ck_assert_msg(sr_layout_compute(&L, &c, 480, 300, &g, err, sizeof err) == 0, "%s", err);
+    soft_texts t = {.n = 0, .size = L.subtitle_size};
+    g.ctx = &t;
+    g.text = st_text;
+    ck_assert_int_eq(sr_layout_draw(&L, &c, &g), 0);
+    ck_assert_uint_eq(t.n, 2);
+    char joined[600];
+    snprintf(joined, sizeof joined, "%s %s", t.text[0], t.text[1]);
+    ck_assert_str_eq(joined, sub);
+    for (int k = 0; k < 2; k++)
+        ck_assert(fk_width(NULL, t.text[k], L.subtitle_size, 0) <= 480);
+    sr_layout_free(&L);
+    sr_chart_free(&c);
+}
+END_TEST
+
 START_TEST(test_layout_integer_axis)
 {
     fake_counts f;
@@ -1595,6 +1640,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, test_layout_integer_axis);
     tcase_add_test(tc, test_note_clear_of_data);
     tcase_add_test(tc, test_parallel_ends_apart);
+    tcase_add_test(tc, test_subtitle_on_two_lines);
     tcase_add_test(tc, test_bad_input);
     suite_add_tcase(s, tc);
 
