@@ -1013,6 +1013,9 @@ static char *make_reason(const sr_sweep *s, const sr_analysis *a, const cand *to
     if (passed_over)
         sr_buf_printf(&b, " %zu better-scoring checkpoint%s with non-finite weights %s passed over.", passed_over,
                       passed_over == 1 ? "" : "s", passed_over == 1 ? "was" : "were");
+    if (c->samples_from_training && c->n_samples > 0)
+        sr_buf_puts(&b, " No evaluator rendered samples for it: its image metrics are of kohya's training-time "
+                        "samples (sample/), other prompts than an evaluator's.");
     if (!s->study) {
         sr_buf_puts(&b, " There is no Optuna study to compare with.");
     } else if (a->optuna_best_number < 0) {

@@ -218,6 +218,38 @@ static char *fit_or_null(const sr_gfx *g, const char *s, double size, int bold, 
     return fit_text(g, s, size, bold, maxw);
 }
 
+/* s on at most two lines of maxw: *first gets as many words as fit, *second
+ * the rest (shortened if it is still too long; NULL when one line holds
+ * it all, or when the first word alone is too long, which is then cut). */
+static void fit_two_lines(const sr_gfx *g, const char *s, double size, double maxw, char **first, char **second)
+{
+    *first = *second = NULL;
+    if (!s || !*s)
+        return;
+    char *t = sr_utf8_clean(s);
+    if (text_w(g, t, size, 0) <= maxw) {
+        *first = t;
+        return;
+    }
+    size_t cut = 0; /* the last space after which the rest goes down */
+    for (size_t i = 0; t[i]; i++)
+        if (t[i] == ' ') {
+            char *head = xstrndup(t, i);
+            int fits = text_w(g, head, size, 0) <= maxw;
+            free(head);
+            if (!fits)
+                break;
+            cut = i;
+        }
+    if (cut == 0) {
+        *first = fit_text(g, t, size, 0, maxw);
+    } else {
+        *first = xstrndup(t, cut);
+        *second = fit_text(g, t + cut + 1, size, 0, maxw);
+    }
+    free(t);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Ranges                                                                    */
 /* ------------------------------------------------------------------------ */
@@ -441,6 +473,36 @@ static void legend_entries(sr_layout *L, const sr_chart *c, const sr_gfx *g, dou
     }
 }
 
+/* 1 when the end texts of two neighbouring parallel axes, centred slot
+ * apart, would meet. */
+static int par_ends_meet(const sr_layout *L, const sr_gfx *g, double size, double slot)
+{
+    for (size_t i = 0; L->par_hi && i + 1 < L->n_axes; i++) {
+        double hi = (text_w(g, L->par_hi[i], size, 0) + text_w(g, L->par_hi[i + 1], size, 0)) / 2;
+        double lo = (text_w(g, L->par_lo[i], size, 0) + text_w(g, L->par_lo[i + 1], size, 0)) / 2;
+        if (fmax(hi, lo) > slot)
+            return 1;
+    }
+    return 0;
+}
+
+/* The plot's top and bottom: below the title and the axes' upper ends,
+ * above what goes under it (below: the bottom margin, legend, x label and
+ * tick zone), with a line more for the ends on two rows; a third of the
+ * height at least. */
+static void vertical_extent(const sr_layout *L, double top, int any_hi, int any_lo, double row_h, double H,
+                            double below, double *y0, double *y1, double *par_lo_h)
+{
+    const double extra = L->par_rows == 2 ? row_h : 0, ts = L->tick_size;
+    *y0 = top + (any_hi ? extra : 0);
+    *par_lo_h = any_lo ? ts * 1.2 + extra : 0;
+    *y1 = H - below - *par_lo_h;
+    if (*y1 - *y0 < 0.3 * H) {
+        *y0 = fmin(*y0, 0.4 * H);
+        *y1 = fmin(H, fmax(*y1, *y0 + 0.3 * H));
+    }
+}
+
 int sr_layout_compute(sr_layout *L, const sr_chart *c, double W, double H, const sr_gfx *g, char *err,
                       size_t errlen)
 {
@@ -548,7 +610,7 @@ int sr_layout_compute(sr_layout *L, const sr_chart *c, double W, double H, const
     /* texts */
     double text_max = W - 2 * pad;
     L->title = fit_or_null(g, c->title, L->title_size, 1, text_max);
-    L->subtitle = fit_or_null(g, c->subtitle, L->subtitle_size, 0, text_max);
+    fit_two_lines(g, c->subtitle, L->subtitle_size, text_max, &L->subtitle, &L->subtitle2);
     L->xlabel = fit_or_null(g, c->x.label, L->label_size, 0, text_max);
     if (L->parallel && L->n_axes > 0) {
         size_t n = L->n_axes;
@@ -568,7 +630,7 @@ int sr_layout_compute(sr_layout *L, const sr_chart *c, double W, double H, const
     }
     if (L->subtitle) {
         L->subtitle_y = top + 0.8 * L->subtitle_size;
-        top += 1.35 * L->subtitle_size;
+        top += (L->subtitle2 ? 2.55 : 1.35) * L->subtitle_size;
     }
     top += (L->title || L->subtitle) ? 0.6 * L->font : 0.6 * ts;
     int any_hi = 0, any_lo = 0;
@@ -654,15 +716,14 @@ int sr_layout_compute(sr_layout *L, const sr_chart *c, double W, double H, const
         right -= legend_w + 16 * sc;
     double xzone = tick_len + gap + ts * 1.1; /* below the plot: ticks and their text */
     double xlabel_h = L->xlabel ? L->label_size * 1.5 : 0;
+    const double par_row_h = ts * 1.1; /* a second line of parallel axis ends */
     double par_lo_h = any_lo ? ts * 1.2 : 0;
     double x0 = left, x1 = right, y0 = top, y1 = H - pad;
     double cat_w = 0;       /* widest category label */
+    L->par_rows = 1;
     for (int pass = 0; pass < 4; pass++) {
-        y1 = H - pad - legend_h - xlabel_h - xzone - par_lo_h;
-        if (y1 - y0 < 0.3 * H) {
-            y0 = fmin(y0, 0.4 * H);
-            y1 = fmin(H, fmax(y1, y0 + 0.3 * H));
-        }
+        vertical_extent(L, top, any_hi, any_lo, par_row_h, H, pad + legend_h + xlabel_h + xzone, &y0, &y1,
+                        &par_lo_h);
         double plot_h = y1 - y0;
         /* y axis */
         double ylab_w = 0;
@@ -695,6 +756,8 @@ int sr_layout_compute(sr_layout *L, const sr_chart *c, double W, double H, const
                 names = NULL; /* axes counted from the data: unnamed */
             plot_w = x1 - x0;
             double slot = L->parallel ? plot_w / (double)(n > 1 ? n - 1 : 1) : plot_w / (double)(n ? n : 1);
+            if (L->parallel)
+                L->par_rows = par_ends_meet(L, g, ts * 0.9, slot - 0.8 * ts) ? 2 : 1;
             cat_w = fit_categories(xm, g, names, n, ts, fmax(slot - 0.6 * ts, 12 * ts));
             double w_first = n ? text_w(g, xm->cat_text[0], ts, 0) : 0;
             double w_last = n ? text_w(g, xm->cat_text[n - 1], ts, 0) : 0;
@@ -766,6 +829,21 @@ int sr_layout_compute(sr_layout *L, const sr_chart *c, double W, double H, const
             break;
         xzone = new_zone;
     }
+    if (L->parallel && L->n_axes > 1) /* the axes as placed at last */
+        L->par_rows = par_ends_meet(L, g, ts * 0.9, (x1 - x0) / (double)(L->n_axes - 1) - 0.8 * ts) ? 2 : 1;
+    if (L->parallel) /* the rows the ends take */
+        vertical_extent(L, top, any_hi, any_lo, par_row_h, H, pad + legend_h + xlabel_h + xzone, &y0, &y1,
+                        &par_lo_h);
+    if (L->par_rows == 2 && L->n_axes > 1) {
+        /* on alternate lines they have two slots each */
+        double room = 2 * (x1 - x0) / (double)(L->n_axes - 1) - 0.5 * ts;
+        for (size_t i = 0; i < L->n_axes && i < c->n_parallel_ends; i++) {
+            free(L->par_lo[i]);
+            free(L->par_hi[i]);
+            L->par_lo[i] = fit_or_null(g, c->parallel_lo[i], ts * 0.9, 0, fmin(room, 12 * ts));
+            L->par_hi[i] = fit_or_null(g, c->parallel_hi[i], ts * 0.9, 0, fmin(room, 12 * ts));
+        }
+    }
     L->x0 = x0;
     L->x1 = x1;
     L->y0 = y0;
@@ -814,6 +892,7 @@ void sr_layout_free(sr_layout *L)
         return;
     free(L->title);
     free(L->subtitle);
+    free(L->subtitle2);
     free(L->xlabel);
     free(L->ylabel);
     free_strings(L->x.cat_text, L->x.n_categories);
@@ -952,14 +1031,16 @@ static void draw_axes(const sr_layout *L, const sr_gfx *g)
         for (size_t i = 0; i < L->n_axes; i++) {
             double px = crisp(sr_layout_x(L, (double)i));
             line2(g, px, L->y0, px, L->y1, 1.2 * lw, AXIS_INK);
+            /* on two rows, the odd axes' ends one line further out */
+            const double row = L->par_rows == 2 ? ts * 1.1 : 0, out = i % 2 ? row : 0;
             if (L->par_hi && L->par_hi[i])
-                g->text(g->ctx, px, L->y0 - 5 * sc, 0, SR_TEXT_CENTER, L->par_hi[i], ts * 0.9, 0, SOFT_INK);
+                g->text(g->ctx, px, L->y0 - 5 * sc - out, 0, SR_TEXT_CENTER, L->par_hi[i], ts * 0.9, 0, SOFT_INK);
             double below = L->y1 + gap;
             if (any_lo) { /* the ends' texts take a line of their own */
                 if (L->par_lo[i])
-                    g->text(g->ctx, px, below + 0.85 * ts * 0.9, 0, SR_TEXT_CENTER, L->par_lo[i], ts * 0.9, 0,
-                            SOFT_INK);
-                below += ts * 1.2;
+                    g->text(g->ctx, px, below + 0.85 * ts * 0.9 + out, 0, SR_TEXT_CENTER, L->par_lo[i], ts * 0.9,
+                            0, SOFT_INK);
+                below += ts * 1.2 + row;
             }
             if (xm->cat_text && xm->cat_text[i] && i % (xm->cat_every ? xm->cat_every : 1) == 0) {
                 if (xm->cat_angle > 0)
@@ -1056,9 +1137,53 @@ static double note_radius(const sr_layout *L, sr_marker m)
     return (m == SR_MARK_STAR ? 8 : m == SR_MARK_NONE ? 2 : 4.5) * L->scale;
 }
 
+static void add_box(box **b, size_t *n, size_t *cap, const sr_layout *L, double x, double y, double r)
+{
+    if (x < L->x0 || x > L->x1 || y < L->y0 || y > L->y1)
+        return;
+    if (*n == *cap)
+        *b = xrealloc(*b, (*cap *= 2) * sizeof **b);
+    (*b)[(*n)++] = (box){x - r, y - r, x + r, y + r};
+}
+
+/* The data a note's text should not hide: a small box round every point of
+ * a line or point series inside the plot, and round points along each
+ * segment of a line.  *n gets how many. */
+static box *data_boxes(const sr_layout *L, const sr_chart *c, size_t *n)
+{
+    const double r = 3 * L->scale, step = 12 * L->scale;
+    size_t cap = 16;
+    box *b = xmalloc(cap * sizeof *b);
+    *n = 0;
+    for (size_t s = 0; s < c->n_series; s++) {
+        const sr_series *se = &c->series[s];
+        if (se->kind == SR_SERIES_BARS)
+            continue;
+        double lx = NAN, ly = NAN; /* the last point drawn, NAN after a gap */
+        for (size_t i = 0; i < se->n; i++) {
+            double px = sr_layout_x(L, series_x(se, i)), py = sr_layout_y(L, se->y[i]);
+            if (isnan(px) || isnan(py)) {
+                lx = ly = NAN;
+                continue;
+            }
+            add_box(&b, n, &cap, L, px, py, r);
+            if (se->kind == SR_SERIES_LINE && !isnan(lx)) {
+                int between = (int)fmin(64, hypot(px - lx, py - ly) / step);
+                for (int k = 1; k <= between; k++) {
+                    double t = (double)k / (between + 1);
+                    add_box(&b, n, &cap, L, lx + t * (px - lx), ly + t * (py - ly), r);
+                }
+            }
+            lx = px;
+            ly = py;
+        }
+    }
+    return b;
+}
+
 /* Markers of the notes, then their texts in white boxes, each put where it
- * covers the least of the plot's edges, the other boxes and the markers
- * (the stars, the best checkpoints, are placed first). */
+ * covers the least of the plot's edges, the other boxes, the markers (the
+ * stars, the best checkpoints, are placed first) and the data. */
 static void draw_notes(const sr_layout *L, const sr_chart *c, const sr_gfx *g)
 {
     const double sc = L->scale, ns = L->note_size, bpad = 3 * sc;
@@ -1088,7 +1213,8 @@ static void draw_notes(const sr_layout *L, const sr_chart *c, const sr_gfx *g)
                0.8 * sc);
     }
     box plot = {L->x0, L->y0, L->x1, L->y1}, chart = {0, 0, L->width, L->height};
-    size_t n_markers = n_taken;
+    size_t n_markers = n_taken, n_data;
+    box *data = data_boxes(L, c, &n_data);
     for (size_t i = 0; i < n; i++) {
         const sr_annotation *a = &c->notes[order[i]];
         if (!a->text || !*a->text)
@@ -1117,6 +1243,8 @@ static void draw_notes(const sr_layout *L, const sr_chart *c, const sr_gfx *g)
             double cost = (area - overlap(b, chart)) * 50 + (area - overlap(b, plot)) * 2;
             for (size_t j = 0; j < n_taken; j++)
                 cost += overlap(b, taken[j]) * (j < n_markers ? 3 : 8);
+            for (size_t j = 0; j < n_data; j++)
+                cost += overlap(b, data[j]) * 3;
             if (cost < best_cost - 1e-9) {
                 best_cost = cost;
                 best = b;
@@ -1127,6 +1255,7 @@ static void draw_notes(const sr_layout *L, const sr_chart *c, const sr_gfx *g)
         g->text(g->ctx, best.x0 + bpad, best.y0 + bpad + 0.82 * ns, 0, SR_TEXT_LEFT, t, ns, 0, INK);
         free(t);
     }
+    free(data);
     free(order);
     free(pos);
     free(taken);
@@ -1202,6 +1331,9 @@ int sr_layout_draw(const sr_layout *L, const sr_chart *c, const sr_gfx *g)
         g->text(g->ctx, L->pad, L->title_y, 0, SR_TEXT_LEFT, L->title, L->title_size, 1, INK);
     if (L->subtitle)
         g->text(g->ctx, L->pad, L->subtitle_y, 0, SR_TEXT_LEFT, L->subtitle, L->subtitle_size, 0, SOFT_INK);
+    if (L->subtitle2)
+        g->text(g->ctx, L->pad, L->subtitle_y + 1.2 * L->subtitle_size, 0, SR_TEXT_LEFT, L->subtitle2,
+                L->subtitle_size, 0, SOFT_INK);
     if (L->xlabel)
         g->text(g->ctx, (L->x0 + L->x1) / 2, L->xlabel_y, 0, SR_TEXT_CENTER, L->xlabel, L->label_size, 0, INK);
     if (L->ylabel)

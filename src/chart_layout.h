@@ -68,10 +68,13 @@ typedef struct {
     sr_axis_map x, y;
     double font, tick_size, label_size, title_size, subtitle_size, legend_size, note_size;
     char *title, *subtitle, *xlabel, *ylabel; /* cleaned and shortened; NULL: none */
+    char *subtitle2;         /* the subtitle's second line, where one is too short for it */
     double title_y, subtitle_y, xlabel_y, ylabel_x, pad;
     int parallel;
     size_t n_axes;          /* parallel coordinates: number of vertical axes */
     char **par_lo, **par_hi; /* their end texts (NULL entries: none) */
+    int par_rows;            /* 2: the end texts of odd axes one line further out, where
+                              * neighbours' would meet */
     sr_legend_entry *legend;
     size_t n_legend;
     int legend_right;       /* beside the plot; else below it */

@@ -104,7 +104,7 @@ typedef struct {
     char *score_name;       /* "pixar_score" */
     char *score_label;      /* "pixar_score (lower is better)" */
     long best_trial, best_ckpt; /* the recommendation, -1 when none */
-    char *best_text;        /* "best: trial_0004 e6" */
+    char *best_text;        /* "best: trial_0004 e6" ("recommended: ..." with prefer-earlier) */
     char **metrics;         /* the metrics charted vs epoch, in chart order */
     size_t n_metrics;
     sr_named_chart *v;
@@ -192,10 +192,12 @@ static void builder_init(builder *b, const sr_sweep *s, const sr_analysis *a)
         b->best_trial = (long)a->best.trial;
         b->best_ckpt = (long)a->best.ckpt;
         const sr_checkpoint *c = &s->trials[a->best.trial].ckpts[a->best.ckpt];
+        /* with --prefer-earlier the star is the earlier pick, not the best */
+        const char *what = a->prefer_earlier > 0 ? "recommended" : "best";
         if (c->epoch >= 0)
-            b->best_text = xasprintf("best: %s e%ld", trial_name(b, a->best.trial), c->epoch);
+            b->best_text = xasprintf("%s: %s e%ld", what, trial_name(b, a->best.trial), c->epoch);
         else
-            b->best_text = xasprintf("best: %s", trial_name(b, a->best.trial));
+            b->best_text = xasprintf("%s: %s", what, trial_name(b, a->best.trial));
     }
 }
 

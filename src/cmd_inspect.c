@@ -175,6 +175,30 @@ static cJSON *inspect_file(const char *path, const sr_device *dev, int *ok)
     return o;
 }
 
+/* The width of the module names' column. */
+enum { MODULE_COLUMN = 72 };
+
+/* A module's name for the table: terminal-safe, and when longer than the
+ * column cut in the middle, so that its end (to_q, to_k, lora_B...), which
+ * tells modules apart, stays. */
+static char *module_name_text(const char *name)
+{
+    char *t = sr_terminal_text(name ? name : "", SIZE_MAX);
+    size_t len = strlen(t);
+    if (len <= MODULE_COLUMN)
+        return t;
+    /* head + "..." + tail, each cut between UTF-8 characters */
+    size_t head = (MODULE_COLUMN - 3) / 2, tail = MODULE_COLUMN - 3 - head;
+    while (head > 0 && ((unsigned char)t[head] & 0xC0) == 0x80)
+        head--;
+    size_t from = len - tail;
+    while (from < len && ((unsigned char)t[from] & 0xC0) == 0x80)
+        from++;
+    char *out = xasprintf("%.*s...%s", (int)head, t, t + from);
+    free(t);
+    return out;
+}
+
 /* A line: before, then sr_terminal_text(s, max). */
 static void put_line(const char *before, const char *s, size_t max)
 {
@@ -187,20 +211,32 @@ static void print_text(const cJSON *f)
 {
     const char *path = sr_json_string(f, "path");
     const char *status = sr_json_string(f, "status");
-    char size[32];
-    sr_format_size((uint64_t)sr_json_number(f, "size"), size, sizeof size);
     put_line("", path, SIZE_MAX);
-    printf("  status: %s, %s\n", status, size);
+    if (strcmp(status, "unreadable") == 0) {
+        printf("  status: %s\n", status); /* its size is not known */
+    } else {
+        char size[32];
+        sr_format_size((uint64_t)sr_json_number(f, "size"), size, sizeof size);
+        printf("  status: %s, %s\n", status, size);
+    }
     if (sr_json_string(f, "problem"))
         put_line("  problem: ", sr_json_string(f, "problem"), SIZE_MAX);
     const cJSON *meta = cJSON_GetObjectItem(f, "metadata");
     if (meta && cJSON_GetArraySize(meta)) {
         printf("  metadata:\n");
         const cJSON *it;
+        int keys = 0; /* the width of the longest key, up to 40 */
         cJSON_ArrayForEach(it, meta)
         {
             char *key = sr_terminal_text(it->string, 200);
-            char *before = xasprintf("    %-28s ", key);
+            int len = (int)strlen(key);
+            keys = len > keys ? (len > 40 ? 40 : len) : keys;
+            free(key);
+        }
+        cJSON_ArrayForEach(it, meta)
+        {
+            char *key = sr_terminal_text(it->string, 200);
+            char *before = xasprintf("    %-*s ", keys, key);
             if (cJSON_IsString(it)) {
                 put_line(before, it->valuestring, 100);
             } else {
@@ -229,14 +265,31 @@ static void print_text(const cJSON *f)
     const cJSON *it;
     cJSON_ArrayForEach(it, cJSON_GetObjectItem(w, "blocks"))
     printf("  %-14s %8.0f %12.6g\n", it->string, sr_json_number(it, "modules"), sr_json_number(it, "delta_norm"));
-    printf("  %-72s %-5s %5s %7s %11s %8s\n", "MODULE", "DTYPE", "RANK", "ALPHA", "DELTA NORM", "EFF RANK");
+    printf("  %-*s %-5s %5s %7s %11s %8s\n", MODULE_COLUMN, "MODULE", "DTYPE", "RANK", "ALPHA", "DELTA NORM",
+           "EFF RANK");
     cJSON_ArrayForEach(it, cJSON_GetObjectItem(w, "module_list"))
     {
         const char *dt = sr_json_string(it, "dtype");
-        char *name = sr_terminal_text(sr_json_string(it, "name"), 69);
-        printf("  %-72s %-5s %5.0f %7.4g %11.5g %8.4g\n", name, dt ? dt : "-",
-               sr_json_number(it, "rank"), sr_json_number(it, "alpha"), sr_json_number(it, "delta_norm"),
-               sr_json_number(it, "effective_rank"));
+        char *name = module_name_text(sr_json_string(it, "name"));
+        char rank[16], alpha[24];
+        const double r = sr_json_number(it, "rank"), a = sr_json_number(it, "alpha");
+        if (r > 0)
+            snprintf(rank, sizeof rank, "%.0f", r);
+        else
+            snprintf(rank, sizeof rank, "-");
+        /* a missing alpha (every PEFT module) is "-"; alpha 0 means rank */
+        if (isnan(a))
+            snprintf(alpha, sizeof alpha, "-");
+        else if (a == 0)
+            snprintf(alpha, sizeof alpha, "0=rank");
+        else
+            snprintf(alpha, sizeof alpha, "%.4g", a);
+        printf("  %-*s %-5s %5s %7s ", MODULE_COLUMN, name, dt ? dt : "-", rank, alpha);
+        const char *why = sr_json_string(it, "not_measured");
+        if (why)
+            put_line("not measured: ", why, 80);
+        else
+            printf("%11.5g %8.4g\n", sr_json_number(it, "delta_norm"), sr_json_number(it, "effective_rank"));
         free(name);
     }
 }

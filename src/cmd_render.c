@@ -106,7 +106,8 @@ static int apply_profile(const char *cmd, const char *spec, sr_profile *p, sr_jo
         if (sr_profile_load(spec, p, err, sizeof err) != 0)
             return cli_usage_error(cmd, "--profile: %s", err);
     } else if (sr_profile_load("summary", p, err, sizeof err) != 0) {
-        sr_profile_builtin(p);
+        /* an installed summary profile that is broken: as if named */
+        return cli_usage_error(cmd, "the default profile: %s", err);
     }
     sr_job_use_profile(jo, p);
     return SR_EXIT_OK;
@@ -288,8 +289,14 @@ static int render_or_run(int argc, char **argv, int run)
     } else if (rc != SR_JOB_OK) {
         cli_error(cmd, "%s", err);
     } else if (verbosity >= SR_NORMAL) {
-        if (ro->archive && res.rendered && !res.render.unchanged)
-            printf("archive: %zu trial PDFs (SWEEP/<trial>/<trial>_report.pdf)\n", res.render.archives);
+        if (ro->archive && res.rendered && !res.render.unchanged) {
+            if (res.render.archives == res.render.archives_wanted)
+                printf("archive: %zu trial PDFs (SWEEP/<trial>/<trial>_report.pdf)\n", res.render.archives);
+            else
+                printf("archive: %zu of %zu trial PDFs written (SWEEP/<trial>/<trial>_report.pdf; the problems say "
+                       "why not the others)\n",
+                       res.render.archives, res.render.archives_wanted);
+        }
         char last[8192];
         sr_job_last_line(&res, last, sizeof last);
         printf("%s\n", last);

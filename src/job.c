@@ -217,6 +217,10 @@ void sr_job_last_line(const sr_job_result *r, char *buf, size_t len)
         sr_buf_printf(&b, "; recommended: nothing (the score is not a finite number for any of the %zu checkpoint%s "
                       "that have its metrics)",
                       rr->score_nonfinite, rr->score_nonfinite == 1 ? "" : "s");
+    } else if (rr->score_expression[0]) {
+        /* a score of metrics no checkpoint has (yet) */
+        sr_buf_printf(&b, "; recommended: nothing yet (no checkpoint has every metric the score '%s' reads)",
+                      rr->score_expression);
     } else {
         sr_buf_puts(&b, "; recommended: nothing yet (no checkpoint has a score)");
     }

@@ -203,6 +203,10 @@ int sr_profile_load(const char *spec, sr_profile *p, char *err, size_t errlen)
             rc = load_file(file, spec, p, err, errlen);
         } else if (stat(spec, &st) == 0 && S_ISREG(st.st_mode)) {
             rc = load_file(spec, spec, p, err, errlen);
+        } else if (strcmp(spec, "summary") == 0) {
+            /* the default: asked for by name or not, the same */
+            sr_profile_builtin(p);
+            rc = 0;
         } else {
             char *list = installed(dir);
             snprintf(err, errlen, "unknown profile '%s': the profiles in %s are %s (or give a FILE)", spec, dir, list);

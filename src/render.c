@@ -301,11 +301,40 @@ static int up_to_date(const cJSON *prev, const char *out, const char *fp, const 
     return 1;
 }
 
+/* The trials that get an archive PDF: those with checkpoints. */
+static size_t archives_wanted(const sr_sweep *s)
+{
+    size_t n = 0;
+    for (size_t t = 0; t < s->n_trials; t++)
+        n += s->trials[t].n_ckpts > 0;
+    return n;
+}
+
+/* The problems found while rendering (those of problems that the sweep's
+ * list, already in summary.json, lacks) added to summary.json's list. */
+static void add_render_problems(cJSON *summary, const sr_problems *listed, const sr_problems *problems)
+{
+    cJSON *arr = cJSON_GetObjectItemCaseSensitive(summary, "problems");
+    if (!cJSON_IsArray(arr))
+        return;
+    for (size_t i = 0; i < problems->n; i++) {
+        if (sr_problems_has(listed, problems->items[i].path, problems->items[i].problem))
+            continue;
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddStringToObject(p, "path", problems->items[i].path);
+        cJSON_AddStringToObject(p, "problem", problems->items[i].problem);
+        cJSON_AddItemToArray(arr, p);
+    }
+    sr_json_repair_utf8(arr->child);
+}
+
 static void fill_best(sr_render_result *res, const sr_sweep *s, const sr_analysis *a)
 {
     res->best_epoch = -1;
     res->score_nonfinite = a->n_score_nonfinite;
     res->any_scored = isfinite(a->score_min);
+    if (a->expression && strcmp(a->expression, "pixar_score") != 0)
+        snprintf(res->score_expression, sizeof res->score_expression, "%s", a->expression);
     if (!a->has_best)
         return;
     const sr_trial *t = &s->trials[a->best.trial];
@@ -424,14 +453,8 @@ int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result 
         goto done;
     }
     chmod(tmp, 0755);
-    char *text = sr_json_print(summary);
-    rc = write_text(tmp, "summary.json", text, err, errlen);
-    if (rc == 0)
-        rc = sr_history_carry(out, tmp, o->history, text, now, res->history_added, sizeof res->history_added, err,
-                              errlen);
-    free(text);
-    step(o, &done, "summary.json");
-    if (rc == 0 && o->html) {
+    rc = 0;
+    if (o->html) {
         /* the sweep's charts, then each trial's small multiples, drawn once
          * for the pages and the chart files */
         size_t ng = 1 + s.n_trials;
@@ -483,10 +506,24 @@ int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result 
         free(pdf);
         step(o, &done, "report.pdf");
     }
+    if (rc == 0 && o->archive) {
+        res->archives = sr_pdf_archive_sweep(&s, &a, problems);
+        res->archives_wanted = archives_wanted(&s);
+    }
+    /* summary.json last, so that it lists what rendering found too: a chart
+     * not drawn, a PDF not written */
+    if (rc == 0) {
+        add_render_problems(summary, &s.problems, problems);
+        char *text = sr_json_print(summary);
+        rc = write_text(tmp, "summary.json", text, err, errlen);
+        if (rc == 0)
+            rc = sr_history_carry(out, tmp, o->history, text, now, res->history_added, sizeof res->history_added,
+                                  err, errlen);
+        free(text);
+        step(o, &done, "summary.json");
+    }
     if (rc == 0)
         rc = publish(tmp, out, err, errlen);
-    if (rc == 0 && o->archive)
-        res->archives = sr_pdf_archive_sweep(&s, &a, problems);
     if (rc != 0 && access(tmp, F_OK) == 0)
         sr_remove_tree(tmp);
 done:

@@ -46,12 +46,14 @@ typedef struct {
     int has_best;
     size_t score_nonfinite;     /* checkpoints with the score's metrics but no finite score */
     int any_scored;             /* some checkpoint has a finite score (a best needs finite weights too) */
+    char score_expression[256]; /* the score asked for, "" for the default */
     char best[512];             /* "trial_0004/lora_trial_4-000006.safetensors (epoch 6, score 0.0812)" */
     char best_trial[256];
     char best_path[4096];
     long best_epoch;            /* -1 when unknown */
     double best_score;
-    size_t archives;            /* archive PDFs written */
+    size_t archives;            /* archive PDFs written ... */
+    size_t archives_wanted;     /* ... of this many (the trials with checkpoints) */
 } sr_render_result;
 
 /* Returns 0; -1 with a reason when the sweep cannot be read or the output

@@ -573,7 +573,7 @@ static int ckpt_order(const void *pa, const void *pb)
 /* The seed's objective of the numbers the report shows: the evaluator's
  * pixar_score where it wrote one, else the formula over the brightness and
  * contrast that are shown, from whichever source each came.  So a measured
- * pixar_score is kept only where the measurement gave all four. */
+ * pixar_score is kept only where no other source gave any of the four. */
 static const char *const pixar_inputs[4] = {"mean_brightness", "std_brightness", "mean_contrast", "std_contrast"};
 
 static void merge_images(sr_metrics *dst, const sr_metrics *measured)

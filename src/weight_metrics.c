@@ -1057,6 +1057,7 @@ static void summarise(sr_wm_ckpt *c)
         const sr_wm_module *m = &c->mods[i];
         if (!m->measured) {
             s->unmeasured[m->family]++;
+            s->block_unmeasured[m->block]++;
             continue;
         }
         s->n_measured++;
@@ -1263,7 +1264,9 @@ static void summary_metrics(const sr_wm_summary *s, sr_metrics *m)
     if (s->n_effective_rank)
         set_finite(m, "weight_effective_rank", s->effective_rank);
     for (int b = 0; b < SR_WM_NBLOCKS && measurable; b++) {
-        if (b == SR_WM_OTHER && s->block_modules[b] == 0)
+        /* a block with no module is unchanged (0); one whose modules could
+         * not be measured changes by an unknown amount (no norm) */
+        if (s->block_modules[b] == 0 && (b == SR_WM_OTHER || s->block_unmeasured[b] > 0))
             continue;
         char name[64];
         snprintf(name, sizeof name, "weight_norm_%s", sr_wm_block_name((sr_wm_block)b));

@@ -21,14 +21,15 @@
  *   ⟨ΔW1, ΔW0⟩ = s1·s0·tr((U1ᵀU0)·(D0·D1ᵀ))      (ranks may differ)
  *
  * Metrics (sr_metrics names):
- *   weight_nonfinite        NaN / ±Inf values in all F16, BF16 and F32 tensors
+ *   weight_nonfinite        NaN / ±Inf values in all F16, BF16, F32 and F64 tensors
  *   weight_delta_norm       sqrt(Σ_m ‖ΔW_m‖²) over the measured modules
  *   weight_effective_rank   mean effective rank of the measured modules
  *                           (absent when no module has one)
  *   weight_norm_unet_down, weight_norm_unet_mid, weight_norm_unet_up,
  *   weight_norm_text_encoder
  *                           the delta norm of each block (0 when it has no
- *                           module); weight_norm_other only when modules fall
+ *                           module, absent when none of its modules could be
+ *                           measured); weight_norm_other only when modules fall
  *                           outside these blocks
  *   weight_drift            ‖ΔW_now − ΔW_prev‖ / ‖ΔW_prev‖ against the
  *                           previous measurable checkpoint of the trial (eval
@@ -140,6 +141,7 @@ typedef struct {
     size_t n_effective_rank;             /* modules averaged */
     double block_norm[SR_WM_NBLOCKS];
     size_t block_modules[SR_WM_NBLOCKS]; /* measured modules per block */
+    size_t block_unmeasured[SR_WM_NBLOCKS]; /* and the others */
     size_t insp_tensors[SR_WM_NINSP];
     double insp_avg_magnitude[SR_WM_NINSP];
     double insp_avg_strength[SR_WM_NINSP];

@@ -19,10 +19,12 @@ printf 'my notes on trial 1\n' > "$S/trial_0001/trial_0001_report.pdf"
 cp "$S/trial_0001/trial_0001_report.pdf" "$TMP/notes"
 
 expect_status 0 "render --archive" -- "$SR_BIN" render --archive "$S"
-expect_grep "^archive: 2 trial PDFs" "$TMP/out" "render says how many archives it wrote"
+expect_grep "^archive: 2 of 3 trial PDFs written (SWEEP/<trial>/<trial>_report.pdf; the problems say why not the others)" \
+    "$TMP/out" "render says how many archives it wrote, of how many"
 tail -1 "$TMP/out" > "$TMP/last"
 expect_grep "^report: .*; recommended: " "$TMP/last" "the last line is still the report and its recommendation"
 expect_grep "trial_0001/trial_0001_report.pdf: archive PDF not replaced" "$TMP/err" "the file left alone is named"
+expect_grep "archive PDF not replaced" "$S/sweepreport/summary.json" "and listed in summary.json's problems"
 if cmp -s "$S/trial_0001/trial_0001_report.pdf" "$TMP/notes"; then pass "someone's file is untouched"; else
     fail "someone's file was changed"; fi
 for t in trial_0002 trial_0003; do

@@ -141,6 +141,37 @@ line = [l for l in text.splitlines() if "ss_long_text" in l][0]
 assert line.endswith("\u00e9...") and line.count("\u00e9") == 50, line
 PY
     then pass "control characters escaped, long text cut between characters"; else fail "inspect's text output"; fi
+    # the module table: long names cut in the middle, so that the ends that
+    # tell modules apart stay; PEFT modules (no alpha) and metadata keys
+    # longer than most line up
+    "$SR_PYTHON" - "$TMP/peft.safetensors" <<'PY'
+import json, struct, sys
+head, data = {"__metadata__": {"ss_gradient_accumulation_steps": "2", "ss_seed": "7"}}, b""
+stem = "base_model.model.down_blocks.1.attentions.0.transformer_blocks.0.attn2."
+for k, proj in enumerate(["to_k", "to_q", "to_v"]):
+    for part, shape in (("lora_A.weight", [2, 3]), ("lora_B.weight", [3, 2])):
+        vals = struct.pack("<6f", *[(k + 1) * 0.1 * (i + 1) for i in range(6)])
+        head[stem + proj + "." + part] = {"dtype": "F32", "shape": shape,
+                                         "data_offsets": [len(data), len(data) + len(vals)]}
+        data += vals
+b = json.dumps(head).encode()
+b += b" " * (-len(b) % 8)
+open(sys.argv[1], "wb").write(struct.pack("<Q", len(b)) + b + data)
+PY
+    expect_status 0 "inspect of a PEFT checkpoint with long module names" -- "$SR_BIN" inspect "$TMP/peft.safetensors"
+    if "$SR_PYTHON" - "$TMP/out" <<'PY'
+import sys
+lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+rows = [l for l in lines if "attn2.to_" in l]
+assert len(rows) == 3, rows
+names = [r.split()[0] for r in rows]
+assert [n[-4:] for n in names] == ["to_k", "to_q", "to_v"], names
+assert all("..." in n and len(n) == 72 and n.startswith("base_model.model.down_blocks") for n in names), names
+assert all(r.split()[3] == "-" for r in rows), rows  # no alpha
+keys = [l for l in lines if l.startswith("    ss_")]
+assert len({l.index(l.split()[1]) for l in keys}) == 1, keys  # values in one column
+PY
+    then pass "module names cut in the middle, PEFT alpha shown as -, metadata aligned"; else fail "inspect's module table"; fi
 else
     skip "inspect's text output is terminal-safe" "no python3"
 fi

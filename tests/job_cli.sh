@@ -190,7 +190,7 @@ if grep -q '"mean_brightness":[[:space:]]*0.5,' "$TMP/young/sweepreport/summary.
 expect_status 0 "run with --settle 0" -- "$SR_BIN" run --settle 0 "$S"
 if grep -q 'href="#pending-h"' "$R/index.html"; then fail "a pending count with nothing pending"; else
     pass "no pending count once nothing is pending"; fi
-expect_grep "weights measured for 1," "$TMP/out" "settled, it is measured"
+expect_grep "weights measured for 2," "$TMP/out" "settled, it is measured, and the checkpoint after it again for its drift"
 
 # ---- profiles ----------------------------------------------------------------
 printf '\357\273\277html = yes\npdf = no\n' > "$TMP/bom.profile"

@@ -177,7 +177,8 @@ find "$TMP/bare" -name metrics.json -delete
 find "$TMP/bare" -name '*.png' -delete
 rm -rf "$TMP/bare/.sweepreport"
 expect_status 0 "render --score with a metric not measured yet" -- "$SR_BIN" render -o "$TMP/bare-out" --score 'mean_sharpness * 2' "$TMP/bare"
-expect_grep "recommended: nothing yet" "$TMP/out" "nothing scored yet, said so"
+expect_grep "recommended: nothing yet (no checkpoint has every metric the score 'mean_sharpness \* 2' reads)" "$TMP/out" \
+    "nothing scored yet, said so, naming the score"
 # run accepts what render accepts: the seed evaluator's metrics too
 expect_status 0 "run --score with a seed metric not there yet" -- "$SR_BIN" run -o "$TMP/bare-out" --score 'pixar_score - lpips_diversity' "$TMP/bare"
 expect_status 0 "render --score that is never finite" -- "$SR_BIN" render -o "$TMP/nan-out" --score 'log(mean_brightness - 1)' "$S"

@@ -533,6 +533,30 @@ START_TEST(test_single_checkpoint)
 }
 END_TEST
 
+/* A recommendation scored from kohya's training-time samples says so. */
+START_TEST(test_reason_training_samples)
+{
+    sr_sweep *s = new_sweep(1);
+    size_t j = add_scored(s, 0, 2, 0, 0.25);
+    add_scored(s, 0, -1, 1, 0.5);
+    sr_analysis a;
+    analyze_ok(s, NULL, &a);
+    ck_assert_msg(!strstr(a.reason, "training-time"), "%s", a.reason);
+    sr_analysis_free(&a);
+    sr_checkpoint *c = &s->trials[0].ckpts[j];
+    c->samples_from_training = 1;
+    c->samples = xcalloc(1, sizeof *c->samples);
+    c->samples[0] = xstrdup("sample/lora_trial_1_e000002_00.png");
+    c->n_samples = 1;
+    analyze_ok(s, NULL, &a);
+    ck_assert_msg(strstr(a.reason, "No evaluator rendered samples for it: its image metrics are of kohya's "
+                                   "training-time samples (sample/)"),
+                  "%s", a.reason);
+    sr_analysis_free(&a);
+    free_sweep(s);
+}
+END_TEST
+
 START_TEST(test_nothing_scored)
 {
     sr_sweep *s = new_sweep(2);
@@ -1098,6 +1122,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, test_unscored_checkpoints);
     tcase_add_test(tc, test_maximize);
     tcase_add_test(tc, test_single_checkpoint);
+    tcase_add_test(tc, test_reason_training_samples);
     tcase_add_test(tc, test_nothing_scored);
     tcase_add_test(tc, test_prefer_earlier);
     tcase_add_test(tc, test_score_names_known);

@@ -893,6 +893,171 @@ END_TEST
 
 /* An integer axis (epochs) has no tick between two whole numbers, whatever
  * its span; the same data on a plain axis does get such ticks. */
+/* A note's text box is put where it hides no data: beside the first point
+ * of a short line, with the next point level with it to the right, the box
+ * leaves that point and the segment to it clear. */
+typedef struct {
+    double x, y, size;
+    int found;
+} note_text;
+
+static void nt_text(void *ctx, double x, double y, double a, sr_text_align al, const char *t, double size, int bold,
+                    sr_rgb col)
+{
+    (void)a, (void)al, (void)bold, (void)col;
+    note_text *n = ctx;
+    if (strcmp(t, "best of trial") == 0)
+        *n = (note_text){x, y, size, 1};
+}
+
+START_TEST(test_note_clear_of_data)
+{
+    sr_chart c;
+    sr_chart_init(&c, "trial_0003: score");
+    sr_series *s = sr_chart_add_series(&c, "trial_0003", SR_SERIES_LINE, 2);
+    s->x[0] = 2, s->y[0] = 0.2109, s->x[1] = 4, s->y[1] = 0.2164;
+    s->marker = SR_MARK_CIRCLE;
+    sr_series *far = sr_chart_add_series(&c, "range", SR_SERIES_POINTS, 2); /* the axes of the sweep */
+    far->x[0] = 10, far->y[0] = 0.14, far->x[1] = 10, far->y[1] = 0.30;
+    sr_chart_add_note(&c, 2, 0.2109, "best of trial", SR_MARK_CIRCLE, 0);
+    fake_counts f;
+    sr_gfx g = fake_gfx(&f);
+    note_text nt = {0};
+    g.ctx = &nt;
+    g.text = nt_text;
+    sr_layout L;
+    char err[256];
+    ck_assert_msg(sr_layout_compute(&L, &c, 480, 300, &g, err, sizeof err) == 0, "%s", err);
+    g.ctx = &f;
+    g.text = fk_text;
+    sr_layout_draw(&L, &c, &g); /* the counts' gfx for everything but the note */
+    g.ctx = &nt;
+    g.text = nt_text;
+    ck_assert_int_eq(sr_layout_draw(&L, &c, &g), 0);
+    ck_assert(nt.found);
+    double w = fk_width(NULL, "best of trial", nt.size, 0);
+    double bx0 = nt.x - 4, bx1 = nt.x + w + 4, by0 = nt.y - nt.size - 4, by1 = nt.y + 0.3 * nt.size + 4;
+    for (int k = 0; k <= 8; k++) { /* the second point and the segment to it */
+        double t = 0.25 + 0.75 * k / 8.0;
+        double px = sr_layout_x(&L, 2 + 2 * t), py = sr_layout_y(&L, 0.2109 + (0.2164 - 0.2109) * t);
+        ck_assert_msg(!(px > bx0 && px < bx1 && py > by0 && py < by1),
+                      "the note's box %.0f..%.0f x %.0f..%.0f hides the line at %.0f,%.0f", bx0, bx1, by0, by1, px, py);
+    }
+    sr_layout_free(&L);
+    sr_chart_free(&c);
+}
+END_TEST
+
+/* The end texts of parallel axes never run into each other: where
+ * neighbours' would meet, every other axis has its ends one line further
+ * out. */
+typedef struct {
+    double x0, x1, y;
+    int n;
+} text_box;
+
+typedef struct {
+    text_box t[256];
+    size_t n;
+    double size; /* the ends' size */
+} text_boxes;
+
+static void tb_text(void *ctx, double x, double y, double a, sr_text_align al, const char *t, double size, int bold,
+                    sr_rgb col)
+{
+    (void)bold, (void)col;
+    text_boxes *b = ctx;
+    if (a != 0 || al != SR_TEXT_CENTER || fabs(size - b->size) > 1e-9 || b->n == 256)
+        return;
+    double w = fk_width(NULL, t, size, 0);
+    b->t[b->n++] = (text_box){x - w / 2, x + w / 2, y, 0};
+}
+
+START_TEST(test_parallel_ends_apart)
+{
+    sr_chart c;
+    sr_chart_init(&c, "Parallel coordinates");
+    c.parallel = 1;
+    const char *dims[] = {"text_encoder_lr", "accumulation", "learning_rate", "alpha", "lr_scheduler", "optimizer",
+                          "score"};
+    sr_axis_set_categories(&c.x, dims, 7);
+    const char *lo[] = {"6.838e-06", "1", "2.557e-05", "2", "constant", "AdamW8bit", "0.1444"};
+    const char *hi[] = {"8.695e-05", "2", "0.0006342", "4", "cosine_with_restarts", "Prodigy", "0.2357"};
+    for (size_t i = 0; i < 7; i++)
+        sr_chart_parallel_ends(&c, i, lo[i], hi[i]);
+    sr_series *s = sr_chart_add_series(&c, "trial_0001", SR_SERIES_LINE, 7);
+    for (size_t i = 0; i < 7; i++)
+        s->x[i] = (double)i, s->y[i] = 0.1 * (double)i;
+    const double widths[] = {900, 560, 420};
+    for (size_t k = 0; k < 3; k++) {
+        fake_counts f;
+        sr_gfx g = fake_gfx(&f);
+        sr_layout L;
+        char err[256];
+        ck_assert_msg(sr_layout_compute(&L, &c, widths[k], 300, &g, err, sizeof err) == 0, "%s", err);
+        text_boxes b = {.n = 0, .size = L.tick_size * 0.9};
+        g.ctx = &b;
+        g.text = tb_text;
+        ck_assert_int_eq(sr_layout_draw(&L, &c, &g), 0);
+        ck_assert_uint_eq(b.n, 14);
+        for (size_t i = 0; i < b.n; i++)
+            for (size_t j = i + 1; j < b.n; j++)
+                if (fabs(b.t[i].y - b.t[j].y) < b.size)
+                    ck_assert_msg(b.t[i].x1 <= b.t[j].x0 || b.t[j].x1 <= b.t[i].x0,
+                                  "at width %g, two end texts meet: %.0f..%.0f and %.0f..%.0f at y %.0f", widths[k],
+                                  b.t[i].x0, b.t[i].x1, b.t[j].x0, b.t[j].x1, b.t[i].y);
+        ck_assert_msg(k > 0 || L.par_rows == 1, "a wide chart keeps its ends on one line");
+        sr_layout_free(&L);
+    }
+    sr_chart_free(&c);
+}
+END_TEST
+
+/* A subtitle too long for one line goes on two, whole, rather than cut. */
+typedef struct {
+    char text[4][256];
+    size_t n;
+    double size;
+} soft_texts;
+
+static void st_text(void *ctx, double x, double y, double a, sr_text_align al, const char *t, double size, int bold,
+                    sr_rgb col)
+{
+    (void)x, (void)y, (void)a, (void)al, (void)bold, (void)col;
+    soft_texts *s = ctx;
+    if (fabs(size - s->size) < 1e-9 && s->n < 4)
+        snprintf(s->text[s->n++], sizeof s->text[0], "%s", t);
+}
+
+START_TEST(test_subtitle_on_two_lines)
+{
+    static const char sub[] = "absolute Spearman correlation with each trial's best score; 3 parameters the trials "
+                              "all share left out";
+    sr_chart c;
+    sr_chart_init(&c, "Parameter importance");
+    sr_chart_set_subtitle(&c, sub);
+    sr_series *s = sr_chart_add_series(&c, "x", SR_SERIES_LINE, 2);
+    s->x[0] = 0, s->y[0] = 0, s->x[1] = 1, s->y[1] = 1;
+    fake_counts f;
+    sr_gfx g = fake_gfx(&f);
+    sr_layout L;
+    char err[256];
+    ck_assert_msg(sr_layout_compute(&L, &c, 480, 300, &g, err, sizeof err) == 0, "%s", err);
+    soft_texts t = {.n = 0, .size = L.subtitle_size};
+    g.ctx = &t;
+    g.text = st_text;
+    ck_assert_int_eq(sr_layout_draw(&L, &c, &g), 0);
+    ck_assert_uint_eq(t.n, 2);
+    char joined[600];
+    snprintf(joined, sizeof joined, "%s %s", t.text[0], t.text[1]);
+    ck_assert_str_eq(joined, sub);
+    for (int k = 0; k < 2; k++)
+        ck_assert(fk_width(NULL, t.text[k], L.subtitle_size, 0) <= 480);
+    sr_layout_free(&L);
+    sr_chart_free(&c);
+}
+END_TEST
+
 START_TEST(test_layout_integer_axis)
 {
     fake_counts f;
@@ -1473,6 +1638,9 @@ Suite *make_suite(void)
     tcase_add_loop_test(tc, test_layout_kinds, 0, K_COUNT);
     tcase_add_test(tc, test_layout_axes);
     tcase_add_test(tc, test_layout_integer_axis);
+    tcase_add_test(tc, test_note_clear_of_data);
+    tcase_add_test(tc, test_parallel_ends_apart);
+    tcase_add_test(tc, test_subtitle_on_two_lines);
     tcase_add_test(tc, test_bad_input);
     suite_add_tcase(s, tc);
 

@@ -619,6 +619,33 @@ START_TEST(test_maximize)
 }
 END_TEST
 
+/* With --prefer-earlier the star marks the checkpoint picked, which need
+ * not be the best: its label says "recommended", not "best". */
+START_TEST(test_prefer_earlier_label)
+{
+    const sr_sweep *s = &sweep;
+    for (int prefer = 0; prefer < 2; prefer++) {
+        sr_analysis a;
+        char err[512];
+        sr_analysis_opts ao = {.prefer_earlier = prefer ? 50 : 0};
+        ck_assert_msg(sr_analyze(s, &ao, &a, err, sizeof err) == 0, "%s", err);
+        sr_named_chart *c = NULL;
+        size_t n = sr_build_sweep_charts(s, &a, &c);
+        const sr_chart *sc = &need_chart(c, n, "score")->chart;
+        int stars = 0;
+        for (size_t k = 0; k < sc->n_notes; k++)
+            if (sc->notes[k].marker == SR_MARK_STAR) {
+                stars++;
+                const char *want = prefer ? "recommended: " : "best: ";
+                ck_assert_msg(strncmp(sc->notes[k].text, want, strlen(want)) == 0, "%s", sc->notes[k].text);
+            }
+        ck_assert_int_eq(stars, 1);
+        sr_named_charts_free(c, n);
+        sr_analysis_free(&a);
+    }
+}
+END_TEST
+
 START_TEST(test_render_every_chart)
 {
     char *dir = test_tmpdir("charts-render");
@@ -954,6 +981,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, test_sweep_optuna_and_params);
     tcase_add_test(tc, test_trial_charts);
     tcase_add_test(tc, test_maximize);
+    tcase_add_test(tc, test_prefer_earlier_label);
     tcase_add_test(tc, test_render_every_chart);
     suite_add_tcase(s, tc);
     TCase *hand = tcase_create("hand-made");

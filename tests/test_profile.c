@@ -89,6 +89,33 @@ START_TEST(test_installed_profiles)
 }
 END_TEST
 
+/* "summary" is the default, named or not: where the profiles' folder has
+ * no summary.profile it is the built-in one; another name is not found. */
+START_TEST(test_summary_without_a_file)
+{
+    char *dir = test_tmpdir("no-profiles");
+    setenv("SR_REPORTS", dir, 1);
+    sr_profile p;
+    char err[1024];
+    ck_assert_msg(sr_profile_load("summary", &p, err, sizeof err) == 0, "%s", err);
+    ck_assert(p.html && p.pdf && !p.archive && !p.since_last_run && p.history == 0);
+    sr_profile_free(&p);
+    ck_assert(sr_profile_load("nightly", &p, err, sizeof err) != 0);
+    ck_assert_msg(strstr(err, "unknown profile 'nightly'"), "%s", err);
+    /* a summary.profile there is read, and its errors are not hidden */
+    char *f = sr_path_join(dir, "summary.profile");
+    FILE *fp = fopen(f, "w");
+    ck_assert_ptr_nonnull(fp);
+    fputs("html = maybe\n", fp);
+    fclose(fp);
+    ck_assert(sr_profile_load("summary", &p, err, sizeof err) != 0);
+    ck_assert_msg(strstr(err, "summary.profile:1:"), "%s", err);
+    free(f);
+    test_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(test_custom_file)
 {
     char *dir = test_tmpdir("profile");
@@ -129,6 +156,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, test_parse);
     tcase_add_test(tc, test_errors_name_file_and_line);
     tcase_add_test(tc, test_installed_profiles);
+    tcase_add_test(tc, test_summary_without_a_file);
     tcase_add_test(tc, test_custom_file);
     suite_add_tcase(s, tc);
     return s;

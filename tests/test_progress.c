@@ -115,6 +115,10 @@ START_TEST(test_last_line_without_a_recommendation)
     char line[1024];
     sr_job_last_line(&r, line, sizeof line);
     ck_assert_str_eq(line, "report: /out/index.html; recommended: nothing yet (no checkpoint has a score)");
+    snprintf(r.render.score_expression, sizeof r.render.score_expression, "combined_score");
+    sr_job_last_line(&r, line, sizeof line);
+    ck_assert_str_eq(line, "report: /out/index.html; recommended: nothing yet (no checkpoint has every metric the "
+                           "score 'combined_score' reads)");
     r.render.score_nonfinite = 3;
     sr_job_last_line(&r, line, sizeof line);
     ck_assert_str_eq(line, "report: /out/index.html; recommended: nothing (the score is not a finite number for any "

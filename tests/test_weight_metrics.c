@@ -596,6 +596,15 @@ START_TEST(test_nonfinite_and_odd_modules)
     sr_wm_metrics(c, &mt);
     ck_assert(metric(&mt, "weight_nonfinite") == 7.0);
     ck_assert(metric(&mt, "weight_modules_unmeasured") == 8.0);
+    /* a block with a measured module has its norm; one whose modules could
+     * none be measured has none (not 0) */
+    ASSERT_CLOSE(metric(&mt, "weight_norm_unet_down"), mg->delta_norm, 1e-15, "the down blocks' norm");
+    {
+        double nv;
+        ck_assert(!sr_metrics_get(&mt, "weight_norm_unet_mid", &nv));
+        ck_assert(!sr_metrics_get(&mt, "weight_norm_unet_up", &nv));
+        ck_assert(!sr_metrics_get(&mt, "weight_norm_text_encoder", &nv));
+    }
     /* A NaN in a lora_unet tensor makes lora-inspector's UNet average NaN:
      * left out; the text encoder's tensors are finite. */
     double v;

@@ -36,7 +36,8 @@ fi
 cp "$(ls "$S"/trial_0001/*-000002.safetensors)" "$S/trial_0001/lora_trial_1-000003.safetensors"
 if wait_for "lora_trial_1-000003.safetensors" "$O/summary.json"; then pass "the report picked up the new checkpoint"; else
     fail "the new checkpoint never reached the report: $(cat "$TMP/watch.out" "$TMP/watch.err")"; fi
-if wait_for "measured 1, report updated" "$TMP/watch.out"; then pass "one line for the cycle that measured and rendered"; else
+# (it measures two: the new checkpoint, and the one after it for its drift)
+if wait_for "measured 2, report updated" "$TMP/watch.out"; then pass "one line for the cycle that measured and rendered"; else
     fail "cycle lines: $(cat "$TMP/watch.out")"; fi
 if [ -n "${SR_PYTHON:-}" ] && [ -x "$SR_PYTHON" ]; then
     if "$SR_PYTHON" -c 'import json, sys; json.load(open(sys.argv[1]))' "$O/summary.json"; then
