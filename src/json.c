@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "json.h"
+#include "num_format.h"
 #include "util.h"
 
 #include <math.h>
@@ -199,25 +200,16 @@ const char *sr_json_string(const cJSON *obj, const char *key)
     return cJSON_IsString(it) ? it->valuestring : NULL;
 }
 
-/* The shortest of %.15g, %.16g and %.17g that reads back as v itself (cJSON
- * stops at 15 digits whenever the number read back is within an epsilon of
- * v, so a double a script compares with == could come back another). */
-static void exact_number_text(double v, char *buf, size_t len)
-{
-    for (int digits = 15; digits <= 17; digits++) {
-        snprintf(buf, len, "%.*g", digits, v);
-        if (strtod(buf, NULL) == v)
-            return;
-    }
-}
-
-/* Every finite number of the tree as raw text that reads back exactly. */
+/* Every finite number of the tree as raw text that reads back exactly
+ * (cJSON stops at 15 digits whenever the number read back is within an
+ * epsilon of it, so a double a script compares with == could come back
+ * another). */
 static void exact_numbers(cJSON *item)
 {
     for (; item; item = item->next) {
         if (cJSON_IsNumber(item) && isfinite(item->valuedouble)) {
             char text[32];
-            exact_number_text(item->valuedouble, text, sizeof text);
+            sr_format_exact(item->valuedouble, text, sizeof text);
             char *raw = cJSON_malloc(strlen(text) + 1);
             if (!raw) {
                 fprintf(stderr, "sweepreport: out of memory (printing JSON)\n");

@@ -40,3 +40,12 @@ void sr_format_in_column(double v, int decimals, char *buf, size_t len)
     if (v != 0 && strtod(buf, NULL) == 0)
         snprintf(buf, len, "%.2e", v);
 }
+
+void sr_format_exact(double v, char *buf, size_t len)
+{
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(buf, len, "%.*g", digits, v);
+        if (strtod(buf, NULL) == v)
+            return;
+    }
+}

@@ -19,4 +19,8 @@ int sr_column_decimals(const double *v, size_t n);
  * with an exponent instead. */
 void sr_format_in_column(double v, int decimals, char *buf, size_t len);
 
+/* Finite v in the fewest significant digits (15, 16 or 17) that read back
+ * as v itself: for records that keep a number whole. */
+void sr_format_exact(double v, char *buf, size_t len);
+
 #endif

@@ -336,12 +336,7 @@ void sr_pdf_fmt_exact(double v, char *b, size_t n)
         sr_pdf_fmt_num(v, b, n);
         return;
     }
-    /* the shortest of these that reads back as the same double */
-    for (int digits = 15; digits <= 17; digits++) {
-        snprintf(b, n, "%.*g", digits, v);
-        if (strtod(b, NULL) == v)
-            return;
-    }
+    sr_format_exact(v, b, n);
 }
 
 void sr_pdf_fmt_num(double v, char *b, size_t n)
