@@ -367,6 +367,39 @@ static char *meta_base_model(const sr_checkpoint *c)
     return c->meta.base_model ? xstrdup(c->meta.base_model) : NULL;
 }
 
+static char *meta_sd_model(const sr_checkpoint *c)
+{
+    return c->meta.sd_model_name ? xstrdup(c->meta.sd_model_name) : NULL;
+}
+
+static char *meta_seed(const sr_checkpoint *c)
+{
+    return c->meta.seed ? xstrdup(c->meta.seed) : NULL;
+}
+
+/* A time of the metadata (Unix seconds) in UTC, to the second. */
+static char *utc_text(double t)
+{
+    if (!isfinite(t) || t < 0 || t > 253402300799.0) /* up to 9999 */
+        return NULL;
+    time_t s = (time_t)t;
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    char b[32];
+    strftime(b, sizeof b, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    return xstrdup(b);
+}
+
+static char *meta_started(const sr_checkpoint *c)
+{
+    return utc_text(c->meta.training_started_at);
+}
+
+static char *meta_finished(const sr_checkpoint *c)
+{
+    return utc_text(c->meta.training_finished_at);
+}
+
 static char *meta_architecture(const sr_checkpoint *c)
 {
     return c->meta.architecture ? xstrdup(c->meta.architecture) : NULL;
@@ -448,10 +481,14 @@ static void files_pages(sr_pdfw *w, size_t ti, const char *section)
         const char *key;
         meta_text get;
     } metas[] = {
+        {"Base model", meta_sd_model},
         {"Base model version", meta_base_model},
         {"Architecture", meta_architecture},
         {"Network", meta_network},
         {"Output name", meta_output_name},
+        {"Training seed", meta_seed},
+        {"Training started", meta_started},
+        {"Training finished", meta_finished},
     };
     for (size_t i = 0; i < sizeof metas / sizeof metas[0]; i++) {
         char *v = meta_values(t, metas[i].get);

@@ -217,6 +217,10 @@ static void read_checkpoint_header(sr_checkpoint *c, const settle_clock *k, sr_p
         c->meta.output_name = meta_strdup(&st, "ss_output_name");
         c->meta.base_model = meta_strdup(&st, "ss_base_model_version");
         c->meta.architecture = meta_strdup(&st, "modelspec.architecture");
+        c->meta.sd_model_name = meta_strdup(&st, "ss_sd_model_name");
+        c->meta.seed = meta_strdup(&st, "ss_seed");
+        c->meta.training_started_at = meta_double(&st, "ss_training_started_at");
+        c->meta.training_finished_at = meta_double(&st, "ss_training_finished_at");
     }
     if (too_recent(k, c->mtime_ns)) {
         c->pending = c->status == SR_CKPT_INCOMPLETE ? xasprintf("still being written: %s", st.problem)
@@ -710,6 +714,7 @@ static void scan_trial(sr_trial *t, const char *sweep_path, const settle_clock *
         c->meta.ss_epoch = c->meta.ss_steps = c->meta.ss_num_epochs = -1;
         c->meta.ss_num_batches_per_epoch = c->meta.network_dim = -1;
         c->meta.network_alpha = NAN;
+        c->meta.training_started_at = c->meta.training_finished_at = NAN;
         read_checkpoint_header(c, k, problems);
         resolve_epoch_and_step(c, t->params);
         find_samples_and_metrics(c, t->path, problems);

@@ -81,6 +81,8 @@ static void checkpoint_free(sr_checkpoint *c)
     free(c->meta.output_name);
     free(c->meta.base_model);
     free(c->meta.architecture);
+    free(c->meta.sd_model_name);
+    free(c->meta.seed);
     sr_metrics_free(&c->metrics);
     free(c->samples_dir);
     for (size_t i = 0; i < c->n_samples; i++)

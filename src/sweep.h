@@ -51,6 +51,9 @@ typedef struct {
     char *output_name;
     char *base_model;       /* ss_base_model_version */
     char *architecture;     /* modelspec.architecture */
+    char *sd_model_name;    /* ss_sd_model_name: the model trained on */
+    char *seed;             /* ss_seed, as written (it may not fit a double) */
+    double training_started_at, training_finished_at; /* ss_training_*_at: Unix seconds, NAN when absent */
 } sr_ckpt_meta;
 
 typedef struct {

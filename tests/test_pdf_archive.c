@@ -1206,6 +1206,22 @@ START_TEST(test_archive_records_files)
             }
             if (c->meta.architecture)
                 ck_assert_msg(strstr(files, c->meta.architecture) != NULL, "%s: no architecture", p);
+            /* what the model was trained from, with which seed, when */
+            if (c->meta.sd_model_name)
+                ck_assert_msg(strstr(files, c->meta.sd_model_name) != NULL, "%s: no base model name", p);
+            if (c->meta.seed) {
+                const char *sat = strstr(files, "Training seed");
+                ck_assert_msg(sat != NULL, "%s: no training seed", p);
+                char *sline = xstrndup(sat, strcspn(sat, "\n"));
+                ck_assert_msg(strstr(sline, c->meta.seed) != NULL, "%s: '%s' lacks %s", p, sline, c->meta.seed);
+                free(sline);
+            }
+            if (isfinite(c->meta.training_started_at)) {
+                char when[40];
+                time_t s0 = (time_t)c->meta.training_started_at;
+                strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime_r(&s0, &tm));
+                ck_assert_msg(strstr(files, when) != NULL, "%s: no training start %s", p, when);
+            }
         }
         ck_assert_uint_gt(with_meta, 0);
         char *w0 = xasprintf("by sweepreport " PACKAGE_VERSION " on %s", day[0]);
