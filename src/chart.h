@@ -110,7 +110,8 @@ void sr_chart_parallel_ends(sr_chart *c, size_t axis, const char *lo, const char
  * line still names the series).  Element ids carry a prefix of their own,
  * so several charts can be inlined in one HTML page. */
 char *sr_chart_svg(const sr_chart *c, double width, double height, char *err, size_t errlen);
-/* PNG file, written atomically. */
+/* PNG file, written atomically: 0, -1 (the chart cannot be drawn) or -2
+ * (the file cannot be written), with a one-line reason. */
 int sr_chart_png(const sr_chart *c, int width, int height, const char *path, char *err, size_t errlen);
 /* Draws on an open libharu page (HPDF_Page) inside the box x, y, w, h (PDF
  * points, origin bottom left), with a font the caller loaded (HPDF_Font). */

@@ -158,7 +158,7 @@ static int run_sampler(const char *sweep_path, const sr_trial *t, sr_checkpoint 
     char *logdir = xasprintf("%s/" SR_STORE_DIR "/logs", sweep_path);
     char *log = xasprintf("%s/sampler-%s-%s.log", logdir, t->name, c->name.stem);
     int rc = -1;
-    if (sr_mkdir_p(rt, 0755) != 0 || sr_mkdir_p(logdir, 0755) != 0 || !mkdtemp(tmpl)) {
+    if (sr_mkdir_p(rt, 0777) != 0 || sr_mkdir_p(logdir, 0777) != 0 || !mkdtemp(tmpl)) {
         sr_problems_add(problems, c->path, "sampler: cannot create a folder for its output: %s", strerror(errno));
         goto out;
     }
@@ -178,7 +178,7 @@ static int run_sampler(const char *sweep_path, const sr_trial *t, sr_checkpoint 
     struct stat st;
     if (stat(target, &st) != 0 && rename(tmpl, target) == 0) {
         rc = 0;
-    } else if (sr_mkdir_p(target, 0755) == 0) {
+    } else if (sr_mkdir_p(target, 0777) == 0) {
         size_t moved = 0;
         for (size_t i = 0; i < n; i++) {
             char *from = sr_path_join(tmpl, names[i]), *to = sr_path_join(target, names[i]);

@@ -92,7 +92,7 @@ static int carry_tree(const char *from, const char *to, char *err, size_t errlen
         snprintf(err, errlen, "%s: cannot list: %s", from, strerror(errno));
         return -1;
     }
-    if (sr_mkdir_p(to, 0755) != 0) {
+    if (sr_mkdir_p(to, 0777) != 0) {
         snprintf(err, errlen, "%s: cannot create: %s", to, strerror(errno));
         closedir(d);
         return -1;
@@ -141,7 +141,7 @@ int sr_history_carry(const char *old_out, const char *new_out, int keep, const c
     int has_old = lstat(from, &st) == 0 && S_ISDIR(st.st_mode);
     if (!has_old && keep <= 0)
         goto done;
-    if (sr_mkdir_p(to, 0755) != 0) {
+    if (sr_mkdir_p(to, 0777) != 0) {
         snprintf(err, errlen, "%s: cannot create: %s", to, strerror(errno));
         rc = -1;
         goto done;

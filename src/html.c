@@ -1181,7 +1181,7 @@ int sr_html_write(const char *dir, const sr_sweep *s, const sr_analysis *a, cons
     char *adir = sr_path_join(dir, "assets");
     char *tdir = sr_path_join(dir, "trials");
     cJSON *model = NULL;
-    if (sr_mkdir_p(dir, 0755) != 0 || (!self_contained && (sr_mkdir_p(adir, 0755) != 0 || sr_mkdir_p(tdir, 0755) != 0))) {
+    if (sr_mkdir_p(dir, 0777) != 0 || (!self_contained && (sr_mkdir_p(adir, 0777) != 0 || sr_mkdir_p(tdir, 0777) != 0))) {
         snprintf(err, errlen, "%s: cannot create: %s", dir, strerror(errno));
         goto done;
     }

@@ -123,14 +123,20 @@ int sr_job_once(const char *sweep, const sr_job_opts *o, sr_progress *pr, volati
     sr_lock lock;
     sr_lock_holder holder;
     /* a stop request (watch mode) ends a wait for the lock too */
-    int lr = sr_lock_acquire_or_stop(&lock, sweep, o->command, o->wait, stop, &holder, err, errlen);
+    int lr = sr_lock_acquire_or_stop(&lock, sweep, o->command, !o->measure, o->wait, stop, &holder, err, errlen);
     if (lr == SR_LOCK_BUSY)
         return SR_JOB_LOCKED;
     if (lr == SR_LOCK_ERROR) {
         /* a sweep on read-only storage can still be rendered elsewhere: no
          * one can write its store, so there is nothing to keep apart */
         int e = errno;
-        if (o->measure || (e != EROFS && e != EACCES && e != EPERM))
+        const int read_only = e == EROFS || e == EACCES || e == EPERM;
+        if (o->measure && read_only) {
+            size_t n = strlen(err);
+            snprintf(err + n, errlen - n, " (measuring writes into the sweep: render -o DIR reports on a sweep you "
+                     "cannot write)");
+        }
+        if (o->measure || !read_only)
             return SR_JOB_FAILED;
     }
     /* alone with the sweep: what a killed run left behind can go */

@@ -101,7 +101,7 @@ static void write_holder(int fd, const char *command)
     free(text);
 }
 
-static int acquire(sr_lock *l, const char *sweep_path, const char *command, int shared, double wait_s,
+static int acquire(sr_lock *l, const char *sweep_path, const char *command, int reads_only, int shared, double wait_s,
                    volatile sig_atomic_t *stop, sr_lock_holder *holder, char *err, size_t errlen)
 {
     l->fd = -1;
@@ -122,7 +122,9 @@ static int acquire(sr_lock *l, const char *sweep_path, const char *command, int 
     }
     /* the sweep's own folder is never created here, only .sweepreport in it */
     char *dir = sr_path_join(sweep_path, ".sweepreport");
-    int rc = mkdir(dir, 0755) == 0 || errno == EEXIST ? 0 : -1;
+    /* the modes of any new file and folder (the umask decides): a sweep a
+     * group shares stays open to the group */
+    int rc = mkdir(dir, 0777) == 0 || errno == EEXIST ? 0 : -1;
     free(dir);
     if (rc != 0) {
         e = errno;
@@ -132,7 +134,12 @@ static int acquire(sr_lock *l, const char *sweep_path, const char *command, int 
         errno = e;
         return SR_LOCK_ERROR;
     }
-    int fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    int fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
+    if (fd < 0 && reads_only && (errno == EACCES || errno == EPERM || errno == EROFS))
+        /* another user's lock file, to one who only reads the sweep (a
+         * render elsewhere): a lock all the same (flock needs no writing),
+         * only the holder's note cannot be written */
+        fd = open(l->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
         e = errno;
         snprintf(err, errlen, "%s: cannot open: %s", l->path, strerror(e));
@@ -175,19 +182,19 @@ static int acquire(sr_lock *l, const char *sweep_path, const char *command, int 
 int sr_lock_acquire(sr_lock *l, const char *sweep_path, const char *command, double wait_s, sr_lock_holder *holder,
                     char *err, size_t errlen)
 {
-    return acquire(l, sweep_path, command, 0, wait_s, NULL, holder, err, errlen);
+    return acquire(l, sweep_path, command, 0, 0, wait_s, NULL, holder, err, errlen);
 }
 
-int sr_lock_acquire_or_stop(sr_lock *l, const char *sweep_path, const char *command, double wait_s,
+int sr_lock_acquire_or_stop(sr_lock *l, const char *sweep_path, const char *command, int reads_only, double wait_s,
                             volatile sig_atomic_t *stop, sr_lock_holder *holder, char *err, size_t errlen)
 {
-    return acquire(l, sweep_path, command, 0, wait_s, stop, holder, err, errlen);
+    return acquire(l, sweep_path, command, reads_only, 0, wait_s, stop, holder, err, errlen);
 }
 
 int sr_lock_acquire_shared(sr_lock *l, const char *sweep_path, const char *command, double wait_s,
                            sr_lock_holder *holder, char *err, size_t errlen)
 {
-    return acquire(l, sweep_path, command, 1, wait_s, NULL, holder, err, errlen);
+    return acquire(l, sweep_path, command, 0, 1, wait_s, NULL, holder, err, errlen);
 }
 
 void sr_lock_release(sr_lock *l)

@@ -42,8 +42,10 @@ int sr_lock_acquire(sr_lock *l, const char *sweep_path, const char *command, dou
                     char *err, size_t errlen);
 
 /* The same, giving up early (SR_LOCK_BUSY, as when the time is up) once
- * *stop is set, e.g. by a signal handler. */
-int sr_lock_acquire_or_stop(sr_lock *l, const char *sweep_path, const char *command, double wait_s,
+ * *stop is set, e.g. by a signal handler.  With reads_only (a caller that
+ * writes nothing into the sweep), a lock file it may not write is opened
+ * for reading: it locks all the same. */
+int sr_lock_acquire_or_stop(sr_lock *l, const char *sweep_path, const char *command, int reads_only, double wait_s,
                             volatile sig_atomic_t *stop, sr_lock_holder *holder, char *err, size_t errlen);
 
 /* The same, shared: any number of shared holders at once (the shards of

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* out_dir as given, without trailing slashes ("/" stays), or
  * SWEEP/sweepreport. */
@@ -144,6 +145,40 @@ static int is_empty(const char *dir)
     return empty;
 }
 
+/* The report is written beside OUT and swapped in for it: that needs the
+ * folder OUT is in (or the nearest one there is, where folders are still to
+ * be made) to be writable, and OUT (when there) not to be a mount point.
+ * 0, or -1 with the reason in err. */
+static int can_swap(const char *out, const char *where, char *err, size_t errlen)
+{
+    char *dir = xstrdup(where);
+    struct stat st, ps;
+    int there = lstat(where, &st) == 0;
+    for (;;) {
+        char *slash = strrchr(dir, '/');
+        if (!slash)
+            break;
+        if (slash == dir)
+            slash[1] = '\0';
+        else
+            *slash = '\0';
+        if (stat(dir, &ps) == 0 || strcmp(dir, "/") == 0)
+            break;
+    }
+    int rc = 0;
+    if (there && S_ISDIR(st.st_mode) && stat(dir, &ps) == 0 && (ps.st_dev != st.st_dev || ps.st_ino == st.st_ino)) {
+        snprintf(err, errlen, "%s: is a mount point, and a report replaces its output folder as a whole: choose a "
+                 "folder inside it", out);
+        rc = -1;
+    } else if (access(dir, W_OK) != 0) {
+        snprintf(err, errlen, "%s: the report is written beside it and swapped in, but %s cannot be written (%s): "
+                 "choose an output folder in a folder you can write", out, dir, strerror(errno));
+        rc = -1;
+    }
+    free(dir);
+    return rc;
+}
+
 /* sr_out_dir_check, and with early set sr_out_dir_precheck (summary
  * unused). */
 static int check(const char *sweep_path, const char *out_dir, int early, const cJSON *summary, char *err,
@@ -174,7 +209,7 @@ static int check(const char *sweep_path, const char *out_dir, int early, const c
     }
     if (lstat(where, &st) != 0) {
         if (errno == ENOENT) {
-            rc = 0;
+            rc = can_swap(out, where, err, errlen);
         } else {
             snprintf(err, errlen, "%s: cannot open: %s", out, strerror(errno));
         }
@@ -194,7 +229,7 @@ static int check(const char *sweep_path, const char *out_dir, int early, const c
         goto done;
     }
     if (empty || (early ? has_summary_file(where) : is_report_summary(summary))) {
-        rc = 0;
+        rc = can_swap(out, where, err, errlen);
         goto done;
     }
     snprintf(err, errlen, "%s: holds no sweepreport report (no summary.json of sweepreport's), and a report replaces "

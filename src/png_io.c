@@ -49,7 +49,7 @@ int sr_png_write_rgb8_filtered(const char *path, const uint8_t *rgb, int w, int 
     sr_atomic_file af;
     if (sr_atomic_open(&af, path, SR_ATOMIC_REPLACE) != 0) {
         snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
-        return -1;
+        return -2;
     }
     png_err_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
@@ -62,10 +62,16 @@ int sr_png_write_rgb8_filtered(const char *path, const uint8_t *rgb, int w, int 
         return -1;
     }
     if (setjmp(png_jmpbuf(png))) {
+        /* libpng says "Write Error" where the file could not take the
+         * bytes (a full disk): the system's reason says more */
+        const int e = errno, io = ferror(af.fp) != 0;
         png_destroy_write_struct(&png, &info);
         sr_atomic_abort(&af);
-        snprintf(err, errlen, "%s: cannot write PNG: %s", path, ctx.msg);
-        return -1;
+        if (io)
+            snprintf(err, errlen, "%s: cannot write: %s", path, strerror(e));
+        else
+            snprintf(err, errlen, "%s: cannot write PNG: %s", path, ctx.msg);
+        return io ? -2 : -1;
     }
     png_init_io(png, af.fp);
     /* fast: our PNGs are charts and drawn scenes, written often, read by
@@ -84,7 +90,7 @@ int sr_png_write_rgb8_filtered(const char *path, const uint8_t *rgb, int w, int 
     png_destroy_write_struct(&png, &info);
     if (sr_atomic_commit(&af) != 0) {
         snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-        return -1;
+        return -2;
     }
     return 0;
 }

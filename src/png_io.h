@@ -24,7 +24,9 @@ typedef enum { SR_PNG_FILTER_ADAPTIVE, SR_PNG_FILTER_SUB, SR_PNG_FILTER_NONE } s
 
 /* Writes w*h RGB pixels (3 bytes each, rows packed, top row first),
  * atomically, with light compression and adaptive filtering.
- * Returns 0, or -1 with a one-line reason in err. */
+ * Returns 0, or with a one-line reason in err -2 when the file could not be
+ * written (created, filled or renamed: a full disk, a read-only folder) and
+ * -1 for any other failure. */
 int sr_png_write_rgb8(const char *path, const uint8_t *rgb, int w, int h, char *err, size_t errlen);
 /* The same with the given row filter. */
 int sr_png_write_rgb8_filtered(const char *path, const uint8_t *rgb, int w, int h, sr_png_filter filter, char *err,

@@ -135,7 +135,7 @@ static int write_charts(const char *dir, chart_group *g, size_t ng, const sr_ren
 {
     for (size_t i = 0; i < ng; i++) {
         char *cdir = sr_path_join(dir, g[i].sub);
-        int rc = sr_mkdir_p(cdir, 0755);
+        int rc = sr_mkdir_p(cdir, 0777);
         if (rc != 0)
             snprintf(err, errlen, "%s: cannot create: %s", cdir, strerror(errno));
         free(cdir);
@@ -165,7 +165,10 @@ static int write_charts(const char *dir, chart_group *g, size_t ng, const sr_ren
                 fail[k] = xstrdup(why);
             free(name);
             char *png = xasprintf("%s/%s.png", cdir, c->id);
-            if (!fail[k] && sr_chart_png(&c->chart, gr->w, gr->h, png, why, sizeof why) != 0)
+            int prc = fail[k] ? 0 : sr_chart_png(&c->chart, gr->w, gr->h, png, why, sizeof why);
+            if (prc == -2) /* the output, not the chart: the report cannot be written */
+                fail[k] = xstrdup(why);
+            else if (prc != 0)
                 png_why[k] = xstrdup(why);
             free(png);
             free(cdir);
@@ -299,6 +302,26 @@ static int up_to_date(const cJSON *prev, const char *out, const char *fp, const 
             return 0;
     }
     return 1;
+}
+
+/* The staged report folder (mkdtemp's, 0700) gets the modes and group of
+ * the report folder it will replace, so that a folder prepared for a team
+ * stays theirs; a first report gets the modes of any new folder (the
+ * setgid bit of a shared parent, which it inherited, kept). */
+static void report_folder_modes(const char *tmp, const char *out)
+{
+    struct stat os, ts;
+    if (stat(out, &os) == 0 && S_ISDIR(os.st_mode)) {
+        (void)chmod(tmp, os.st_mode & 07777);
+        if (chown(tmp, (uid_t)-1, os.st_gid) != 0) {
+            /* a group one does not belong to: the modes still hold */
+        }
+        return;
+    }
+    mode_t m = 0777 & ~(mode_t)sr_umask();
+    if (stat(tmp, &ts) == 0)
+        m |= ts.st_mode & S_ISGID;
+    (void)chmod(tmp, m);
 }
 
 /* The trials that get an archive PDF: those with checkpoints. */
@@ -441,7 +464,7 @@ int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result 
     if (o->progress)
         o->progress->total = 1 + (o->html ? 2 + 2 * s.n_trials : 0) + (o->pdf ? 1 : 0);
 
-    if (sr_mkdir_p(parent, 0755) != 0) {
+    if (sr_mkdir_p(parent, 0777) != 0) {
         snprintf(err, errlen, "%s: cannot create: %s", parent, strerror(errno));
         goto done;
     }
@@ -452,7 +475,7 @@ int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result 
         tmp = NULL;
         goto done;
     }
-    chmod(tmp, 0755);
+    report_folder_modes(tmp, out);
     rc = 0;
     if (o->html) {
         /* the sweep's charts, then each trial's small multiples, drawn once

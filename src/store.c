@@ -147,7 +147,7 @@ int sr_store_save(const char *sweep_path, const sr_measurement *m, char *err, si
 {
     char *path = sr_store_record_path(sweep_path, m->ckpt_rel);
     char *dir = xstrndup(path, (size_t)(sr_path_base(path) - path - 1));
-    if (sr_mkdir_p(dir, 0755) != 0) {
+    if (sr_mkdir_p(dir, 0777) != 0) {
         snprintf(err, errlen, "%s: cannot create: %s", dir, strerror(errno));
         free(dir);
         free(path);

@@ -269,7 +269,7 @@ static int write_text_file(const char *path, const sr_buf *b, char *err, size_t 
 
 static int make_dir(const char *path, char *err, size_t errlen)
 {
-    if (sr_mkdir_p(path, 0755) != 0) {
+    if (sr_mkdir_p(path, 0777) != 0) {
         snprintf(err, errlen, "%s: cannot create the folder: %s", path, strerror(errno));
         return -1;
     }

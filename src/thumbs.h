@@ -47,7 +47,8 @@ char *sr_thumb_cache_path(const char *sweep_path, const char *sample_rel, const 
 int sr_thumb_cache_get(const char *sweep_path, const char *sample_rel, const sr_thumb_id *id, int max_side,
                        uint8_t **thumb, int *tw, int *th, char *err, size_t errlen);
 
-/* Stores a thumbnail (PNG, atomic, creating the folders).  0 or -1. */
+/* Stores a thumbnail (PNG, atomic, creating the folders).  0, or less
+ * when it cannot (sr_png_write_rgb8). */
 int sr_thumb_cache_put(const char *sweep_path, const char *sample_rel, const sr_thumb_id *id, int max_side,
                        const uint8_t *thumb, int tw, int th, char *err, size_t errlen);
 
