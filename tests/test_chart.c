@@ -1114,7 +1114,7 @@ START_TEST(test_bad_input)
     ck_assert_ptr_null(sr_chart_svg(&c, NAN, 480, err, sizeof err));
     ck_assert_int_eq(sr_chart_png(&c, 800, -1, "/tmp/never.png", err, sizeof err), -1);
     ck_assert_int_eq(sr_chart_png(&c, 800, 480, NULL, err, sizeof err), -1);
-    ck_assert_int_eq(sr_chart_png(&c, 800, 480, "/nonexistent-dir/x/chart.png", err, sizeof err), -1);
+    ck_assert_int_eq(sr_chart_png(&c, 800, 480, "/nonexistent-dir/x/chart.png", err, sizeof err), -2); /* cannot be written */
     ck_assert_ptr_nonnull(strstr(err, "/nonexistent-dir/x/chart.png"));
     ck_assert_int_eq(sr_chart_pdf(&c, NULL, NULL, 0, 0, 400, 300, err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "page"));
@@ -1437,6 +1437,27 @@ static void samples_dir_png(const sr_chart *c, const char *tag)
     }
 }
 
+/* A chart that cannot be drawn and a file that cannot be written fail
+ * apart: the first is the chart's problem, the second the report's. */
+START_TEST(test_png_failures_told_apart)
+{
+    sr_chart c;
+    build(&c, K_LINES);
+    char err[512];
+    char *d = test_tmpdir("png-fail");
+    char *missing = sr_path_join(d, "no/such/folder/chart.png");
+    ck_assert_int_eq(sr_chart_png(&c, 320, 200, missing, err, sizeof err), -2);
+    ck_assert_msg(strstr(err, "No such file or directory") != NULL, "%s", err);
+    char *ok = sr_path_join(d, "chart.png");
+    ck_assert_int_eq(sr_chart_png(&c, 0, 200, ok, err, sizeof err), -1); /* no size to draw in */
+    free(ok);
+    free(missing);
+    test_rmtree(d);
+    free(d);
+    sr_chart_free(&c);
+}
+END_TEST
+
 START_TEST(test_png_kinds)
 {
     sr_chart c;
@@ -1641,6 +1662,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, test_note_clear_of_data);
     tcase_add_test(tc, test_parallel_ends_apart);
     tcase_add_test(tc, test_subtitle_on_two_lines);
+    tcase_add_test(tc, test_png_failures_told_apart);
     tcase_add_test(tc, test_bad_input);
     suite_add_tcase(s, tc);
 
