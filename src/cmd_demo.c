@@ -79,7 +79,7 @@ int cmd_demo(int argc, char **argv)
 
     sr_progress pr;
     sr_progress_init(&pr, stdout, -1, verbosity);
-    char err[1024];
+    char err[SR_MSG_MAX];
     struct stat st;
     int there = stat(dir, &st) == 0;
     if (there && !S_ISDIR(st.st_mode)) {

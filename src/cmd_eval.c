@@ -6,6 +6,7 @@
 #include "eval.h"
 #include "lock.h"
 #include "sampler.h"
+#include "util.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -85,7 +86,7 @@ int cli_sampler_check(const char *cmd, const char *tmpl)
 {
     /* a template that cannot work is a usage error, found before any work */
     sr_sampler probe;
-    char why[512];
+    char why[SR_MSG_MAX];
     if (sr_sampler_parse(tmpl, &probe, why, sizeof why) != 0)
         return cli_usage_error(cmd, "--sampler: %s", why);
     sr_sampler_free(&probe);
@@ -116,7 +117,7 @@ int cmd_eval(int argc, char **argv)
         switch (c) {
         case 'd': {
             sr_device_request req;
-            char why[256];
+            char why[SR_MSG_MAX];
             if (sr_device_parse(optarg, &req, why, sizeof why) != 0)
                 return cli_usage_error("eval", "--device: %s", why);
             o.device = optarg;
@@ -184,7 +185,7 @@ int cmd_eval(int argc, char **argv)
     sr_eval_stats st;
     sr_problems problems;
     sr_problems_init(&problems);
-    char err[1024];
+    char err[SR_MSG_MAX];
     /* eval writes the sweep's store: one run at a time.  Shards are made to
      * run at once (each writes only its own checkpoints' files, atomically):
      * they share the lock, and keep run, render and whole evals out. */

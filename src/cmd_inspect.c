@@ -163,7 +163,7 @@ static cJSON *inspect_file(const char *path, const sr_device *dev, int *ok)
     cJSON_AddItemToObject(o, "metadata", metadata_json(&st));
     sr_st_free(&st);
     sr_wm_ckpt *w = NULL;
-    char err[512];
+    char err[SR_MSG_MAX];
     sr_st_status ws = sr_wm_load(path, dev, &w, err, sizeof err);
     if (ws == SR_ST_OK) {
         cJSON_AddItemToObject(o, "weights", weights_json(w));
@@ -316,7 +316,7 @@ int cmd_inspect(int argc, char **argv)
             /* a malformed device or a list is a usage error; one that is not
              * there is found below */
             sr_device_request req;
-            char why[256];
+            char why[SR_MSG_MAX];
             if (sr_device_parse(optarg, &req, why, sizeof why) != 0)
                 return cli_usage_error("inspect", "--device: %s", why);
             if (req.kind == SR_DEVREQ_CUDA_ALL || (req.kind == SR_DEVREQ_CUDA && req.n > 1))
@@ -334,7 +334,7 @@ int cmd_inspect(int argc, char **argv)
     if (argc - optind < 1)
         return cli_usage_error("inspect", "missing the FILE to inspect");
     sr_device dev;
-    char err[512];
+    char err[SR_MSG_MAX];
     if (sr_device_select(device, &dev, err, sizeof err) != 0) {
         cli_error("inspect", "%s", err);
         return SR_EXIT_FATAL;

@@ -5,6 +5,7 @@
 #include "device.h"
 #include "job.h"
 #include "metrics_read.h"
+#include "util.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -101,7 +102,7 @@ static void catch_stop_signals(void)
 /* --profile (or the installed summary profile, else the built-in one) into the job. */
 static int apply_profile(const char *cmd, const char *spec, sr_profile *p, sr_job_opts *jo)
 {
-    char err[1024];
+    char err[SR_MSG_MAX];
     if (spec) {
         if (sr_profile_load(spec, p, err, sizeof err) != 0)
             return cli_usage_error(cmd, "--profile: %s", err);
@@ -210,7 +211,7 @@ static int render_or_run(int argc, char **argv, int run)
             break;
         case 'd': {
             sr_device_request req;
-            char why[256];
+            char why[SR_MSG_MAX];
             if (sr_device_parse(optarg, &req, why, sizeof why) != 0)
                 return cli_usage_error(cmd, "--device: %s", why);
             jo.eval.device = optarg;
@@ -275,7 +276,7 @@ static int render_or_run(int argc, char **argv, int run)
     sr_job_result res;
     sr_problems problems;
     sr_problems_init(&problems);
-    char err[1024];
+    char err[SR_MSG_MAX];
     rc = sr_job_once(sweep, &jo, &pr, NULL, &res, &problems, err, sizeof err);
     sr_job_print_problems(&pr, &problems);
     sr_problems_free(&problems);

@@ -5,6 +5,7 @@
 #include "json.h"
 #include "scan.h"
 #include "scan_output.h"
+#include "util.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -78,7 +79,7 @@ int cmd_scan(int argc, char **argv)
         return cli_usage_error("scan", argc - optind == 0 ? "missing the SWEEP folder" : "too many arguments");
 
     sr_sweep sweep;
-    char err[512];
+    char err[SR_MSG_MAX];
     if (sr_scan_with(argv[optind], &sopts, &sweep, err, sizeof err) != 0) {
         cli_error("scan", "%s", err);
         return SR_EXIT_FATAL;

@@ -3,6 +3,7 @@
 
 #include "cli.h"
 #include "synth.h"
+#include "util.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -84,7 +85,7 @@ int cmd_synth(int argc, char **argv)
     }
     if (argc - optind != 1)
         return cli_usage_error("synth", argc - optind == 0 ? "missing the DIR to write" : "too many arguments");
-    char err[512];
+    char err[SR_MSG_MAX];
     if (sr_synth(argv[optind], &o, err, sizeof err) != 0) {
         cli_error("synth", "%s", err);
         return SR_EXIT_FATAL;

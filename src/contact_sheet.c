@@ -325,7 +325,7 @@ void sr_sheet_row_load(sr_sheet_row *row, const char *sweep_path, const sr_trial
 #pragma omp parallel for schedule(dynamic, 1)
 #endif
     for (size_t k = 0; k < n; k++) {
-        char why[1024];
+        char why[SR_MSG_MAX];
         whys[k] = NULL;
         if (sr_thumb_load(sweep_path, t->path, t->name, c->samples[k], store, &th[k], &tw[k], &thh[k], why,
                           sizeof why) != 0) {

@@ -3,6 +3,7 @@
 
 #include "device.h"
 #include "kernels.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -241,7 +242,7 @@ uint64_t sr_count_nonfinite_f16(const sr_device *d, const uint16_t *x, size_t n)
 {
     if (d && d->kind == SR_DEV_CUDA) {
 #ifdef HAVE_CUDA
-        char err[256];
+        char err[SR_MSG_MAX];
         uint64_t count;
         if (sr_cuda_count_nonfinite_f16(d->index, x, n, &count, err, sizeof err) == 0)
             return count;

@@ -151,7 +151,7 @@ static void free_names(char **names, size_t n)
 static int run_sampler(const char *sweep_path, const sr_trial *t, sr_checkpoint *c, const sr_sampler *sampler,
                        const sr_eval_opts *o, sr_problems *problems)
 {
-    char err[512];
+    char err[SR_MSG_MAX];
     char *rt = sr_path_join(t->path, "realtime_evaluations");
     char *target = sr_path_join(rt, c->name.stem);
     char *tmpl = xasprintf("%s/.%s" SR_TEMP_MARK "XXXXXX", rt, c->name.stem);
@@ -231,7 +231,7 @@ static void keep_thumbnail(const char *sweep_path, const char *rel, const sr_thu
 {
     uint8_t *t;
     int tw, th;
-    char err[256];
+    char err[SR_MSG_MAX];
     if (sr_thumb_cache_get(sweep_path, rel, id, SR_THUMB_SIDE, &t, &tw, &th, err, sizeof err) == 1) {
         free(t);
         return;
@@ -259,7 +259,7 @@ static void make_missing_thumbnails(const char *sweep_path, const sr_trial *t, c
         char *abs = sr_path_join(t->path, c->samples[i]);
         char *rel = xasprintf("%s/%s", t->name, c->samples[i]);
         sr_thumb_id id;
-        char err[512];
+        char err[SR_MSG_MAX];
         if (sr_thumb_id_of(abs, &id) == 0) {
             /* the cache names a thumbnail by the sample's version: one that is
              * there is current (the report decodes it, and remakes a bad one) */
@@ -315,7 +315,7 @@ typedef struct {
 static int decode_one(void *ctx, size_t i, uint8_t **rgb, int *w, int *h, char **why)
 {
     const sample_source *src = ctx;
-    char err[512];
+    char err[SR_MSG_MAX];
     char *p = sr_path_join(src->t->path, src->c->samples[i]);
     sr_thumb_id id;
     int have_id = sr_thumb_id_of(p, &id) == 0; /* before decoding: a rewrite meanwhile is seen */
@@ -453,7 +453,7 @@ static void save_record(const char *sweep_path, const sr_trial *t, const sr_chec
                         uint64_t drift_from, const sr_metrics *images, const char *device, sr_problems *problems)
 {
     sr_measurement m;
-    char err[512];
+    char err[SR_MSG_MAX];
     if (sr_store_load(sweep_path, c->rel_path, c, t->path, &m, err, sizeof err) != 1)
         memset(&m, 0, sizeof m);
     free(m.ckpt_rel);
@@ -521,7 +521,7 @@ static void measure_weights(const eval_ctx *x, const sr_trial *t, const sr_devic
     unsigned char *unreadable = xcalloc(n ? n : 1, 1); /* or unmeasurable: no predecessor */
     sr_wm_ckpt *prev = NULL; /* the last checkpoint read ... */
     size_t prev_idx = SIZE_MAX; /* ... and its index */
-    char err[512];
+    char err[SR_MSG_MAX];
     for (size_t i = 0; i < n; i++) {
         const sr_checkpoint *c = &t->ckpts[i];
         if (!(needs_weights(c, x->o->force) || (c->status == SR_CKPT_OK && drift_outdated(t, i))) || !owned(x, c))
@@ -729,7 +729,7 @@ static void eval_trial(const eval_ctx *x, sr_trial *t, const sr_device *dev, sr_
                 /* metrics.json beside an evaluator's samples that have none,
                  * or that have ours from other samples */
                 if (c->samples_dir && !c->samples_from_training && (!c->has_metrics_file || c->own_metrics_stale)) {
-                    char err[512];
+                    char err[SR_MSG_MAX];
                     char *dir = sr_path_join(t->path, c->samples_dir);
                     int rc = sr_write_metrics_json(dir, c->file, &lists, &images,
                                                    sr_samples_signature(t->path, c->samples, c->n_samples),

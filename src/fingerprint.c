@@ -72,7 +72,7 @@ void sr_fp_folder(sr_fp *f, const char *dir)
         if (stat(p, &st) == 0 && S_ISREG(st.st_mode)) {
             char *text = NULL;
             size_t len = 0;
-            char why[256];
+            char why[SR_MSG_MAX];
             sr_fp_str(f, names[i]);
             if (sr_read_file(p, 64u << 20, &text, &len, why, sizeof why) == 0) {
                 sr_fp_u64(f, len);

@@ -70,7 +70,7 @@ static int carry_file(const char *from, const char *to, mode_t mode, char *err, 
         return 0;
     char *data = NULL;
     size_t len = 0;
-    char why[256];
+    char why[SR_MSG_MAX];
     if (sr_read_file(from, SIZE_MAX / 2, &data, &len, why, sizeof why) != 0) {
         snprintf(err, errlen, "%s: cannot carry into the new report: %s", from, why);
         return -1;

@@ -69,7 +69,7 @@ static const char *tpl_load(tpl_set *t, const char *name)
     free(file);
     char *text = NULL;
     size_t len = 0;
-    char why[256];
+    char why[SR_MSG_MAX];
     if (sr_read_file(p, 16u << 20, &text, &len, why, sizeof why) != 0)
         text = NULL;
     free(p);
@@ -113,7 +113,7 @@ static int render_page(tpl_set *t, const char *name, const cJSON *model, const c
         snprintf(err, errlen, "%s/%s.mustache: cannot read the template", t->dir, name);
         return -1;
     }
-    char why[512];
+    char why[SR_MSG_MAX];
     char *html = sr_mustache_render_text(text, model, partial_cb, t, why, sizeof why);
     if (!html) {
         snprintf(err, errlen, "%s/%s.mustache: %s", t->dir, name, why);
@@ -247,7 +247,7 @@ static char *base64_file(const char *path, const char *mime)
 {
     char *data = NULL;
     size_t len = 0;
-    char why[256];
+    char why[SR_MSG_MAX];
     if (sr_read_file(path, 64u << 20, &data, &len, why, sizeof why) != 0)
         return NULL;
     static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -340,7 +340,7 @@ static cJSON *charts_json(sr_named_chart *c, size_t n, double w, double h, cJSON
 #pragma omp parallel for schedule(dynamic, 1)
 #endif
     for (size_t i = 0; i < n; i++) {
-        char why[512];
+        char why[SR_MSG_MAX];
         svgs[i] = sr_chart_svg(&c[i].chart, w, h, why, sizeof why);
         if (!svgs[i])
             whys[i] = xstrdup(why);
@@ -777,7 +777,7 @@ static cJSON *sheet_part(const char *dir, const char *page_dir, const sr_sweep *
     char *jpg = sr_path_join(adir, name);
     sr_rect *cells = NULL;
     int sw = 0, sh = 0;
-    char why[512];
+    char why[SR_MSG_MAX];
     cJSON *out = NULL;
     if (sr_contact_sheet_jpeg(rows, n, SHEET_CELL, jpg, &cells, &sw, &sh, why, sizeof why) == 0 && sw > 0 &&
         sh > 0) {
@@ -1042,7 +1042,7 @@ static cJSON *trial_model(const char *dir, const char *page_dir, const sr_sweep 
         cJSON_Delete(charts);
     sr_chart lc;
     if (build_loss_chart(t, &lc)) {
-        char why[512];
+        char why[SR_MSG_MAX];
         char *svg = sr_chart_svg(&lc, SR_CHART_WIDTH, SR_CHART_HEIGHT, why, sizeof why);
         if (svg) {
             char *clean = svg_for_html(svg);
@@ -1132,7 +1132,7 @@ static int write_trial_pages(tpl_set *t, const char *dir, const char *tdir, cons
             cJSON_AddItemToObject(tm, "generated_at", cJSON_Duplicate(ga, 0));
         char *file = xasprintf("%s.html", tf);
         char *p = sr_path_join(tdir, file);
-        char why[1024];
+        char why[SR_MSG_MAX];
         if (render_page(t, "trial", tm, p, why, sizeof why) != 0)
             errs[k] = xstrdup(why);
         /* progress in trial order: each page that finishes reports itself

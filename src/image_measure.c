@@ -68,7 +68,7 @@ void sr_measure_image_set(const sr_device *dev, const uint8_t *const *rgb, const
 {
 #ifdef HAVE_CUDA
     if (dev && dev->kind == SR_DEV_CUDA && n > 0) {
-        char err[512];
+        char err[SR_MSG_MAX];
         if (measure_cuda(dev->index, rgb, w, h, n, set, err, sizeof err) == 0)
             return;
         fprintf(stderr, "sweepreport: warning: %s: %s; measuring the images on the CPU\n", sr_device_describe(dev),

@@ -90,7 +90,7 @@ static void render_line(sr_progress *pr, const sr_render_result *r)
 static int score_check(const char *sweep, const sr_job_opts *o, char *err, size_t errlen)
 {
     sr_sweep s;
-    char why[512];
+    char why[SR_MSG_MAX];
     if (sr_scan_with(sweep, &o->render_opts.scan, &s, why, sizeof why) != 0)
         return 0;
     /* the names the render accepts too (the command's), else what eval gives */
@@ -272,7 +272,7 @@ int sr_job_watch(const char *sweep, const sr_job_opts *o, double interval, sr_pr
         sr_job_result r;
         sr_problems problems;
         sr_problems_init(&problems);
-        char err[1024];
+        char err[SR_MSG_MAX];
         int rc = sr_job_once(sweep, o, &quiet, stop, &r, &problems, err, sizeof err);
         char when[32];
         utc_now(when, sizeof when);

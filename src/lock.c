@@ -43,7 +43,7 @@ int sr_lock_read_holder(const char *path, sr_lock_holder *h)
     memset(h, 0, sizeof *h);
     char *text = NULL;
     size_t len = 0;
-    char why[256];
+    char why[SR_MSG_MAX];
     if (sr_read_file(path, 64 * 1024, &text, &len, why, sizeof why) != 0)
         return -1;
     int any = 0;

@@ -96,7 +96,7 @@ int sr_metrics_file_is_own(const char *path)
         return 0;
     sr_metrics m = {0};
     sr_metrics_origin origin;
-    char err[256];
+    char err[SR_MSG_MAX];
     int own = sr_read_metrics_file_origin(path, &m, &origin, err, sizeof err) == 0 && origin.ours;
     sr_metrics_free(&m);
     return own;

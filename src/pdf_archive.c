@@ -7,6 +7,7 @@
 #include "pdf_doc.h"
 #include "pdf_pdfa.h"
 #include "pdf_sections.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -584,7 +585,7 @@ int sr_pdf_archive_write(const sr_sweep *s, const sr_analysis *a, size_t ti, sr_
     }
 
     sr_pdfw w;
-    char why[512];
+    char why[SR_MSG_MAX];
     if (sr_pdfw_open(&w, s, a, why, sizeof why) != 0) {
         snprintf(err, errlen, "%s: %s", path, why);
         free(path);
@@ -648,7 +649,7 @@ static int has_problem(const sr_problems *p, const char *text)
 
 size_t sr_pdf_archive_sweep(const sr_sweep *s, const sr_analysis *a, sr_problems *problems)
 {
-    char why[512];
+    char why[SR_MSG_MAX];
     if (sr_pdfa_check_icc(why, sizeof why) != 0) {
         sr_problems_add(problems, s->path, "archive PDFs not written: %s", why);
         return 0;
@@ -657,7 +658,7 @@ size_t sr_pdf_archive_sweep(const sr_sweep *s, const sr_analysis *a, sr_problems
     for (size_t i = 0; i < s->n_trials; i++) {
         sr_problems found;
         sr_problems_init(&found);
-        char err[1024];
+        char err[SR_MSG_MAX];
         int rc = sr_pdf_archive_write(s, a, i, &found, err, sizeof err);
         if (rc == 0)
             written++;

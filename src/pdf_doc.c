@@ -6,6 +6,7 @@
 
 #include "atomic_file.h"
 #include "num_format.h"
+#include "util.h"
 
 #include <errno.h>
 #include <hpdf_doc.h>
@@ -422,7 +423,7 @@ void sr_pdfw_table_header(sr_pdfw *w, double y, const char *const *names, const 
 
 int sr_pdfw_chart(sr_pdfw *w, const sr_chart *c, double x, double y, double cw, double ch)
 {
-    char why[256];
+    char why[SR_MSG_MAX];
     if (sr_chart_pdf_fonts(c, w->page, &w->fonts, x, y, cw, ch, why, sizeof why) != 0) {
         if (sr_pdfw_failed(w))
             return -1;

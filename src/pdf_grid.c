@@ -6,6 +6,7 @@
 
 #include "contact_sheet.h"
 #include "thumbs.h"
+#include "util.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -42,7 +43,7 @@ static HPDF_Image sheet_image(sr_pdfw *w, const sr_sheet_row *rows, size_t n_row
                               const char *what, size_t *used)
 {
     *used = 0;
-    char why[512] = "";
+    char why[SR_MSG_MAX] = "";
     /* cells as large as the largest thumbnail, so small samples are not lost in empty space */
     int first = 16;
     for (size_t r = 0; r < n_rows; r++)

@@ -42,7 +42,7 @@ static uint32_t be32(const unsigned char *p)
 /* Reads an RGB display or colour-space profile of ICC version 2 or 4. */
 static int read_icc(const char *file, char **data, size_t *len, char *err, size_t errlen)
 {
-    char why[256];
+    char why[SR_MSG_MAX];
     if (!*file) {
         snprintf(err, errlen, "no sRGB ICC profile is installed (install icc-profiles-free, or set SR_ICC_PROFILE)");
         return -1;

@@ -9,6 +9,7 @@
 #include "pdf_doc.h"
 #include "pdf_grid.h"
 #include "pdf_sections.h"
+#include "util.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -260,7 +261,7 @@ int sr_pdf_report_write(const char *path, const sr_sweep *s, const sr_analysis *
                         size_t errlen)
 {
     sr_pdfw w;
-    char why[512];
+    char why[SR_MSG_MAX];
     if (sr_pdfw_open(&w, s, a, why, sizeof why) != 0) {
         snprintf(err, errlen, "%s: %s", path, why);
         return -1;

@@ -133,7 +133,7 @@ static int load_file(const char *path, const char *name, sr_profile *p, char *er
 {
     char *text = NULL;
     size_t len = 0;
-    char why[256];
+    char why[SR_MSG_MAX];
     if (sr_read_file(path, 1u << 20, &text, &len, why, sizeof why) != 0) {
         snprintf(err, errlen, "%s: cannot read the profile: %s", path, why);
         return -1;

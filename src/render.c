@@ -101,7 +101,7 @@ static void draw_svgs(chart_group *g, size_t ng)
     for (size_t k = 0; k < total; k++) {
         chart_group *gr = &g[group[k]];
         size_t j = index[k];
-        char why[512];
+        char why[SR_MSG_MAX];
         gr->svg[j] = sr_chart_svg(&gr->charts[j].chart, gr->w, gr->h, why, sizeof why);
         if (!gr->svg[j])
             gr->why[j] = xstrdup(why);
@@ -157,7 +157,7 @@ static int write_charts(const char *dir, chart_group *g, size_t ng, const sr_ren
         const chart_group *gr = &g[group[k]];
         const size_t j = index[k];
         const sr_named_chart *c = &gr->charts[j];
-        char why[512];
+        char why[SR_MSG_MAX];
         if (gr->svg[j]) {
             char *cdir = sr_path_join(dir, gr->sub);
             char *name = xasprintf("%s.svg", c->id);
@@ -257,7 +257,7 @@ static char *settings_text(const sr_render_opts *o, const char *out)
 static cJSON *load_previous(const char *out)
 {
     char *p = sr_path_join(out, "summary.json");
-    char why[256];
+    char why[SR_MSG_MAX];
     cJSON *doc = NULL;
     struct stat st;
     if (stat(p, &st) == 0)
@@ -517,7 +517,7 @@ int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result 
     if (rc == 0 && o->pdf) {
         /* the PDF is an extra: a failure is reported, the rest is published */
         char *pdf = sr_path_join(tmp, "report.pdf");
-        char why[512];
+        char why[SR_MSG_MAX];
         if (sr_pdf_report_write(pdf, &s, &a, problems, why, sizeof why) != 0) {
             /* named where it would have been published */
             char *published = sr_path_join(out, "report.pdf");

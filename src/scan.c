@@ -338,7 +338,7 @@ static void find_samples_and_metrics(sr_checkpoint *c, const char *trial_path, s
              * there, and one that cannot be read is named */
             struct stat st;
             if (stat(mfile, &st) == 0) {
-                char err[256];
+                char err[SR_MSG_MAX];
                 sr_metrics_origin origin;
                 sr_metrics read = {0};
                 c->has_metrics_file = 1;
@@ -528,7 +528,7 @@ static void read_trial_records(const char *trial_path, trial_records *r, sr_prob
     for (int i = 0; i < 2; i++) {
         char *p = r->path[i] = sr_path_join(trial_path, files[i]);
         if (file_exists(p)) {
-            char err[256];
+            char err[SR_MSG_MAX];
             int rc = i == 0 ? sr_read_evaluation_summary(p, &r->summary, err, sizeof err)
                             : sr_read_evaluation_state(p, &r->state, err, sizeof err);
             if (rc != 0)
@@ -547,7 +547,7 @@ static void read_params(sr_trial *t, sr_problems *problems)
         else
             sr_problems_add(problems, p, "cannot read: %s", strerror(errno));
     } else {
-        char err[256];
+        char err[SR_MSG_MAX];
         cJSON *j = sr_json_load(p, err, sizeof err);
         if (!j)
             sr_problems_add(problems, p, "%s", err);
@@ -605,7 +605,7 @@ static void merge_images(sr_metrics *dst, const sr_metrics *measured)
 static void merge_stored(sr_checkpoint *c, const char *sweep_path, const char *trial_path, sr_problems *problems)
 {
     sr_measurement m;
-    char err[256];
+    char err[SR_MSG_MAX];
     int rc = sr_store_load(sweep_path, c->rel_path, c, trial_path, &m, err, sizeof err);
     if (rc < 0) {
         char *p = sr_store_record_path(sweep_path, c->rel_path);
@@ -758,7 +758,7 @@ static void scan_trial(sr_trial *t, const char *sweep_path, const settle_clock *
  * JSON files the seed pipeline writes into results/. */
 static void load_study(sr_sweep *s, const sr_scan_opts *opts)
 {
-    char err[512];
+    char err[SR_MSG_MAX];
     sr_study *study = xcalloc(1, sizeof *study);
     char *db = opts->study_path ? xstrdup(opts->study_path) : sr_path_join(s->path, "optuna_study.db");
     int loaded = 0;

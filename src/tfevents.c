@@ -952,7 +952,7 @@ static void walk_logs(const char *dir, const char *root, int depth, dir_set *see
             else if (dir_set_add(seen, &st))
                 walk_logs(path, root, depth + 1, seen, out, problems);
         } else if (is_event && S_ISREG(st.st_mode)) {
-            char why[512];
+            char why[SR_MSG_MAX];
             if (read_file_filtered(path, out, keep_trial_tag, why, sizeof why) != 0)
                 sr_problems_add(problems, path, "%s", why);
         }

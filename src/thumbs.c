@@ -208,7 +208,7 @@ int sr_thumb_load(const char *sweep_path, const char *trial_path, const char *tr
     char *abs = sr_path_join(trial_path, sample);
     char *rel = xasprintf("%s/%s", trial_name, sample);
     sr_thumb_id id;
-    char why[512];
+    char why[SR_MSG_MAX];
     int rc = -1;
     if (sr_thumb_id_of(abs, &id) != 0) {
         snprintf(err, errlen, "%s: %s", abs, strerror(errno));

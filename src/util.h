@@ -103,6 +103,10 @@ uint64_t sr_hash64(const void *data, size_t len);
  * of a hash of the whole name, so that different long names stay apart.
  * Takes name (malloc'd) and returns the name to use. */
 char *sr_short_file_name(char *name, size_t max);
+/* Room for a one-line message: a path as long as the system allows (4096)
+ * and the reason, so that a long path never cuts the reason off. */
+#define SR_MSG_MAX 6144
+
 /* The max the report uses: room for a suffix such as "-sheet.jpg" or "-12.svg". */
 #define SR_FILE_NAME_STEM_MAX 200
 

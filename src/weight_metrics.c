@@ -772,7 +772,7 @@ static int run_grams(const sr_device *dev, const sr_lg_job *jobs, size_t n)
         return 0;
     if (dev && dev->kind == SR_DEV_CUDA) {
 #ifdef HAVE_CUDA
-        char err[256] = "";
+        char err[SR_MSG_MAX] = "";
         if (sr_cuda_lora_gram(dev->index, jobs, n, err, sizeof err) == 0)
             return 0;
         fprintf(stderr, "sweepreport: warning: cuda:%d: %s; computing on the CPU\n", dev->index, err);

@@ -187,4 +187,16 @@ expect_status 1 "synth into a non-empty folder" -- "$SR_BIN" synth "$TMP/full"
 if [ "$(cat "$TMP/full/keep")" = x ] && [ "$(ls "$TMP/full")" = keep ]; then pass "nothing was written"; else fail "the folder was changed"; fi
 
 
+# a long path never cuts the reason off the message
+L="$TMP/long"
+i=0
+while [ $i -lt 14 ]; do
+    L="$L/$(printf 'folder_of_a_long_path_%03d_%s' $i 'abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz')"
+    i=$((i + 1))
+done
+mkdir -p "$L" && printf 'x' > "$L/a-file"
+expect_status 2 "render -o under a file, by a path of ${#L} characters" -- "$SR_BIN" render -o "$L/a-file/out" "$TMP/syn"
+if head -n 1 "$TMP/err" | grep -q "^sweepreport: render: $L/a-file/out: cannot open: Not a directory\$"; then
+    pass "the whole reason follows the long path"; else fail "the message: $(cut -c1-80 "$TMP/err")...$(tail -c 120 "$TMP/err")"; fi
+
 finish
