@@ -78,23 +78,31 @@ static uint64_t identity_of(const sr_checkpoint *c)
     return sr_ckpt_identity(c->rel_path, c->size, c->mtime_ns);
 }
 
+/* Checkpoint i's predecessor as far as the scan knows it (the nearest
+ * earlier valid checkpoint not known to be unmeasurable): the identity a
+ * measurement of i records, 0 when there is none.  measure_weights may
+ * yet pass over that one (it cannot be loaded, or turns out unmeasurable):
+ * what is recorded is still this, so that the question "is this drift
+ * against the checkpoint before it now?" is asked the same way each run,
+ * and a checkpoint is measured again only when the scan's picture
+ * changes. */
+static uint64_t scan_predecessor(const sr_trial *t, size_t i)
+{
+    for (size_t j = i; j-- > 0;)
+        if (t->ckpts[j].status == SR_CKPT_OK && !t->ckpts[j].stored_unmeasurable)
+            return identity_of(&t->ckpts[j]);
+    return 0;
+}
+
 /* 1 when checkpoint i of t has a stored drift against another checkpoint
  * than its predecessor now: one that was pending, cut or not there yet
- * when it was measured, or has been written again since.  The predecessor
- * is taken as measure_weights takes it, from what the scan knows: the
- * nearest earlier valid checkpoint that is not known to be unmeasurable. */
+ * when it was measured, or has been written again since. */
 static int drift_outdated(const sr_trial *t, size_t i)
 {
     const sr_checkpoint *c = &t->ckpts[i];
     if (!c->has_stored_weights || !c->has_stored_drift_from || c->stored_unmeasurable)
         return 0;
-    uint64_t now = 0;
-    for (size_t j = i; j-- > 0;)
-        if (t->ckpts[j].status == SR_CKPT_OK && !t->ckpts[j].stored_unmeasurable) {
-            now = identity_of(&t->ckpts[j]);
-            break;
-        }
-    return now != c->stored_drift_from;
+    return scan_predecessor(t, i) != c->stored_drift_from;
 }
 
 static void now_iso(char *buf, size_t len)
@@ -527,11 +535,9 @@ static void measure_weights(const eval_ctx *x, const sr_trial *t, const sr_devic
         if (!(needs_weights(c, x->o->force) || (c->status == SR_CKPT_OK && drift_outdated(t, i))) || !owned(x, c))
             continue;
         const sr_wm_ckpt *pred = NULL;
-        size_t pred_idx = SIZE_MAX;
         for (size_t j = i; j-- > 0;) {
             if (j == prev_idx) {
                 pred = prev;
-                pred_idx = j;
                 break;
             }
             if (t->ckpts[j].status != SR_CKPT_OK || unreadable[j])
@@ -550,7 +556,6 @@ static void measure_weights(const eval_ctx *x, const sr_trial *t, const sr_devic
             prev = p;
             prev_idx = j;
             pred = p;
-            pred_idx = j;
             break;
         }
         sr_wm_ckpt *cur;
@@ -566,7 +571,7 @@ static void measure_weights(const eval_ctx *x, const sr_trial *t, const sr_devic
             double d;
             if (pred && sr_wm_drift(cur, pred, dev, &d) == 0 && isfinite(d))
                 sr_metrics_set(&weights[i], "weight_drift", d);
-            drift_from[i] = pred ? identity_of(&t->ckpts[pred_idx]) : 0;
+            drift_from[i] = scan_predecessor(t, i);
             have_weights[i] = 1;
             if (unmeasurable) { /* never a predecessor */
                 sr_wm_free(cur);

@@ -6,11 +6,14 @@
 #include "check_main.h"
 #include "device.h"
 #include "eval.h"
+#include "json.h"
 #include "scan.h"
+#include "store.h"
 #include "synth.h"
 #include "util.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,6 +227,67 @@ START_TEST(test_drift_after_late_predecessor)
 }
 END_TEST
 
+/* A predecessor that the scan takes for measurable but measuring passes
+ * over (nothing of it can be measured, whatever its record said) does not
+ * make the checkpoint after it measured again on every run. */
+static void write_unmeasurable(const char *path)
+{
+    char head[128];
+    snprintf(head, sizeof head, "%-72s", "{\"emb_params\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]}}");
+    size_t n = strlen(head);
+    ck_assert(n % 8 == 0);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    unsigned char len8[8] = {0};
+    for (int i = 0; i < 8; i++)
+        len8[i] = (unsigned char)((uint64_t)n >> (8 * i));
+    fwrite(len8, 1, 8, f);
+    fwrite(head, 1, n, f);
+    fwrite("\0\x3c\0\x3c", 1, 4, f); /* 1.0, 1.0 */
+    fclose(f);
+}
+
+START_TEST(test_drift_settles_past_unmeasurable)
+{
+    char *d = test_tmpdir("eval-unmeasurable");
+    make_sweep(d);
+    char *first = sr_path_join(d, "trial_0001/lora_trial_1-000002.safetensors");
+    write_unmeasurable(first);
+    sr_eval_opts o;
+    sr_eval_stats st;
+    sr_eval_defaults(&o);
+    o.device = "cpu";
+    eval_ok(d, &o, &st);
+    eval_ok(d, &o, &st); /* the scan knows now that nothing of it is measurable */
+    eval_ok(d, &o, &st);
+    ck_assert_uint_eq(st.weights_measured, 0);
+    /* its record claims otherwise (as one of an older version may) */
+    char *rec = sr_store_record_path(d, "trial_0001/lora_trial_1-000002.safetensors");
+    char err[512];
+    cJSON *r = sr_json_load(rec, err, sizeof err);
+    ck_assert_msg(r != NULL, "%s", err);
+    cJSON *w = cJSON_GetObjectItemCaseSensitive(r, "weights");
+    cJSON_ReplaceItemInObjectCaseSensitive(w, "weight_modules", cJSON_CreateNumber(1));
+    cJSON_ReplaceItemInObjectCaseSensitive(w, "weight_modules_unmeasured", cJSON_CreateNumber(0));
+    char *text = sr_json_print(r);
+    FILE *f = fopen(rec, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    free(text);
+    cJSON_Delete(r);
+    eval_ok(d, &o, &st); /* the checkpoint after it, once */
+    eval_ok(d, &o, &st);
+    ck_assert_uint_eq(st.weights_measured, 0);
+    eval_ok(d, &o, &st);
+    ck_assert_uint_eq(st.weights_measured, 0);
+    free(rec);
+    free(first);
+    test_rmtree(d);
+    free(d);
+}
+END_TEST
+
 START_TEST(test_shard_out_of_range)
 {
     char *top = test_tmpdir("eval-shard-range");
@@ -313,6 +377,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, test_shard_out_of_range);
     tcase_add_test(tc, test_shards_union);
     tcase_add_test(tc, test_drift_after_late_predecessor);
+    tcase_add_test(tc, test_drift_settles_past_unmeasurable);
     tcase_add_test(tc, test_two_workers);
     suite_add_tcase(s, tc);
     return s;
