@@ -135,11 +135,16 @@ static int acquire(sr_lock *l, const char *sweep_path, const char *command, int 
         return SR_LOCK_ERROR;
     }
     int fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
-    if (fd < 0 && reads_only && (errno == EACCES || errno == EPERM || errno == EROFS))
+    if (fd < 0 && reads_only && (errno == EACCES || errno == EPERM || errno == EROFS)) {
         /* another user's lock file, to one who only reads the sweep (a
          * render elsewhere): a lock all the same (flock needs no writing),
-         * only the holder's note cannot be written */
+         * only the holder's note cannot be written.  Where there is none
+         * to open, the first reason stands. */
+        int first = errno;
         fd = open(l->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+            errno = first;
+    }
     if (fd < 0) {
         e = errno;
         snprintf(err, errlen, "%s: cannot open: %s", l->path, strerror(e));

@@ -130,8 +130,8 @@ static void free_groups(chart_group *g, size_t ng)
  * than there are threads).  Progress comes group by group, in order;
  * problems in chart order.  Returns 0, or -1 when a file cannot be
  * written. */
-static int write_charts(const char *dir, chart_group *g, size_t ng, const sr_render_opts *o, size_t *done,
-                        sr_problems *problems, char *err, size_t errlen)
+static int write_charts(const char *dir, const char *published, chart_group *g, size_t ng, const sr_render_opts *o,
+                        size_t *done, sr_problems *problems, char *err, size_t errlen)
 {
     for (size_t i = 0; i < ng; i++) {
         char *cdir = sr_path_join(dir, g[i].sub);
@@ -191,9 +191,12 @@ static int write_charts(const char *dir, chart_group *g, size_t ng, const sr_ren
         if (!gr->svg[index[k]])
             sr_problems_add(problems, c->id, "chart not drawn: %s", gr->why[index[k]]);
         if (png_why[k]) {
-            char *png = xasprintf("%s/%s/%s.png", dir, gr->sub, c->id);
-            sr_problems_add(problems, png, "chart not drawn: %s", png_why[k]);
+            /* named where it would have been published */
+            char *staged = xasprintf("%s/%s/%s.png", dir, gr->sub, c->id);
+            char *png = xasprintf("%s/%s/%s.png", published, gr->sub, c->id);
+            sr_problems_add(problems, png, "chart not drawn: %s", sr_reason_after_path(png_why[k], staged));
             free(png);
+            free(staged);
         }
         if (fail[k] && rc == 0) {
             snprintf(err, errlen, "%s", fail[k]);
@@ -307,21 +310,25 @@ static int up_to_date(const cJSON *prev, const char *out, const char *fp, const 
 /* The staged report folder (mkdtemp's, 0700) gets the modes and group of
  * the report folder it will replace, so that a folder prepared for a team
  * stays theirs; a first report gets the modes of any new folder (the
- * setgid bit of a shared parent, which it inherited, kept). */
-static void report_folder_modes(const char *tmp, const char *out)
+ * setgid bit of a shared parent, which it inherited, kept).  While it is
+ * being written (staging) its owner may write it whatever the modes it
+ * will have, and the group is set at once, so that what goes in inherits
+ * it from a setgid folder. */
+static void report_folder_modes(const char *tmp, const char *out, int staging)
 {
     struct stat os, ts;
+    mode_t m;
     if (stat(out, &os) == 0 && S_ISDIR(os.st_mode)) {
-        (void)chmod(tmp, os.st_mode & 07777);
-        if (chown(tmp, (uid_t)-1, os.st_gid) != 0) {
+        m = os.st_mode & 07777;
+        if (staging && chown(tmp, (uid_t)-1, os.st_gid) != 0) {
             /* a group one does not belong to: the modes still hold */
         }
-        return;
+    } else {
+        m = 0777 & ~(mode_t)sr_umask();
+        if (stat(tmp, &ts) == 0)
+            m |= ts.st_mode & S_ISGID;
     }
-    mode_t m = 0777 & ~(mode_t)sr_umask();
-    if (stat(tmp, &ts) == 0)
-        m |= ts.st_mode & S_ISGID;
-    (void)chmod(tmp, m);
+    (void)chmod(tmp, staging ? m | S_IRWXU : m);
 }
 
 /* The trials that get an archive PDF: those with checkpoints. */
@@ -475,7 +482,7 @@ int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result 
         tmp = NULL;
         goto done;
     }
-    report_folder_modes(tmp, out);
+    report_folder_modes(tmp, out, 1);
     rc = 0;
     if (o->html) {
         /* the sweep's charts, then each trial's small multiples, drawn once
@@ -506,7 +513,7 @@ int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result 
         ho.trial_drawn = &drawn[1];
         rc = sr_html_write(tmp, &s, &a, summary, &ho, err, errlen);
         if (rc == 0)
-            rc = write_charts(tmp, g, ng, o, &done, problems, err, errlen);
+            rc = write_charts(tmp, out, g, ng, o, &done, problems, err, errlen);
         res->charts = 0;
         for (size_t i = 0; i < ng; i++)
             res->charts += g[i].n;
@@ -545,8 +552,10 @@ int sr_render(const char *sweep_path, const sr_render_opts *o, sr_render_result 
         free(text);
         step(o, &done, "summary.json");
     }
-    if (rc == 0)
+    if (rc == 0) {
+        report_folder_modes(tmp, out, 0);
         rc = publish(tmp, out, err, errlen);
+    }
     if (rc != 0 && access(tmp, F_OK) == 0)
         sr_remove_tree(tmp);
 done:
