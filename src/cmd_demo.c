@@ -113,7 +113,7 @@ int cmd_demo(int argc, char **argv)
     sr_render_defaults(&jo.render_opts);
     jo.render_opts.scan.settle = SR_SETTLE_DEFAULT;
     sr_profile prof;
-    if (sr_profile_load("summary", &prof, err, sizeof err) != 0)
+    if (sr_profile_load_default(&prof, err, sizeof err) != 0)
         sr_profile_builtin(&prof);
     sr_job_use_profile(&jo, &prof);
 

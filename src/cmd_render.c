@@ -106,8 +106,8 @@ static int apply_profile(const char *cmd, const char *spec, sr_profile *p, sr_jo
     if (spec) {
         if (sr_profile_load(spec, p, err, sizeof err) != 0)
             return cli_usage_error(cmd, "--profile: %s", err);
-    } else if (sr_profile_load("summary", p, err, sizeof err) != 0) {
-        /* an installed summary profile that is broken: as if named */
+    } else if (sr_profile_load_default(p, err, sizeof err) != 0) {
+        /* an installed summary profile that is broken */
         return cli_usage_error(cmd, "the default profile: %s", err);
     }
     sr_job_use_profile(jo, p);

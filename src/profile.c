@@ -219,6 +219,22 @@ int sr_profile_load(const char *spec, sr_profile *p, char *err, size_t errlen)
     return load_file(spec, spec, p, err, errlen);
 }
 
+int sr_profile_load_default(sr_profile *p, char *err, size_t errlen)
+{
+    memset(p, 0, sizeof *p);
+    char *dir = sr_profile_dir();
+    char *file = xasprintf("%s/summary.profile", dir);
+    struct stat st;
+    int rc = 0;
+    if (stat(file, &st) == 0 && S_ISREG(st.st_mode))
+        rc = load_file(file, "summary", p, err, errlen);
+    else
+        sr_profile_builtin(p);
+    free(file);
+    free(dir);
+    return rc;
+}
+
 char *sr_profile_settings(const sr_profile *p)
 {
     return xasprintf("html=%s pdf=%s archive=%s since_last_run=%s history=%d", p->html ? "yes" : "no",

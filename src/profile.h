@@ -44,6 +44,11 @@ int sr_profile_parse(const char *text, const char *file, sr_profile *p, char *er
  * ones.  Returns 0, or -1 with a one-line reason. */
 int sr_profile_load(const char *spec, sr_profile *p, char *err, size_t errlen);
 
+/* The profile used without --profile: summary.profile of the profiles'
+ * folder, else the built-in summary (never a file of the current folder).
+ * 0, or -1 with "FILE:LINE: reason" when that file has an error. */
+int sr_profile_load_default(sr_profile *p, char *err, size_t errlen);
+
 /* "html=yes pdf=no ...": the settings, for fingerprints and logs (the caller frees). */
 char *sr_profile_settings(const sr_profile *p);
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void parse_fails(const char *text, const char *want)
 {
@@ -102,6 +103,19 @@ START_TEST(test_summary_without_a_file)
     sr_profile_free(&p);
     ck_assert(sr_profile_load("nightly", &p, err, sizeof err) != 0);
     ck_assert_msg(strstr(err, "unknown profile 'nightly'"), "%s", err);
+    /* the default never reads a file of the current folder */
+    char *cwd = getcwd(NULL, 0);
+    ck_assert_int_eq(chdir(dir), 0);
+    FILE *stray = fopen("summary", "w");
+    ck_assert_ptr_nonnull(stray);
+    fputs("not a profile\n", stray);
+    fclose(stray);
+    ck_assert_msg(sr_profile_load_default(&p, err, sizeof err) == 0, "%s", err);
+    ck_assert(p.html && p.pdf && !p.archive);
+    sr_profile_free(&p);
+    unlink("summary");
+    ck_assert_int_eq(chdir(cwd), 0);
+    free(cwd);
     /* a summary.profile there is read, and its errors are not hidden */
     char *f = sr_path_join(dir, "summary.profile");
     FILE *fp = fopen(f, "w");
@@ -109,6 +123,8 @@ START_TEST(test_summary_without_a_file)
     fputs("html = maybe\n", fp);
     fclose(fp);
     ck_assert(sr_profile_load("summary", &p, err, sizeof err) != 0);
+    ck_assert_msg(strstr(err, "summary.profile:1:"), "%s", err);
+    ck_assert(sr_profile_load_default(&p, err, sizeof err) != 0);
     ck_assert_msg(strstr(err, "summary.profile:1:"), "%s", err);
     free(f);
     test_rmtree(dir);
