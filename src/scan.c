@@ -577,7 +577,9 @@ static int ckpt_order(const void *pa, const void *pb)
 /* The seed's objective of the numbers the report shows: the evaluator's
  * pixar_score where it wrote one, else the formula over the brightness and
  * contrast that are shown, from whichever source each came.  So a measured
- * pixar_score is kept only where no other source gave any of the four. */
+ * pixar_score is kept only where no other source gave any of the four.  A
+ * NaN of another source says "not known": the measured number takes its
+ * place. */
 static const char *const pixar_inputs[4] = {"mean_brightness", "std_brightness", "mean_contrast", "std_contrast"};
 
 static void merge_images(sr_metrics *dst, const sr_metrics *measured)
@@ -585,14 +587,16 @@ static void merge_images(sr_metrics *dst, const sr_metrics *measured)
     double v, in[4];
     int from_elsewhere = 0;
     for (int i = 0; i < 4; i++)
-        from_elsewhere |= sr_metrics_get(dst, pixar_inputs[i], &v);
-    if (!from_elsewhere) {
-        merge_metrics(dst, measured);
-        return;
+        from_elsewhere |= sr_metrics_get(dst, pixar_inputs[i], &v) && isfinite(v);
+    for (size_t k = 0; k < measured->n; k++) {
+        const char *name = measured->items[k].name;
+        if (from_elsewhere && strcmp(name, "pixar_score") == 0)
+            continue;
+        if (!sr_metrics_get(dst, name, &v) || (!isfinite(v) && isfinite(measured->items[k].value)))
+            sr_metrics_set(dst, name, measured->items[k].value);
     }
-    for (size_t k = 0; k < measured->n; k++)
-        if (strcmp(measured->items[k].name, "pixar_score") != 0 && !sr_metrics_get(dst, measured->items[k].name, &v))
-            sr_metrics_set(dst, measured->items[k].name, measured->items[k].value);
+    if (!from_elsewhere)
+        return;
     if (sr_metrics_get(dst, "pixar_score", &v))
         return; /* the evaluator's own */
     for (int i = 0; i < 4; i++)

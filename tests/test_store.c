@@ -143,6 +143,14 @@ START_TEST(test_pixar_score_of_what_is_shown)
     ck_assert_double_eq_tol(v, 0.4 + 0.01 + 0.05 + 0.02, 1e-12);
     sr_sweep_free(&s);
 
+    /* an evaluator's NaN is "not known": the measured number and score stand */
+    fx_write(d, "trial_0001/realtime_evaluations/l-000002/metrics.json", "{\"metrics\": {\"mean_brightness\": NaN}}");
+    scan_ok(d, &s);
+    c = first_ckpt(&s);
+    ck_assert(sr_metrics_get(&c->metrics, "mean_brightness", &v) && v == 0.40);
+    ck_assert(sr_metrics_get(&c->metrics, "pixar_score", &v) && v == 0.75);
+    sr_sweep_free(&s);
+
     /* the evaluator's own pixar_score stays as it is */
     fx_write(d, "trial_0001/realtime_evaluations/l-000002/metrics.json",
              "{\"metrics\": {\"mean_brightness\": 0.9, \"pixar_score\": 0.3}}");
