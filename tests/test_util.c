@@ -275,8 +275,10 @@ static void *write_many(void *arg)
 
 START_TEST(test_atomic_modes_across_threads)
 {
+    atomic_store(&umask_calls, 0);
     mode_t um = umask(0);
     umask(um);
+    ck_assert_int_eq(atomic_load(&umask_calls), 2); /* the counting umask is the one called */
     ck_assert_uint_eq(sr_umask(), (unsigned)um);
     atomic_store(&umask_calls, 0);
     char *d = test_tmpdir("atomic-modes");
