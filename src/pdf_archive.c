@@ -396,9 +396,19 @@ static char *meta_started(const sr_checkpoint *c)
     return utc_text(c->meta.training_started_at);
 }
 
-static char *meta_finished(const sr_checkpoint *c)
+/* When the training finished: kohya writes the time of each save into
+ * its checkpoint, so the trial's is the latest of them (the final
+ * model's). */
+static char *latest_finished(const sr_trial *t)
 {
-    return utc_text(c->meta.training_finished_at);
+    double latest = NAN;
+    for (size_t k = 0; k < t->n_ckpts; k++) {
+        double v = t->ckpts[k].meta.training_finished_at;
+        if (isfinite(v) && !(v <= latest))
+            latest = v;
+    }
+    char *s = utc_text(latest);
+    return s ? s : xstrdup("not in the checkpoints' metadata");
 }
 
 static char *meta_architecture(const sr_checkpoint *c)
@@ -489,13 +499,16 @@ static void files_pages(sr_pdfw *w, size_t ti, const char *section)
         {"Output name", meta_output_name},
         {"Training seed", meta_seed},
         {"Training started", meta_started},
-        {"Training finished", meta_finished},
     };
+    /* one line each, so that the table below starts where it always does */
     for (size_t i = 0; i < sizeof metas / sizeof metas[0]; i++) {
         char *v = meta_values(t, metas[i].get);
-        f.y = sr_pdfw_key_value(w, f.y, metas[i].key, v);
+        f.y = sr_pdfw_key_value_lines(w, f.y, metas[i].key, v, 1);
         free(v);
     }
+    char *fin = latest_finished(t);
+    f.y = sr_pdfw_key_value_lines(w, f.y, "Training finished", fin, 1);
+    free(fin);
     f.y -= 6;
     static const char *const names[] = {"Epoch", "Checkpoint", "Status", "Step", "Bytes", "Modified (UTC)",
                                         "Format", "Tensors"};
@@ -504,7 +517,9 @@ static void files_pages(sr_pdfw *w, size_t ti, const char *section)
     const double xs[NC] = {MARGIN,       MARGIN + 34,  MARGIN + 196, MARGIN + 250,
                            MARGIN + 286, MARGIN + 346, MARGIN + 434, MARGIN + 472};
     for (size_t row = 0; row < t->n_ckpts && !sr_pdfw_failed(w); row++) {
-        if (row % SR_PDF_ARCHIVE_FILES_PER_PAGE == 0) {
+        /* SR_PDF_ARCHIVE_FILES_PER_PAGE rows a page (the header again on
+         * each), sooner only should a row ever reach the footer */
+        if (row % SR_PDF_ARCHIVE_FILES_PER_PAGE == 0 || f.y - 12 < SR_PDF_BOTTOM) {
             if (row)
                 flow_page(&f);
             sr_pdfw_table_header(w, f.y, names, xs, right, NC, 7.5);

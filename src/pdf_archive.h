@@ -39,8 +39,9 @@
 
 #define SR_PDF_ARCHIVE_SUFFIX "_report.pdf"
 
-/* Rows of the checkpoint files table on one page. */
-#define SR_PDF_ARCHIVE_FILES_PER_PAGE 48
+/* Rows of the checkpoint files table on one page (what the first page
+ * holds below the model's lines, one line each). */
+#define SR_PDF_ARCHIVE_FILES_PER_PAGE 46
 
 /* SWEEP/<trial>/<trial>_report.pdf (malloc'd). */
 char *sr_pdf_archive_path(const sr_trial *t);

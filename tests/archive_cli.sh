@@ -66,4 +66,41 @@ expect_status 0 "render --archive without a CJK font" -- env SR_CJK_FONT=none "$
 notes=$(grep -c "CJK text is shown as U+FFFD" "$TMP/err")
 if [ "$notes" -eq 1 ]; then pass "one note on the missing CJK font"; else fail "$notes notes on the missing CJK font"; fi
 
+# a long trial: its checkpoint files run over pages, never into the footer,
+# whatever the model lines above them hold
+L="$TMP/long-trial"
+"$SR_BIN" synth --trials 1 --epochs 120 --save-every 2 --samples 1 --size 32 --rank 1 --seed 4 "$L" > /dev/null || exit 1
+if [ -n "${SR_PYTHON:-}" ] && [ -x "$SR_PYTHON" ]; then
+    # the second half resumed from another model, with another seed: the
+    # model lines list two values each, which must not push the rows down
+    "$SR_PYTHON" - "$L/trial_0001" <<'PY'
+import glob, json, os, struct, sys
+files = sorted(glob.glob(os.path.join(sys.argv[1], "*-0*.safetensors")))
+for f in files[len(files) // 2:]:
+    raw = open(f, "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    head = json.loads(raw[8:8 + n])
+    meta = head["__metadata__"]
+    meta["ss_sd_model_name"] = "/mnt/shared/models/stable-diffusion/v1-5/v1-5-pruned-emaonly-resumed-from-another-run.safetensors"
+    meta["ss_seed"] = "987654321987654321"
+    meta["ss_training_started_at"] = str(float(meta["ss_training_started_at"]) + 86400)
+    b = json.dumps(head).encode()
+    b += b" " * (-len(b) % 8)
+    st = os.stat(f)
+    open(f, "wb").write(struct.pack("<Q", len(b)) + b + raw[8 + n:])
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))
+PY
+fi
+expect_status 0 "render --archive of a trial of 60 checkpoints" -- "$SR_BIN" render --archive --settle 0 "$L"
+if command -v pdftotext > /dev/null 2>&1; then
+    pdftotext -bbox "$L/trial_0001/trial_0001_report.pdf" "$TMP/bbox.html"
+    # the footer starts at about 809 pt from the top; a file's row below 800 ran into it
+    low=$(grep 'lora_trial_1-0.*safetensors' "$TMP/bbox.html" | sed -n 's/.*yMax="\([0-9.]*\)".*/\1/p' | awk '$1 > 800' | wc -l)
+    rows=$(grep -c 'lora_trial_1-0.*safetensors' "$TMP/bbox.html")
+    if [ "$low" -eq 0 ] && [ "$rows" -ge 59 ]; then pass "every row of the $rows files is above the footer"; else
+        fail "$low of $rows file rows run into the footer"; fi
+else
+    skip "every row of the checkpoint files is above the footer" "no pdftotext"
+fi
+
 finish
