@@ -81,6 +81,15 @@ expect_status 1 "another user's run on a sweep they cannot write" -- as_nobody "
 expect_grep "run.lock: cannot open: Permission denied (measuring writes into the sweep: render -o DIR reports on a sweep you cannot write)" \
     "$TMP/err" "the message says why and what to do instead"
 expect_status 0 "their render of it elsewhere" -- as_nobody "$SR_BIN" render -o "$PUB/ro" "$S"
+# ... also where its store folder is there but holds no lock file yet
+rm "$S/.sweepreport/run.lock"
+chmod 755 "$S/.sweepreport"
+expect_status 0 "their render of it when it has no lock file" -- as_nobody "$SR_BIN" render --force -o "$PUB/ro" "$S"
+# a report folder of their own that they made read-only is replaced all the same
+chmod 555 "$PUB/ro"
+expect_status 0 "their render into their read-only report folder" -- as_nobody "$SR_BIN" render --force -o "$PUB/ro" "$S"
+if [ "$(mode "$PUB/ro")" = 555 ] && [ -z "$(ls -A "$PUB" | grep sweepreport-tmp)" ]; then
+    pass "it stays read-only, and nothing is left beside it"; else fail "after it: $(mode "$PUB/ro"), $(ls -A "$PUB")"; fi
 
 # an output folder whose folder cannot be written: refused before anything
 mkdir -m 755 "$TMP/closed"
