@@ -135,17 +135,23 @@ HPDF_Encoder sr_pdf_utf8_encoder(HPDF_Doc doc)
     return e;
 }
 
+/* The character at *u, moving *u past it: a control character as a space
+ * (the text is shown on one line), malformed bytes as U+FFFD. */
+static unsigned shown_char(const unsigned char **u)
+{
+    unsigned cp;
+    *u += utf8_next(*u, &cp);
+    return cp < 0x20 || (cp >= 0x7F && cp < 0xA0) ? ' ' : cp;
+}
+
 void sr_pdf_string_text(const char *s, sr_buf *out)
 {
     out->len = 0;
     sr_buf_puts(out, "");
     const unsigned char *u = (const unsigned char *)(s ? s : "");
     while (*u) {
-        unsigned cp;
-        u += utf8_next(u, &cp);
-        if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0))
-            cp = ' ';
-        else if (cp > 0xFFFF)
+        unsigned cp = shown_char(&u);
+        if (cp > 0xFFFF)
             cp = REPLACEMENT; /* libharu writes no surrogate pairs */
         sr_buf_put_utf8(out, cp);
     }
@@ -267,10 +273,7 @@ void sr_pdf_text_clean(sr_pdf_fonts *f, const char *s, int bold, sr_buf *out)
     sr_buf_puts(out, "");
     const unsigned char *u = (const unsigned char *)(s ? s : "");
     while (*u) {
-        unsigned cp;
-        u += utf8_next(u, &cp);
-        if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0))
-            cp = ' ';
+        unsigned cp = shown_char(&u);
         if (font_for(f, cp, bold) < 0) {
             f->replaced++;
             if (is_cjk(cp) && f->cjk_state != 1)
