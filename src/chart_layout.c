@@ -1213,8 +1213,10 @@ static void draw_notes(const sr_layout *L, const sr_chart *c, const sr_gfx *g)
                0.8 * sc);
     }
     box plot = {L->x0, L->y0, L->x1, L->y1}, chart = {0, 0, L->width, L->height};
-    size_t n_markers = n_taken, n_data;
-    box *data = data_boxes(L, c, &n_data);
+    size_t n_markers = n_taken, n_data = 0, labels = 0;
+    for (size_t i = 0; i < n; i++)
+        labels += c->notes[order[i]].text && *c->notes[order[i]].text;
+    box *data = labels ? data_boxes(L, c, &n_data) : NULL; /* only where a label is placed */
     for (size_t i = 0; i < n; i++) {
         const sr_annotation *a = &c->notes[order[i]];
         if (!a->text || !*a->text)

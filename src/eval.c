@@ -458,7 +458,8 @@ static int measure_streamed(const char *sweep_path, const sr_trial *t, const sr_
 /* ---- the store ------------------------------------------------------------ */
 
 static void save_record(const char *sweep_path, const sr_trial *t, const sr_checkpoint *c, const sr_metrics *weights,
-                        uint64_t drift_from, const sr_metrics *images, const char *device, sr_problems *problems)
+                        uint64_t drift_from, const sr_metrics *images, uint64_t samples_signature, const char *device,
+                        sr_problems *problems)
 {
     sr_measurement m;
     char err[SR_MSG_MAX];
@@ -482,7 +483,7 @@ static void save_record(const char *sweep_path, const sr_trial *t, const sr_chec
         for (size_t i = 0; i < images->n; i++)
             sr_metrics_set(&m.images, images->items[i].name, images->items[i].value);
         m.has_images = 1;
-        m.samples_signature = sr_samples_signature(t->path, c->samples, c->n_samples);
+        m.samples_signature = samples_signature;
     }
     free(m.device);
     m.device = xstrdup(device);
@@ -716,6 +717,7 @@ static void eval_trial(const eval_ctx *x, sr_trial *t, const sr_device *dev, sr_
         sr_metrics images = {0};
         sr_image_lists lists = {0};
         int have_images = 0;
+        uint64_t samples_sig = 0;
         if (needs_images(c, o->force)) {
             int mr;
             if (c->n_samples > SAMPLES_AT_ONCE) {
@@ -731,14 +733,15 @@ static void eval_trial(const eval_ctx *x, sr_trial *t, const sr_device *dev, sr_
             if (mr == 0) {
                 have_images = 1;
                 stats->images_measured++;
+                /* the samples measured, for the store and our metrics.json alike */
+                samples_sig = sr_samples_signature(t->path, c->samples, c->n_samples);
                 /* metrics.json beside an evaluator's samples that have none,
                  * or that have ours from other samples */
                 if (c->samples_dir && !c->samples_from_training && (!c->has_metrics_file || c->own_metrics_stale)) {
                     char err[SR_MSG_MAX];
                     char *dir = sr_path_join(t->path, c->samples_dir);
-                    int rc = sr_write_metrics_json(dir, c->file, &lists, &images,
-                                                   sr_samples_signature(t->path, c->samples, c->n_samples),
-                                                   c->own_metrics_stale, err, sizeof err);
+                    int rc = sr_write_metrics_json(dir, c->file, &lists, &images, samples_sig, c->own_metrics_stale,
+                                                   err, sizeof err);
                     if (rc == 0)
                         stats->metrics_written++;
                     else if (rc < 0)
@@ -759,7 +762,7 @@ static void eval_trial(const eval_ctx *x, sr_trial *t, const sr_device *dev, sr_
             stats->pending++;
         if (have_weights[i] || have_images)
             save_record(x->sweep_path, t, c, have_weights[i] ? &weights[i] : NULL, drift_from[i],
-                        have_images ? &images : NULL, devname, problems);
+                        have_images ? &images : NULL, samples_sig, devname, problems);
         if (o->verbose && (have_weights[i] || have_images)) {
             char *rel = sr_terminal_text(c->rel_path, SIZE_MAX);
             printf("eval: %s: %s%s%s\n", rel, have_weights[i] ? "weights" : "",

@@ -10,6 +10,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -361,21 +362,21 @@ static void params_pages(sr_pdfw *w, size_t ti, const char *section)
     free(title);
 }
 
-typedef char *(*meta_text)(const sr_checkpoint *c);
+/* One line of what the checkpoints' metadata records: a text field of
+ * sr_ckpt_meta (at field), or one that get formats (malloc'd, NULL when
+ * the checkpoint does not record it). */
+typedef struct {
+    const char *key;
+    char *(*get)(const sr_checkpoint *c);
+    size_t field;
+} meta_line;
 
-static char *meta_base_model(const sr_checkpoint *c)
+static char *meta_text(const sr_checkpoint *c, const meta_line *m)
 {
-    return c->meta.base_model ? xstrdup(c->meta.base_model) : NULL;
-}
-
-static char *meta_sd_model(const sr_checkpoint *c)
-{
-    return c->meta.sd_model_name ? xstrdup(c->meta.sd_model_name) : NULL;
-}
-
-static char *meta_seed(const sr_checkpoint *c)
-{
-    return c->meta.seed ? xstrdup(c->meta.seed) : NULL;
+    if (m->get)
+        return m->get(c);
+    const char *v = *(char *const *)(const void *)((const char *)&c->meta + m->field);
+    return v ? xstrdup(v) : NULL;
 }
 
 /* A time of the metadata (Unix seconds) in UTC, to the second. */
@@ -411,16 +412,6 @@ static char *latest_finished(const sr_trial *t)
     return s ? s : xstrdup("not in the checkpoints' metadata");
 }
 
-static char *meta_architecture(const sr_checkpoint *c)
-{
-    return c->meta.architecture ? xstrdup(c->meta.architecture) : NULL;
-}
-
-static char *meta_output_name(const sr_checkpoint *c)
-{
-    return c->meta.output_name ? xstrdup(c->meta.output_name) : NULL;
-}
-
 static char *meta_network(const sr_checkpoint *c)
 {
     if (c->meta.network_dim < 0 && isnan(c->meta.network_alpha))
@@ -439,13 +430,13 @@ static char *meta_network(const sr_checkpoint *c)
 
 /* What the trial's checkpoints record of one thing: the one value, or each
  * value with how many checkpoints have it (malloc'd). */
-static char *meta_values(const sr_trial *t, meta_text get)
+static char *meta_values(const sr_trial *t, const meta_line *m)
 {
     char **vals = xcalloc(t->n_ckpts + 1, sizeof *vals);
     size_t *count = xcalloc(t->n_ckpts + 1, sizeof *count);
     size_t n = 0, with = 0;
     for (size_t k = 0; k < t->n_ckpts; k++) {
-        char *v = get(&t->ckpts[k]);
+        char *v = meta_text(&t->ckpts[k], m);
         if (!v)
             continue;
         with++;
@@ -488,21 +479,18 @@ static void files_pages(sr_pdfw *w, size_t ti, const char *section)
               "each file as the scan found it, and what the checkpoints' metadata records of the model",
               "Checkpoint files", 0, 0};
     flow_page(&f);
-    static const struct {
-        const char *key;
-        meta_text get;
-    } metas[] = {
-        {"Base model", meta_sd_model},
-        {"Base model version", meta_base_model},
-        {"Architecture", meta_architecture},
-        {"Network", meta_network},
-        {"Output name", meta_output_name},
-        {"Training seed", meta_seed},
-        {"Training started", meta_started},
+    static const meta_line metas[] = {
+        {"Base model", NULL, offsetof(sr_ckpt_meta, sd_model_name)},
+        {"Base model version", NULL, offsetof(sr_ckpt_meta, base_model)},
+        {"Architecture", NULL, offsetof(sr_ckpt_meta, architecture)},
+        {"Network", meta_network, 0},
+        {"Output name", NULL, offsetof(sr_ckpt_meta, output_name)},
+        {"Training seed", NULL, offsetof(sr_ckpt_meta, seed)},
+        {"Training started", meta_started, 0},
     };
     /* one line each, so that the table below starts where it always does */
     for (size_t i = 0; i < sizeof metas / sizeof metas[0]; i++) {
-        char *v = meta_values(t, metas[i].get);
+        char *v = meta_values(t, &metas[i]);
         f.y = sr_pdfw_key_value_lines(w, f.y, metas[i].key, v, 1);
         free(v);
     }

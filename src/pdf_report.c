@@ -291,7 +291,7 @@ int sr_pdf_report_write(const char *path, const sr_sweep *s, const sr_analysis *
         sr_pdf_trial_section(&w, i, "Trials", &troot);
     /* the note names the sweep: the report may be written under a temporary name */
     sr_pdfw_font_note(&w, s->path, problems);
-    sr_pdf_problems_section(&w, NULL);
+    sr_pdf_problems_section(&w);
     sr_pdfw_footers(&w);
     int rc = 0;
     if (sr_pdfw_failed(&w)) {

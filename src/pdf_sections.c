@@ -75,6 +75,12 @@ const cJSON *sr_pdf_trial_params(const sr_trial *t)
     return t->params ? t->params : t->optuna ? t->optuna->params : NULL;
 }
 
+/* Why a pending checkpoint was left for the next run (malloc'd). */
+static char *pending_text(const sr_checkpoint *c)
+{
+    return xasprintf("pending, left for the next run: %s", c->pending ? c->pending : "modified too recently");
+}
+
 /* Why a checkpoint's row of the per-epoch table has no number at all
  * (malloc'd), or NULL when it has one. */
 static char *row_reason(const sr_checkpoint *c, double score, const char *const *km, size_t nk)
@@ -87,7 +93,7 @@ static char *row_reason(const sr_checkpoint *c, double score, const char *const 
             return NULL;
     }
     if (c->status == SR_CKPT_PENDING)
-        return xasprintf("pending, left for the next run: %s", c->pending ? c->pending : "modified too recently");
+        return pending_text(c);
     if (c->status != SR_CKPT_OK)
         return xstrdup(c->problem ? c->problem : sr_ckpt_status_name(c->status));
     if (!c->n_samples)
@@ -453,14 +459,11 @@ static const sr_problem **problem_list(sr_pdfw *w, const char *under, const sr_p
     return list;
 }
 
-void sr_pdf_problems_section(sr_pdfw *w, const char *under)
+void sr_pdf_problems_section(sr_pdfw *w)
 {
     size_t total;
-    const sr_problem **list = problem_list(w, under, NULL, &total);
-    problems_pages(w, list, total, "Problems",
-                   under ? "unreadable, broken or half-written files in this folder, and what this file could not "
-                           "show"
-                         : "unreadable, broken or half-written files; the report left them out");
+    const sr_problem **list = problem_list(w, NULL, NULL, &total);
+    problems_pages(w, list, total, "Problems", "unreadable, broken or half-written files; the report left them out");
     free(list);
 }
 
@@ -474,9 +477,11 @@ void sr_pdf_trial_problems_section(sr_pdfw *w, size_t ti)
     sr_problems_init(&pending);
     for (size_t k = 0; k < t->n_ckpts; k++) {
         const sr_checkpoint *c = &t->ckpts[k];
-        if (c->status == SR_CKPT_PENDING)
-            sr_problems_add(&pending, c->path, "pending, left for the next run: %s",
-                            c->pending ? c->pending : "modified too recently");
+        if (c->status == SR_CKPT_PENDING) {
+            char *why = pending_text(c);
+            sr_problems_add(&pending, c->path, "%s", why);
+            free(why);
+        }
     }
     size_t total;
     const sr_problem **list = problem_list(w, t->path, &pending, &total);

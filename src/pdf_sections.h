@@ -28,9 +28,8 @@
  * bookmark is at the top level. */
 void sr_pdf_trial_section(sr_pdfw *w, size_t ti, const char *root_title, HPDF_Outline *root);
 
-/* The problems of the sweep (only those at or under the folder `under`,
- * when it is not NULL), then those found while writing. */
-void sr_pdf_problems_section(sr_pdfw *w, const char *under);
+/* The problems of the sweep, then those found while writing. */
+void sr_pdf_problems_section(sr_pdfw *w);
 
 /* The problems list of trial ti's archive: its pending checkpoints (left
  * for the next run, with the reason), the sweep's problems in its folder,
